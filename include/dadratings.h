@@ -1,0 +1,472 @@
+/*
+ * libdadratings - dad-joke ratings on Amazon DynamoDB with pre-computed statistics.
+ *
+ * This is the library's only public header and its reference manual.
+ *
+ * Conventions (they hold for every function below unless its comment says otherwise):
+ *
+ *  - Fallible functions return a dr_status: DR_OK (0) on success, else a DR_E_* code.
+ *    After a failure, dr_last_error_message() gives a human-readable detail for the
+ *    calling thread. A failed call sets its `out` parameter to NULL and changes nothing.
+ *  - Objects are opaque. `dr_X_new(&out, ...)` makes one, `dr_X_free()` releases it;
+ *    every `_free` accepts NULL.
+ *  - `T **out` parameters transfer ownership to the caller. A returned `const char *`
+ *    is borrowed: it stays valid until the object it came from is freed.
+ *    Strings the library allocates for you (dr_X_to_json) are released with dr_free().
+ *  - String inputs are UTF-8 and are copied; you may free them when the call returns.
+ *  - Secrets (secret keys, session tokens, signatures) never appear in error messages
+ *    or log lines.
+ *
+ * Thread safety (see docs/threading.md):
+ *  - dr_client: safe to share between any number of threads once created.
+ *  - dr_config, dr_rating: not synchronised; use one from one thread at a time.
+ *  - dr_stats, dr_dashboard: immutable; readable from any thread.
+ *  - dr_set_allocator(): call once, before any other function, before threads start.
+ *
+ * ABI policy (see docs/ABI.md): names are only added, enum values are only appended and
+ * never reused, no public struct exists, the SONAME is libdadratings.so.1.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef DADRATINGS_H
+#define DADRATINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Export macro and version                                                 */
+/* ------------------------------------------------------------------------ */
+
+#if defined(DR_STATIC)
+#  define DR_API
+#elif defined(_WIN32)
+#  if defined(DR_BUILDING_LIBRARY)
+#    define DR_API __declspec(dllexport)
+#  else
+#    define DR_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define DR_API __attribute__((visibility("default")))
+#else
+#  define DR_API
+#endif
+
+#if defined(__GNUC__) && !defined(DR_NO_DEPRECATION_WARNINGS)
+#  define DR_DEPRECATED __attribute__((deprecated))
+#else
+#  define DR_DEPRECATED
+#endif
+
+#define DR_VERSION_MAJOR 1
+#define DR_VERSION_MINOR 0
+#define DR_VERSION_PATCH 0
+/** The version as 0xXXYYZZ: major, minor, patch. Compare with >=. */
+#define DR_VERSION_NUM ((DR_VERSION_MAJOR << 16) | (DR_VERSION_MINOR << 8) | DR_VERSION_PATCH)
+#define DR_VERSION_STRING "1.0.0"
+
+/**
+ * The version of the library loaded at run time, as "MAJOR.MINOR.PATCH".
+ * Bindings compare it with the version they were written for.
+ * @return static text, never NULL.  @since 1.0
+ */
+DR_API const char *dr_version(void);
+
+/** The run-time version as DR_VERSION_NUM would spell it.  @since 1.0 */
+DR_API uint32_t dr_version_num(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Result of every fallible call. Values are stable and only ever appended.
+ * The comment says what a caller can do about each.
+ */
+typedef enum dr_status {
+    DR_OK = 0,
+    /** An argument or field is invalid; the message names it. Fix the input. */
+    DR_E_INVALID_ARGUMENT = 1,
+    /** Memory allocation failed. Nothing was changed. */
+    DR_E_NOMEM = 2,
+    /** The operation is not available in this build or mode. */
+    DR_E_NOT_IMPLEMENTED = 3,
+    /** Configuration is incomplete or inconsistent (no region, bad endpoint URL...). */
+    DR_E_CONFIG = 4,
+    /** No credential provider yielded credentials; the message lists each tried. */
+    DR_E_CREDENTIALS = 5,
+    /** The service refused the credentials or signature (access denied, unknown key). */
+    DR_E_AUTH = 6,
+    /** The connection failed (refused, reset, DNS, TLS). Retried before it reaches you. */
+    DR_E_NETWORK = 7,
+    /** The request timed out. Retried before it reaches you. */
+    DR_E_TIMEOUT = 8,
+    /** Throttled by the service; retries were exhausted. Slow down. */
+    DR_E_THROTTLED = 9,
+    /** The service failed (HTTP 5xx); retries were exhausted. */
+    DR_E_SERVICE = 10,
+    /** The service rejected the request as invalid (ValidationException). */
+    DR_E_VALIDATION = 11,
+    /** A condition on a write did not hold (ConditionalCheckFailedException). */
+    DR_E_CONDITION_FAILED = 12,
+    /** A transaction was cancelled; the message carries the per-item reasons. */
+    DR_E_TRANSACTION_CANCELED = 13,
+    /** A transaction conflicted with another one in progress. */
+    DR_E_TRANSACTION_CONFLICT = 14,
+    /** A table or index does not exist (ResourceNotFoundException). */
+    DR_E_NOT_FOUND = 15,
+    /** A response failed its x-amz-crc32 check; retries were exhausted. */
+    DR_E_CHECKSUM = 16,
+    /** A response could not be understood (malformed JSON, unexpected shape). */
+    DR_E_PROTOCOL = 17,
+    /** A resource is in use (a table being created or deleted). */
+    DR_E_IN_USE = 18,
+    /** The retry quota is exhausted: the endpoint has been failing; calls fail fast. */
+    DR_E_RETRY_QUOTA = 19,
+    /** The object was closed or is being used after it was freed (bindings). */
+    DR_E_CLOSED = 20,
+    /** An internal invariant failed; please report it. */
+    DR_E_INTERNAL = 21
+} dr_status;
+
+/**
+ * Static English text for a status code, for any value (unknown codes get a generic
+ * text). Never NULL.  Thread-safe.  @since 1.0
+ */
+DR_API const char *dr_strerror(dr_status code);
+
+/**
+ * Detail of the last failure on the calling thread: which field was bad, what the
+ * service said, which credential providers were tried. Read it only right after a call
+ * returned an error; a successful call does not clear it. Never NULL ("" if none).
+ * Borrowed: valid until the next library call on this thread.
+ *
+ * Threads: the message is thread-local. Bindings that run calls on worker threads must
+ * read it on the same worker thread as the failed call.  @since 1.0
+ */
+DR_API const char *dr_last_error_message(void);
+
+/** The status code of the last failure on the calling thread (DR_OK if none). @since 1.0 */
+DR_API dr_status dr_last_error_code(void);
+
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef void *(*dr_malloc_fn)(size_t size);
+typedef void *(*dr_realloc_fn)(void *ptr, size_t size);
+typedef void (*dr_free_fn)(void *ptr);
+
+/**
+ * Replace the allocator the library uses for its own memory. Call at most once, before
+ * any other library call and before threads start. Libraries underneath (libcurl,
+ * OpenSSL, jansson) keep their own allocators: process-wide hooks belong to the host.
+ * @return DR_OK, or DR_E_INVALID_ARGUMENT if any function is NULL.  @since 1.0
+ */
+DR_API dr_status dr_set_allocator(dr_malloc_fn malloc_fn, dr_realloc_fn realloc_fn,
+                                  dr_free_fn free_fn);
+
+/** Release a string the library allocated for you (dr_X_to_json). NULL is fine. @since 1.0 */
+DR_API void dr_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Logging                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum dr_log_level {
+    DR_LOG_ERROR = 1,
+    DR_LOG_WARN = 2,
+    DR_LOG_INFO = 3,
+    DR_LOG_DEBUG = 4
+} dr_log_level;
+
+/**
+ * Receives one log line (no trailing newline). Called from whichever thread did the work,
+ * possibly several at once. The message is borrowed for the call. Never contains secrets.
+ */
+typedef void (*dr_log_fn)(dr_log_level level, const char *message, void *payload);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                            */
+/* ------------------------------------------------------------------------ */
+
+/** Options for a client. Not synchronised: configure from one thread. */
+typedef struct dr_config dr_config;
+
+/** How write_rating maintains the statistics (see docs/aggregation.md). */
+typedef enum dr_aggregation_mode {
+    /** One TransactWriteItems writes the rating and every aggregate it touches. */
+    DR_AGGREGATION_INLINE = 0,
+    /** One PutItem; a stream aggregator maintains the statistics. */
+    DR_AGGREGATION_STREAM = 1
+} dr_aggregation_mode;
+
+/**
+ * Make a configuration with every option unset: unset options are resolved when the
+ * client is created, from the environment as the AWS SDKs do.
+ * @param out receives the configuration; free it with dr_config_free().
+ * @return DR_OK or DR_E_NOMEM.  @since 1.0
+ */
+DR_API dr_status dr_config_new(dr_config **out);
+
+/** Release a configuration. NULL is fine. Clients made from it are unaffected. @since 1.0 */
+DR_API void dr_config_free(dr_config *config);
+
+/**
+ * AWS region, e.g. "eu-west-1". Unset: AWS_REGION, then AWS_DEFAULT_REGION, then the
+ * profile's `region` in the shared config file.  NULL unsets.  @since 1.0
+ */
+DR_API dr_status dr_config_set_region(dr_config *config, const char *region);
+
+/**
+ * DynamoDB endpoint URL, e.g. "http://127.0.0.1:8000". Unset: AWS_ENDPOINT_URL_DYNAMODB,
+ * then AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com. Plain http is
+ * accepted only for loopback hosts; every other endpoint must be https and is verified.
+ * NULL unsets.  @return DR_E_INVALID_ARGUMENT for a malformed or non-loopback http URL.
+ * @since 1.0
+ */
+DR_API dr_status dr_config_set_endpoint(dr_config *config, const char *url);
+
+/**
+ * Explicit credentials, first in the provider chain. `session_token` may be NULL.
+ * Passing NULL for both keys unsets them. The secret is wiped from memory when freed.
+ * @return DR_E_INVALID_ARGUMENT if only one key is given.  @since 1.0
+ */
+DR_API dr_status dr_config_set_credentials(dr_config *config, const char *access_key_id,
+                                           const char *secret_access_key,
+                                           const char *session_token);
+
+/** Profile of the shared credentials/config files. Unset: AWS_PROFILE, then "default". */
+DR_API dr_status dr_config_set_profile(dr_config *config, const char *profile);
+
+/** Ratings table. Unset: DYNAMODB_RATINGS_TABLE, then "dad-jokes-ratings-prod". @since 1.0 */
+DR_API dr_status dr_config_set_ratings_table(dr_config *config, const char *table);
+
+/** Stats table. Unset: DYNAMODB_STATS_TABLE, then "dad-jokes-stats-prod". @since 1.0 */
+DR_API dr_status dr_config_set_stats_table(dr_config *config, const char *table);
+
+/** Connection timeout in milliseconds; 0 restores the default (3,100 ms). @since 1.0 */
+DR_API dr_status dr_config_set_connect_timeout_ms(dr_config *config, uint32_t ms);
+
+/** Whole-attempt timeout in milliseconds; 0 restores the default (10,000 ms). @since 1.0 */
+DR_API dr_status dr_config_set_request_timeout_ms(dr_config *config, uint32_t ms);
+
+/**
+ * Attempts per request including the first, 1..10; 0 restores the default (3, the AWS
+ * SDKs' standard retry mode).  @since 1.0
+ */
+DR_API dr_status dr_config_set_max_attempts(dr_config *config, uint32_t attempts);
+
+/** Aggregation mode; default DR_AGGREGATION_INLINE.  @since 1.0 */
+DR_API dr_status dr_config_set_aggregation_mode(dr_config *config, dr_aggregation_mode mode);
+
+/**
+ * Spread the hot GLOBAL counters over `shards` items (1..64), summed at read time.
+ * 1, the default, is the layout the JavaScript services read. See docs/scaling.md.
+ * @since 1.0
+ */
+DR_API dr_status dr_config_set_global_shards(dr_config *config, uint32_t shards);
+
+/**
+ * Log callback and the most verbose level it receives. Silent by default.
+ * `fn` NULL turns logging off. `payload` is passed back unchanged.  @since 1.0
+ */
+DR_API dr_status dr_config_set_log(dr_config *config, dr_log_fn fn, dr_log_level max_level,
+                                   void *payload);
+
+/* ------------------------------------------------------------------------ */
+/* Client                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A DynamoDB client: endpoint, credentials, connection pool, retry quota, counters.
+ * Safe to share between any number of threads; make one per process and keep it.
+ */
+typedef struct dr_client dr_client;
+
+/**
+ * Make a client. Region, endpoint and table names are resolved now; credentials are
+ * resolved on first use and refreshed before they expire.
+ * @param out receives the client; free it with dr_client_free().
+ * @param config options, or NULL for all defaults. Copied: free it whenever you like.
+ * @return DR_OK, DR_E_CONFIG (no region, bad endpoint), DR_E_NOMEM.  @since 1.0
+ */
+DR_API dr_status dr_client_new(dr_client **out, const dr_config *config);
+
+/** Release a client. No call may be running on it. NULL is fine.  @since 1.0 */
+DR_API void dr_client_free(dr_client *client);
+
+/** Per-client counters, read with dr_client_counter(). Values only ever appended. */
+typedef enum dr_counter {
+    DR_COUNTER_REQUESTS = 0,        /**< logical requests (one per API call to DynamoDB) */
+    DR_COUNTER_ATTEMPTS = 1,        /**< HTTP attempts, including retries */
+    DR_COUNTER_RETRIES = 2,         /**< attempts after the first */
+    DR_COUNTER_BYTES_SENT = 3,      /**< request body bytes */
+    DR_COUNTER_BYTES_RECEIVED = 4,  /**< response body bytes */
+    DR_COUNTER_ERRORS_THROTTLED = 5,
+    DR_COUNTER_ERRORS_SERVICE = 6,  /**< 5xx */
+    DR_COUNTER_ERRORS_NETWORK = 7,  /**< connection failures and timeouts */
+    DR_COUNTER_ERRORS_CHECKSUM = 8,
+    DR_COUNTER_ERRORS_CLIENT = 9,   /**< 4xx other than throttling */
+    DR_COUNTER_TRANSACTION_CONFLICTS = 10
+} dr_counter;
+
+/**
+ * Read one counter. Counters only grow; reading is thread-safe.
+ * @return DR_OK, or DR_E_INVALID_ARGUMENT for an unknown counter (out set to 0).
+ * @since 1.0
+ */
+DR_API dr_status dr_client_counter(const dr_client *client, dr_counter which, uint64_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Results: one joke's statistics                                           */
+/* ------------------------------------------------------------------------ */
+
+/** Statistics of one joke. Immutable. */
+typedef struct dr_stats dr_stats;
+
+DR_API void dr_stats_free(dr_stats *stats);
+/** The joke id. Borrowed. */
+DR_API const char *dr_stats_joke_id(const dr_stats *stats);
+/** Number of ratings. */
+DR_API uint64_t dr_stats_total_ratings(const dr_stats *stats);
+/** Number of ratings with `star` stars (1..5); 0 for any other value. */
+DR_API uint64_t dr_stats_count(const dr_stats *stats, int32_t star);
+/** Sum of all ratings. */
+DR_API uint64_t dr_stats_total_score(const dr_stats *stats);
+/** totalScore / totalRatings rounded to 2 decimals; 0 when there are no ratings. */
+DR_API double dr_stats_average(const dr_stats *stats);
+/** ISO-8601 time of the newest rating, or NULL when there is none. Borrowed. */
+DR_API const char *dr_stats_last_rated_at(const dr_stats *stats);
+/**
+ * Non-zero when the result includes a rating the aggregator has not yet applied
+ * (stream mode: write_rating folds the rating it just wrote into what it returns).
+ */
+DR_API int32_t dr_stats_pending(const dr_stats *stats);
+/**
+ * Render as the JSON of DESIGN.md section 3:
+ * {"counts":{"1":..,"5":..},"totalRatings":n,"average":x,"jokeId":"..","lastRatedAt":..}
+ * @param out receives a NUL-terminated string; release it with dr_free().
+ */
+DR_API dr_status dr_stats_to_json(const dr_stats *stats, char **out);
+
+/* ------------------------------------------------------------------------ */
+/* Operations                                                               */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A rating to write: joke id and stars plus optional fields. Built with setters so that
+ * new optional fields never change the ABI. Not synchronised.
+ */
+typedef struct dr_rating dr_rating;
+
+/**
+ * Start a rating. Validation happens here and in each setter, so bad input is reported
+ * against the field that carries it.
+ * @param joke_id non-empty UTF-8, at most 256 bytes, no control characters.
+ * @param stars 1..5.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (message names the field), DR_E_NOMEM.
+ */
+DR_API dr_status dr_rating_new(dr_rating **out, const char *joke_id, int32_t stars);
+DR_API void dr_rating_free(dr_rating *rating);
+/** The joke's text, at most 8 KiB. NULL unsets. */
+DR_API dr_status dr_rating_set_joke_text(dr_rating *rating, const char *text);
+/** The joke's author, at most 256 bytes; unset means "Unknown". NULL unsets. */
+DR_API dr_status dr_rating_set_author(dr_rating *rating, const char *author);
+/** "daily" or "live" (the default). NULL unsets. */
+DR_API dr_status dr_rating_set_mode(dr_rating *rating, const char *mode);
+/** The day the joke belongs to, "YYYY-MM-DD"; unset means the UTC day of submission. */
+DR_API dr_status dr_rating_set_date(dr_rating *rating, const char *date);
+/**
+ * A caller-chosen key (1..128 printable ASCII bytes) that makes repeated writes of the
+ * same rating count once, for as long as the rating item exists. NULL unsets.
+ */
+DR_API dr_status dr_rating_set_idempotency_key(dr_rating *rating, const char *key);
+
+/**
+ * Store a rating and return the joke's statistics including it.
+ * Inline mode: one TransactWriteItems (the rating and every aggregate, exact under
+ * concurrency). Stream mode: one PutItem; the result folds the new rating in and says so
+ * through dr_stats_pending().
+ * @param out receives the joke's statistics; may be NULL if you do not want them.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT, a transport error (DR_E_NETWORK, DR_E_TIMEOUT,
+ *         DR_E_THROTTLED, DR_E_SERVICE, DR_E_AUTH, DR_E_CREDENTIALS, DR_E_NOT_FOUND...).
+ * Thread-safe.  @since 1.0
+ */
+DR_API dr_status dr_client_write_rating(dr_client *client, const dr_rating *rating,
+                                        dr_stats **out);
+
+/**
+ * One joke's statistics: one GetItem. A joke with no ratings gets zero counts.
+ * Thread-safe.  @since 1.0
+ */
+DR_API dr_status dr_client_read_stats(dr_client *client, const char *joke_id, dr_stats **out);
+
+/** The whole dashboard. Immutable. */
+typedef struct dr_dashboard dr_dashboard;
+
+/**
+ * The dashboard of DESIGN.md section 3. Issues a fixed number of concurrent requests
+ * whatever the number of ratings: the global counters, the top performers, the recent
+ * ratings, and the per-author figures (paged: their cost grows with the number of
+ * authors, never with the number of ratings).
+ * Thread-safe.  @since 1.0
+ */
+DR_API dr_status dr_client_dashboard_stats(dr_client *client, dr_dashboard **out);
+
+DR_API void dr_dashboard_free(dr_dashboard *dashboard);
+/** Render as the JSON of DESIGN.md section 3. Release with dr_free(). */
+DR_API dr_status dr_dashboard_to_json(const dr_dashboard *dashboard, char **out);
+
+DR_API uint64_t dr_dashboard_overall_ratings(const dr_dashboard *d);
+DR_API double dr_dashboard_overall_average(const dr_dashboard *d);
+DR_API uint64_t dr_dashboard_unique_jokes(const dr_dashboard *d);
+/** Ratings with `star` stars (1..5) over all jokes; 0 for any other value. */
+DR_API uint64_t dr_dashboard_rating_count(const dr_dashboard *d, int32_t star);
+
+/** Authors, most ratings first (ties by name). */
+DR_API size_t dr_dashboard_author_count(const dr_dashboard *d);
+DR_API const char *dr_dashboard_author_name(const dr_dashboard *d, size_t i);
+DR_API uint64_t dr_dashboard_author_total_ratings(const dr_dashboard *d, size_t i);
+DR_API double dr_dashboard_author_average(const dr_dashboard *d, size_t i);
+DR_API uint64_t dr_dashboard_author_rating_count(const dr_dashboard *d, size_t i, int32_t star);
+
+/** Top performers: at most 8 jokes with >= 3 ratings, best average first. */
+DR_API size_t dr_dashboard_top_count(const dr_dashboard *d);
+DR_API const char *dr_dashboard_top_joke_id(const dr_dashboard *d, size_t i);
+/** Joke text, or NULL when the joke was rated without one. */
+DR_API const char *dr_dashboard_top_joke_text(const dr_dashboard *d, size_t i);
+DR_API const char *dr_dashboard_top_author(const dr_dashboard *d, size_t i);
+DR_API uint64_t dr_dashboard_top_total_ratings(const dr_dashboard *d, size_t i);
+DR_API double dr_dashboard_top_average(const dr_dashboard *d, size_t i);
+DR_API const char *dr_dashboard_top_last_rated_at(const dr_dashboard *d, size_t i);
+
+/** Recent ratings: the newest 20, newest first. */
+DR_API size_t dr_dashboard_recent_count(const dr_dashboard *d);
+DR_API const char *dr_dashboard_recent_joke_id(const dr_dashboard *d, size_t i);
+DR_API int32_t dr_dashboard_recent_rating(const dr_dashboard *d, size_t i);
+DR_API const char *dr_dashboard_recent_joke_text(const dr_dashboard *d, size_t i);
+DR_API const char *dr_dashboard_recent_author(const dr_dashboard *d, size_t i);
+DR_API const char *dr_dashboard_recent_mode(const dr_dashboard *d, size_t i);
+DR_API const char *dr_dashboard_recent_date(const dr_dashboard *d, size_t i);
+DR_API const char *dr_dashboard_recent_submitted_at(const dr_dashboard *d, size_t i);
+
+/** Flags for dr_client_create_tables(). */
+#define DR_CREATE_TABLES_WAIT 0x1u /**< wait until both tables are ACTIVE */
+
+/**
+ * Create the ratings and stats tables as DESIGN.md section 2 describes (keys, GSI1/GSI2,
+ * stream NEW_AND_OLD_IMAGES, on-demand billing). Tables that exist are left alone.
+ * @param flags 0 or DR_CREATE_TABLES_WAIT.  Thread-safe.  @since 1.0
+ */
+DR_API dr_status dr_client_create_tables(dr_client *client, uint32_t flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DADRATINGS_H */

@@ -1,0 +1,46 @@
+/* The client behind dr_client: everything resolved at creation, shared read-only by
+ * every thread, plus the few mutable parts that carry their own synchronisation
+ * (connection pool, credentials chain, retry quota, counters). */
+#ifndef DR_CLIENT_H
+#define DR_CLIENT_H
+
+#include <stdatomic.h>
+
+#include "config.h"
+#include "credentials.h"
+#include "http.h"
+
+struct dr_retry_quota;
+
+struct dr_client {
+    char *region;
+    char *endpoint;          /* scheme://host[:port] without a trailing slash */
+    char *host_header;       /* host[:port] as signed */
+    char *ratings_table;
+    char *stats_table;
+    uint32_t connect_timeout_ms;
+    uint32_t request_timeout_ms;
+    uint32_t max_attempts;
+    uint32_t global_shards;
+    dr_aggregation_mode mode;
+    dr_log_fn log_fn;
+    dr_log_level log_level;
+    void *log_payload;
+
+    dr_http_pool *pool;
+    dr_credentials_chain *credentials;
+    struct dr_retry_quota *quota;
+    atomic_int_least64_t clock_skew_s; /* server time minus local time, for signing */
+    atomic_uint_least64_t counters[DR_COUNTER_TRANSACTION_CONFLICTS + 1];
+};
+
+/* Log a line through the client's callback if `level` is enabled. Never pass secrets. */
+void dr__log(const dr_client *client, dr_log_level level, const char *fmt, ...)
+    DR_PRINTF(3, 4);
+
+static inline void dr__count(dr_client *client, dr_counter which, uint64_t n)
+{
+    atomic_fetch_add_explicit(&client->counters[which], n, memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,70 @@
+/* HTTP over libcurl. One module serves every caller: the DynamoDB transport (pooled,
+ * kept-alive connections) and the credential providers (one-off metadata requests).
+ * No retries and no signing here: those belong to the layers above. */
+#ifndef DR_HTTP_H
+#define DR_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* A pool of libcurl easy handles. Each handle keeps its connections alive, and a
+ * handle is lent to one thread at a time, as libcurl requires. */
+typedef struct dr_http_pool dr_http_pool;
+
+typedef struct dr_http_request {
+    const char *method;           /* "GET", "PUT", "POST" */
+    const char *url;
+    const char *const *headers;   /* "Name: value" lines, NULL-terminated; may be NULL */
+    const void *body;             /* may be NULL */
+    size_t body_len;
+    uint32_t connect_timeout_ms;  /* 0: libcurl's default */
+    uint32_t timeout_ms;          /* whole transfer; 0: none */
+    size_t max_response_bytes;    /* 0: DR_HTTP_DEFAULT_MAX_RESPONSE */
+} dr_http_request;
+
+#define DR_HTTP_DEFAULT_MAX_RESPONSE ((size_t)32 * 1024 * 1024)
+
+typedef struct dr_http_response {
+    long status;      /* HTTP status; 0 if no response arrived */
+    dr_buf body;
+    dr_buf headers;   /* raw "name: value\r\n" lines of the final response */
+} dr_http_response;
+
+#define DR_HTTP_RESPONSE_INIT {0, DR_BUF_INIT, DR_BUF_INIT}
+
+/* Once per process, thread-safe (pthread_once around curl_global_init). */
+dr_status dr__http_global_init(void);
+
+dr_status dr__http_pool_new(dr_http_pool **out);
+void dr__http_pool_free(dr_http_pool *pool);
+
+/* Perform one request. `pool` NULL uses a fresh handle and no connection reuse.
+ * Returns DR_OK when any HTTP response arrived (check resp->status), DR_E_TIMEOUT,
+ * DR_E_NETWORK (message says what libcurl said, never the request's headers), or
+ * DR_E_NOMEM. Only loopback URLs may use plain http; https peers are verified. */
+dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
+                           dr_http_response *resp);
+
+/* A response header's value (case-insensitive name), copied into `out` (cap bytes,
+ * NUL-terminated, trimmed). Returns 1 if found, 0 if not. */
+int dr__http_response_header(const dr_http_response *resp, const char *name, char *out,
+                             size_t cap);
+
+void dr__http_response_free(dr_http_response *resp);
+
+/* URL checks shared by the endpoint configuration and the credential providers. */
+typedef struct dr_url_parts {
+    char scheme[8];     /* "http" or "https" */
+    char host[256];     /* without brackets for IPv6 */
+    uint16_t port;      /* 0 if not given */
+    char path[1024];    /* "/" if empty; without the query */
+} dr_url_parts;
+
+/* Split an absolute http(s) URL. DR_E_INVALID_ARGUMENT if malformed. */
+dr_status dr__url_parse(const char *url, dr_url_parts *out);
+/* 1 if host is a loopback name or address: localhost, 127.0.0.0/8, ::1. */
+int dr__host_is_loopback(const char *host);
+
+#endif
