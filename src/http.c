@@ -203,6 +203,23 @@ int dr__host_is_loopback(const char *host)
     return 0;
 }
 
+int dr__host_is_aws_metadata(const char *host)
+{
+    static const char *const hosts[] = {"169.254.169.254", "fd00:ec2::254", "169.254.170.2",
+                                        "169.254.170.23", "fd00:ec2::23"};
+    size_t i;
+    for (i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
+        if (strcasecmp(host, hosts[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int plain_http_allowed(const dr_http_request *req, const dr_url_parts *url)
+{
+    return dr__host_is_loopback(url->host) ||
+           (req->allow_plain_http_metadata && dr__host_is_aws_metadata(url->host));
+}
+
 static dr_status map_curl_error(CURLcode code, const char *errbuf, const dr_url_parts *url)
 {
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(code);
@@ -230,7 +247,7 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
 
     if ((rc = dr__url_parse(req->url, &url)) != DR_OK)
         return rc;
-    if (strcmp(url.scheme, "http") == 0 && !dr__host_is_loopback(url.host))
+    if (strcmp(url.scheme, "http") == 0 && !plain_http_allowed(req, &url))
         return dr__fail(DR_E_CONFIG, "plain http is only allowed to loopback hosts, not %s",
                         url.host);
     if ((rc = dr__http_global_init()) != DR_OK)

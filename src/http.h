@@ -22,6 +22,9 @@ typedef struct dr_http_request {
     uint32_t connect_timeout_ms;  /* 0: libcurl's default */
     uint32_t timeout_ms;          /* whole transfer; 0: none */
     size_t max_response_bytes;    /* 0: DR_HTTP_DEFAULT_MAX_RESPONSE */
+    /* Opt-in for the credential providers: also allow plain http to the AWS metadata
+     * services (dr__host_is_aws_metadata), which are only served over http. */
+    int allow_plain_http_metadata;
 } dr_http_request;
 
 #define DR_HTTP_DEFAULT_MAX_RESPONSE ((size_t)32 * 1024 * 1024)
@@ -43,7 +46,8 @@ void dr__http_pool_free(dr_http_pool *pool);
 /* Perform one request. `pool` NULL uses a fresh handle and no connection reuse.
  * Returns DR_OK when any HTTP response arrived (check resp->status), DR_E_TIMEOUT,
  * DR_E_NETWORK (message says what libcurl said, never the request's headers), or
- * DR_E_NOMEM. Only loopback URLs may use plain http; https peers are verified. */
+ * DR_E_NOMEM. Only loopback URLs (and, with allow_plain_http_metadata, the AWS metadata
+ * hosts) may use plain http; https peers are verified. */
 dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
                            dr_http_response *resp);
 
@@ -66,5 +70,9 @@ typedef struct dr_url_parts {
 dr_status dr__url_parse(const char *url, dr_url_parts *out);
 /* 1 if host is a loopback name or address: localhost, 127.0.0.0/8, ::1. */
 int dr__host_is_loopback(const char *host);
+/* 1 if host is one of the link-local AWS metadata services, which AWS serves over plain
+ * http by design: EC2 instance metadata (169.254.169.254, fd00:ec2::254), ECS task
+ * credentials (169.254.170.2) and EKS Pod Identity (169.254.170.23, fd00:ec2::23). */
+int dr__host_is_aws_metadata(const char *host);
 
 #endif
