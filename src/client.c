@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "retry.h"
+#include "sigv4.h"
 
 /* The first non-empty value of an explicit setting and environment variables. */
 static const char *first_set(const char *explicit_value, const char *env1, const char *env2)
@@ -116,6 +117,7 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
                             DR_DEFAULT_STATS_TABLE, "stats table")) != DR_OK ||
         (rc = dr__http_pool_new(&c->pool)) != DR_OK ||
         (rc = dr__credentials_chain_new(&c->credentials, &creds)) != DR_OK ||
+        (rc = dr__sigv4_signer_new(&c->signer)) != DR_OK ||
         (rc = dr__retry_quota_new(&c->quota)) != DR_OK) {
         dr_client_free(c);
         return rc;
@@ -130,6 +132,7 @@ DR_API void dr_client_free(dr_client *c)
     if (!c)
         return;
     dr__retry_quota_free(c->quota);
+    dr__sigv4_signer_free(c->signer);
     dr__credentials_chain_free(c->credentials);
     dr__http_pool_free(c->pool);
     dr__free(c->region);

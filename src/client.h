@@ -11,6 +11,7 @@
 #include "http.h"
 
 struct dr_retry_quota;
+struct dr_sigv4_signer;
 
 struct dr_client {
     char *region;
@@ -29,6 +30,7 @@ struct dr_client {
 
     dr_http_pool *pool;
     dr_credentials_chain *credentials;
+    struct dr_sigv4_signer *signer; /* caches derived signing keys */
     struct dr_retry_quota *quota;
     atomic_int_least64_t clock_skew_s; /* server time minus local time, for signing */
     atomic_uint_least64_t counters[DR_COUNTER_TRANSACTION_CONFLICTS + 1];

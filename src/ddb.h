@@ -1,0 +1,47 @@
+/* One DynamoDB API call: JSON request -> signed HTTP POST -> checked, parsed response,
+ * with the AWS SDKs' standard retries. Operations build requests with ddb_json.h and
+ * call dr__ddb_call(); nothing above this layer sees HTTP. */
+#ifndef DR_DDB_H
+#define DR_DDB_H
+
+#include <jansson.h>
+
+#include "client.h"
+
+/* What the service said about a failed call, for callers that act on it. */
+typedef struct dr_ddb_error {
+    char type[128];        /* __type after '#', e.g. "ConditionalCheckFailedException" */
+    char message[512];     /* the service's message (truncated) */
+    long http_status;      /* 0 when no response arrived */
+    /* TransactionCanceledException: the CancellationReasons array (one object per
+     * action, {"Code": "None" | "ConditionalCheckFailed" | "TransactionConflict" ...}).
+     * Owned; released by dr__ddb_error_clear(). NULL otherwise. */
+    json_t *cancellation_reasons;
+} dr_ddb_error;
+
+#define DR_DDB_ERROR_INIT {"", "", 0, NULL}
+
+void dr__ddb_error_clear(dr_ddb_error *err);
+
+/* Call `operation` (e.g. "GetItem") with `request` (borrowed). On DR_OK, *response (if
+ * not NULL) receives the parsed response object (a new reference). On failure the
+ * status says what kind, the thread's error message carries the service's message,
+ * and `err` (if not NULL) the details. Thread-safe. */
+dr_status dr__ddb_call(dr_client *client, const char *operation, const json_t *request,
+                       json_t **response, dr_ddb_error *err);
+
+/* Map a service error type (the part after '#') and HTTP status to a status code. */
+dr_status dr__ddb_error_status(const char *type, long http_status);
+
+/* Whether an error type reports a request signed with a clock too far from the
+ * service's (the fix is to sign with the server's time from its Date header). */
+int dr__ddb_is_clock_skew(const char *type, const char *message);
+
+/* Parse an error body ({"__type":"ns#Type","message":"..."}) into err. Returns 0 if
+ * the body had a __type, -1 otherwise (err->type is then empty). */
+int dr__ddb_parse_error(const char *body, size_t len, dr_ddb_error *err);
+
+/* Parse an HTTP Date header (IMF-fixdate, RFC 7231) into epoch seconds; -1 if bad. */
+int64_t dr__http_date_parse(const char *date);
+
+#endif

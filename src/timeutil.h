@@ -1,0 +1,14 @@
+/* UTC calendar arithmetic without timegm() (not in C11/POSIX) or the TZ environment. */
+#ifndef DR_TIMEUTIL_H
+#define DR_TIMEUTIL_H
+
+#include <stdint.h>
+
+/* Seconds since 1970-01-01T00:00:00Z of a proleptic Gregorian UTC date-time.
+ * Fields are not range-checked here; callers validate what they parsed. */
+int64_t dr__utc_to_epoch(int year, int month, int day, int hour, int minute, int second);
+
+/* Whether year-month-day is a real calendar date (1 <= month <= 12, day in month). */
+int dr__valid_date(int year, int month, int day);
+
+#endif

@@ -1,0 +1,108 @@
+#include "dr_test.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ddb.h"
+
+const char *dr_test_endpoint(void)
+{
+    const char *e = getenv("DR_TEST_ENDPOINT");
+    if (!e || !*e)
+        fail_msg("DR_TEST_ENDPOINT is not set: integration tests need DynamoDB Local; run "
+                 "them through scripts/test.sh, which starts it");
+    return e;
+}
+
+dr_client *dr_test_client(const char *endpoint, const char *ratings_table,
+                          const char *stats_table, dr_config **config_out)
+{
+    dr_config *cfg = NULL;
+    dr_client *client = NULL;
+    assert_int_equal(dr_config_new(&cfg), DR_OK);
+    assert_int_equal(dr_config_set_region(cfg, "us-east-1"), DR_OK);
+    assert_int_equal(dr_config_set_endpoint(cfg, endpoint ? endpoint : dr_test_endpoint()),
+                     DR_OK);
+    assert_int_equal(dr_config_set_credentials(cfg, "AKIDLOCALTEST", "local-test-secret", NULL),
+                     DR_OK);
+    if (ratings_table)
+        assert_int_equal(dr_config_set_ratings_table(cfg, ratings_table), DR_OK);
+    if (stats_table)
+        assert_int_equal(dr_config_set_stats_table(cfg, stats_table), DR_OK);
+    if (dr_client_new(&client, cfg) != DR_OK)
+        fail_msg("dr_client_new: %s", dr_last_error_message());
+    if (config_out)
+        *config_out = cfg;
+    else
+        dr_config_free(cfg);
+    return client;
+}
+
+void dr_test_unique_name(char *out, size_t cap, const char *prefix)
+{
+    static unsigned counter;
+    snprintf(out, cap, "%s-%ld-%u-%ld", prefix, (long)getpid(), ++counter, (long)time(NULL));
+}
+
+void dr_test_create_simple_table(dr_client *client, const char *name)
+{
+    json_t *req = json_pack(
+        "{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}], s:[{s:s, s:s}, {s:s, s:s}]}", "TableName", name,
+        "BillingMode", "PAY_PER_REQUEST", "AttributeDefinitions", "AttributeName", "PK",
+        "AttributeType", "S", "AttributeName", "SK", "AttributeType", "S", "KeySchema",
+        "AttributeName", "PK", "KeyType", "HASH", "AttributeName", "SK", "KeyType", "RANGE");
+    json_t *resp = NULL;
+    int i;
+    assert_non_null(req);
+    if (dr__ddb_call(client, "CreateTable", req, NULL, NULL) != DR_OK)
+        fail_msg("CreateTable %s: %s", name, dr_last_error_message());
+    json_decref(req);
+    req = json_pack("{s:s}", "TableName", name);
+    for (i = 0; i < 100; i++) {
+        const char *status;
+        assert_int_equal(dr__ddb_call(client, "DescribeTable", req, &resp, NULL), DR_OK);
+        status = json_string_value(json_object_get(json_object_get(resp, "Table"), "TableStatus"));
+        if (status && !strcmp(status, "ACTIVE")) {
+            json_decref(resp);
+            break;
+        }
+        json_decref(resp);
+        usleep(50 * 1000);
+    }
+    json_decref(req);
+    assert_true(i < 100);
+}
+
+void dr_test_delete_table(dr_client *client, const char *name)
+{
+    json_t *req = json_pack("{s:s}", "TableName", name);
+    (void)dr__ddb_call(client, "DeleteTable", req, NULL, NULL);
+    json_decref(req);
+}
+
+json_t *dr_test_scan_all(dr_client *client, const char *table)
+{
+    json_t *all = json_array();
+    json_t *start = NULL;
+    do {
+        json_t *req = json_pack("{s:s}", "TableName", table), *resp = NULL;
+        if (start)
+            json_object_set(req, "ExclusiveStartKey", start);
+        if (dr__ddb_call(client, "Scan", req, &resp, NULL) != DR_OK)
+            fail_msg("Scan %s: %s", table, dr_last_error_message());
+        json_array_extend(all, json_object_get(resp, "Items"));
+        json_decref(start);
+        start = json_incref(json_object_get(resp, "LastEvaluatedKey"));
+        json_decref(resp);
+        json_decref(req);
+    } while (start);
+    return all;
+}

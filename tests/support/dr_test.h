@@ -1,0 +1,31 @@
+/* Shared helpers for integration tests: the DynamoDB Local endpoint the harness
+ * started (DR_TEST_ENDPOINT), clients pointed at it, unique table names, and raw
+ * table management through the library's own transport. */
+#ifndef DR_TEST_H
+#define DR_TEST_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "dadratings.h"
+
+/* The endpoint, or a cmocka failure with a message saying how to run the tests. */
+const char *dr_test_endpoint(void);
+
+/* A client on `endpoint` (NULL: dr_test_endpoint()) with test credentials, region
+ * us-east-1, and the given tables (NULL: defaults). Fails the test on error. */
+dr_client *dr_test_client(const char *endpoint, const char *ratings_table,
+                          const char *stats_table, dr_config **config_out);
+
+/* "<prefix>-<pid>-<counter>-<time>": distinct across tests running in parallel. */
+void dr_test_unique_name(char *out, size_t cap, const char *prefix);
+
+/* Create a table keyed PK (S) + SK (S), wait until ACTIVE. */
+void dr_test_create_simple_table(dr_client *client, const char *name);
+void dr_test_delete_table(dr_client *client, const char *name);
+
+/* Every item of a table (Scan with paging). New reference: a JSON array. */
+json_t *dr_test_scan_all(dr_client *client, const char *table);
+
+#endif
