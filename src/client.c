@@ -107,6 +107,9 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
     creds.secret_access_key = config->secret_access_key;
     creds.session_token = config->session_token;
     creds.profile = config->profile;
+    creds.log_fn = config->log_fn;
+    creds.log_level = config->log_level;
+    creds.log_payload = config->log_payload;
 
     if ((rc = dr__region_resolve(config->region, config->profile, &c->region)) != DR_OK ||
         (rc = resolve_endpoint(c, config->endpoint)) != DR_OK ||

@@ -1,13 +1,44 @@
-/* Credentials objects and the provider chain. */
+/* Credentials objects, the provider chain and its refresh, and the region chain.
+ *
+ * Concurrency: `lock` guards only the `current` pointer and the retry deadline, and is
+ * held for a pointer copy and a reference increment, so signing threads never wait on
+ * network I/O. `refresh_lock` admits one resolver at a time. While the current
+ * credentials are still valid, a thread that finds a refresh due only *tries* the
+ * refresh lock: if another thread is already refreshing it keeps signing with what it
+ * has. Only threads holding nothing valid (first use, or expired) wait for the resolver. */
 #include "credentials.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
+#include "credentials_provider.h"
 #include "error.h"
+
+/* The SDKs refresh temporary credentials five minutes before they expire, so a request
+ * signed just before expiry is not rejected in flight. */
+#define DR_CREDENTIALS_REFRESH_WINDOW_S 300
+/* After a failed refresh with still-valid credentials, wait this long before trying
+ * again, rather than hitting a struggling metadata service on every request. */
+#define DR_CREDENTIALS_RETRY_BACKOFF_S 10
+/* Room for every provider's reason in the DR_E_CREDENTIALS message. */
+#define DR_CHAIN_REASONS_MAX 1024
+
+static atomic_int_least64_t g_refresh_window_s = DR_CREDENTIALS_REFRESH_WINDOW_S;
+static atomic_int_least64_t g_retry_backoff_s = DR_CREDENTIALS_RETRY_BACKOFF_S;
+
+void dr__credentials_set_refresh_timing(int64_t window_s, int64_t retry_backoff_s)
+{
+    atomic_store(&g_refresh_window_s, window_s >= 0 ? window_s : DR_CREDENTIALS_REFRESH_WINDOW_S);
+    atomic_store(&g_retry_backoff_s,
+                 retry_backoff_s >= 0 ? retry_backoff_s : DR_CREDENTIALS_RETRY_BACKOFF_S);
+}
+
+/* ---- credentials objects ------------------------------------------------------- */
 
 dr_credentials *dr__credentials_new(const char *access_key_id, const char *secret_access_key,
                                     const char *session_token, int64_t expires_at)
@@ -42,34 +73,86 @@ void dr__credentials_release(dr_credentials *c)
     dr__free(c);
 }
 
-/* PROVISIONAL: explicit and environment providers only. The shared-file, container
- * and instance-metadata providers and refresh are being added (issue 3). */
+/* ---- the chain ------------------------------------------------------------------ */
+
 struct dr_credentials_chain {
-    pthread_mutex_t lock;
-    dr_credentials *current;
+    pthread_mutex_t lock;         /* guards current and retry_after */
+    pthread_mutex_t refresh_lock; /* one resolver at a time; guards the fields below */
+    dr_credentials *current;      /* NULL until first resolved */
+    int64_t retry_after;          /* no refresh attempt before this (epoch s) */
+    dr_credentials *explicit_creds;
+    char *profile;                /* configured, or NULL for AWS_PROFILE/"default" */
+    uint32_t timeout_ms;
+    dr_log_fn log_fn;
+    dr_log_level log_level;
+    void *log_payload;
+    atomic_ulong resolutions;     /* completed resolution attempts */
+    dr_status last_failure;       /* of the latest attempt; DR_OK if it succeeded */
+    char last_message[DR_CHAIN_REASONS_MAX];
 };
 
-static const char *env(const char *name)
+static void chain_log(const dr_credentials_chain *chain, dr_log_level level, const char *fmt,
+                      ...) DR_PRINTF(3, 4);
+
+static void chain_log(const dr_credentials_chain *chain, dr_log_level level, const char *fmt,
+                      ...)
 {
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
+    char line[DR_CHAIN_REASONS_MAX + 128];
+    va_list ap;
+    if (!chain->log_fn || level > chain->log_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    chain->log_fn(level, line, chain->log_payload);
+}
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int is_expired(const dr_credentials *c, int64_t now)
+{
+    return c->expires_at != 0 && now >= c->expires_at;
+}
+
+static int refresh_due(const dr_credentials *c, int64_t now)
+{
+    return c->expires_at != 0 && now >= c->expires_at - atomic_load(&g_refresh_window_s);
 }
 
 dr_status dr__credentials_chain_new(dr_credentials_chain **out,
                                     const dr_credentials_options *opts)
 {
-    dr_credentials_chain *chain = dr__calloc(1, sizeof *chain);
+    dr_credentials_chain *chain;
+
     *out = NULL;
+    if (opts->access_key_id && !opts->secret_access_key)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "explicit credentials lack the secret key");
+    chain = dr__calloc(1, sizeof *chain);
     if (!chain)
         return dr__fail(DR_E_NOMEM, "out of memory creating the credentials chain");
-    pthread_mutex_init(&chain->lock, NULL);
-    if (opts->access_key_id) {
-        chain->current = dr__credentials_new(opts->access_key_id, opts->secret_access_key,
-                                              opts->session_token, 0);
-        if (!chain->current) {
-            dr__credentials_chain_free(chain);
-            return dr__fail(DR_E_NOMEM, "out of memory copying credentials");
-        }
+    if (pthread_mutex_init(&chain->lock, NULL) != 0) {
+        dr__free(chain);
+        return dr__fail(DR_E_INTERNAL, "cannot create the credentials chain's mutex");
+    }
+    if (pthread_mutex_init(&chain->refresh_lock, NULL) != 0) {
+        pthread_mutex_destroy(&chain->lock);
+        dr__free(chain);
+        return dr__fail(DR_E_INTERNAL, "cannot create the credentials chain's mutex");
+    }
+    chain->timeout_ms = opts->metadata_timeout_ms;
+    chain->log_fn = opts->log_fn;
+    chain->log_level = opts->log_level;
+    chain->log_payload = opts->log_payload;
+    if ((opts->profile && !(chain->profile = dr__strdup(opts->profile))) ||
+        (opts->access_key_id &&
+         !(chain->explicit_creds = dr__credentials_new(opts->access_key_id,
+                                                       opts->secret_access_key,
+                                                       opts->session_token, 0)))) {
+        dr__credentials_chain_free(chain);
+        return dr__fail(DR_E_NOMEM, "out of memory copying the credentials options");
     }
     *out = chain;
     return DR_OK;
@@ -80,43 +163,255 @@ void dr__credentials_chain_free(dr_credentials_chain *chain)
     if (!chain)
         return;
     dr__credentials_release(chain->current);
+    dr__credentials_release(chain->explicit_creds);
+    dr__free(chain->profile);
+    pthread_mutex_destroy(&chain->refresh_lock);
     pthread_mutex_destroy(&chain->lock);
     dr__free(chain);
 }
 
+/* A new reference to the current credentials (or NULL), and the retry deadline. */
+static dr_credentials *take_current(dr_credentials_chain *chain, int64_t *retry_after)
+{
+    dr_credentials *c;
+    pthread_mutex_lock(&chain->lock);
+    c = chain->current;
+    if (c)
+        dr__credentials_retain(c);
+    if (retry_after)
+        *retry_after = chain->retry_after;
+    pthread_mutex_unlock(&chain->lock);
+    return c;
+}
+
+static void install(dr_credentials_chain *chain, dr_credentials *fresh, int64_t retry_after)
+{
+    dr_credentials *old;
+    pthread_mutex_lock(&chain->lock);
+    old = chain->current;
+    if (fresh)
+        chain->current = fresh;
+    chain->retry_after = retry_after;
+    pthread_mutex_unlock(&chain->lock);
+    if (fresh)
+        dr__credentials_release(old);
+}
+
+/* Append "label: <this thread's last error message>" to the reasons. */
+static void add_reason(dr_buf *reasons, const char *label)
+{
+    if (reasons->len)
+        dr__buf_puts(reasons, "; ");
+    dr__buf_printf(reasons, "%s: %s", label, dr_last_error_message());
+}
+
+/* Walk the providers in the SDKs' order. DR_OK with *out and the provider's name in
+ * `source`, DR_E_NOMEM, or DR_E_CREDENTIALS with every provider's reason. Called with
+ * refresh_lock held. */
+static dr_status resolve(dr_credentials_chain *chain, dr_credentials **out, char *source,
+                         size_t source_cap)
+{
+    const char *profile = dr__profile_name(chain->profile);
+    dr_buf reasons = DR_BUF_INIT;
+    dr_status rc = DR_E_CREDENTIALS;
+    int step;
+
+    *out = NULL;
+    if (chain->explicit_creds) {
+        dr__credentials_retain(chain->explicit_creds);
+        *out = chain->explicit_creds;
+        snprintf(source, source_cap, "explicit configuration");
+        return DR_OK;
+    }
+    for (step = 0; step < 4 && rc != DR_OK; step++) {
+        switch (step) {
+        case 0:
+            snprintf(source, source_cap, "environment");
+            rc = dr__credentials_from_env(out);
+            break;
+        case 1:
+            snprintf(source, source_cap, "profile \"%.64s\"", profile);
+            rc = dr__credentials_from_profile(profile, out);
+            break;
+        case 2:
+            snprintf(source, source_cap, "container");
+            rc = dr__credentials_from_container(chain->timeout_ms, out);
+            break;
+        default:
+            snprintf(source, source_cap, "instance metadata");
+            rc = dr__credentials_from_imds(chain->timeout_ms, out);
+            break;
+        }
+        if (rc == DR_E_NOMEM)
+            break;
+        if (rc != DR_OK)
+            add_reason(&reasons, source);
+    }
+    if (rc != DR_OK && rc != DR_E_NOMEM)
+        rc = dr__buf_ok(&reasons) == DR_OK
+                 ? dr__fail(DR_E_CREDENTIALS, "no credentials found: %s",
+                            dr__buf_cstr(&reasons))
+                 : DR_E_NOMEM;
+    dr__buf_free(&reasons);
+    return rc;
+}
+
+/* Run the chain (refresh_lock held) and install the result. On failure the current
+ * credentials, if any, stay installed until they expire. */
+static dr_status refresh_locked(dr_credentials_chain *chain, int64_t now)
+{
+    dr_credentials *fresh = NULL;
+    char source[96];
+    dr_status rc = resolve(chain, &fresh, source, sizeof source);
+
+    chain->last_failure = rc;
+    if (rc == DR_OK) {
+        chain_log(chain, DR_LOG_DEBUG, "credentials resolved from %s%s", source,
+                  fresh->expires_at ? " (temporary)" : "");
+        /* Credentials that arrive already inside the refresh window (short-lived ones
+         * from a container endpoint) must not trigger a refresh on every request. */
+        install(chain, fresh,
+                refresh_due(fresh, now) ? now + atomic_load(&g_retry_backoff_s) : 0);
+        atomic_fetch_add(&chain->resolutions, 1);
+        return DR_OK;
+    }
+    snprintf(chain->last_message, sizeof chain->last_message, "%s", dr_last_error_message());
+    install(chain, NULL, now + atomic_load(&g_retry_backoff_s));
+    atomic_fetch_add(&chain->resolutions, 1);
+    return rc;
+}
+
+/* Refresh while still holding valid credentials: never wait for another resolver. */
+static void refresh_in_background_of(dr_credentials_chain *chain, const dr_credentials *held,
+                                     int64_t now)
+{
+    dr_credentials *current;
+    if (pthread_mutex_trylock(&chain->refresh_lock) != 0)
+        return; /* another thread is refreshing; keep using `held` */
+    /* Another thread may have installed fresh credentials since we looked. */
+    current = take_current(chain, NULL);
+    if (current == held && refresh_locked(chain, now) != DR_OK)
+        chain_log(chain, DR_LOG_WARN, "credentials refresh failed, using the current ones "
+                  "until they expire in %lld s: %s", (long long)(held->expires_at - now),
+                  chain->last_message);
+    dr__credentials_release(current);
+    pthread_mutex_unlock(&chain->refresh_lock);
+}
+
+/* Nothing valid is held: wait for the resolver, then resolve unless the resolver we
+ * waited for just produced usable credentials or just failed (its answer is ours too,
+ * so N waiting threads do not retry a dead endpoint N times in a row). */
+static dr_status resolve_blocking(dr_credentials_chain *chain, dr_credentials **out)
+{
+    unsigned long seen = atomic_load(&chain->resolutions);
+    dr_credentials *c;
+    dr_status rc = DR_OK;
+    int64_t now;
+
+    pthread_mutex_lock(&chain->refresh_lock);
+    now = now_s();
+    c = take_current(chain, NULL);
+    if (c && is_expired(c, now)) {
+        dr__credentials_release(c);
+        c = NULL;
+    }
+    if (!c && atomic_load(&chain->resolutions) != seen && chain->last_failure != DR_OK)
+        rc = dr__fail(chain->last_failure, "%s", chain->last_message);
+    else if (!c && (rc = refresh_locked(chain, now)) == DR_OK)
+        c = take_current(chain, NULL);
+    pthread_mutex_unlock(&chain->refresh_lock);
+    if (rc == DR_OK && is_expired(c, now))
+        rc = dr__fail(DR_E_CREDENTIALS, "the credentials provider returned expired "
+                                        "credentials");
+    if (rc != DR_OK) {
+        dr__credentials_release(c);
+        return rc;
+    }
+    *out = c;
+    return DR_OK;
+}
+
 dr_status dr__credentials_chain_get(dr_credentials_chain *chain, dr_credentials **out)
 {
-    dr_status rc = DR_OK;
+    int64_t retry_after, now = now_s();
+    dr_credentials *c = take_current(chain, &retry_after);
+
     *out = NULL;
-    pthread_mutex_lock(&chain->lock);
-    if (!chain->current && env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
-        chain->current = dr__credentials_new(env("AWS_ACCESS_KEY_ID"),
-                                              env("AWS_SECRET_ACCESS_KEY"),
-                                              env("AWS_SESSION_TOKEN"), 0);
-        if (!chain->current)
-            rc = dr__fail(DR_E_NOMEM, "out of memory copying credentials");
+    if (c && !refresh_due(c, now)) {
+        *out = c;
+        return DR_OK;
     }
-    if (rc == DR_OK && !chain->current)
-        rc = dr__fail(DR_E_CREDENTIALS, "no credentials: explicit: not set; environment: "
-                                        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY not set");
-    if (rc == DR_OK) {
-        dr__credentials_retain(chain->current);
-        *out = chain->current;
+    if (c && !is_expired(c, now)) {
+        if (now >= retry_after) {
+            refresh_in_background_of(chain, c, now);
+            dr__credentials_release(c);
+            c = take_current(chain, NULL);
+            if (c && is_expired(c, now)) {
+                /* Cannot happen (what was installed is at least as new), but never
+                 * hand out expired credentials. */
+                dr__credentials_release(c);
+                return resolve_blocking(chain, out);
+            }
+        }
+        *out = c;
+        return DR_OK;
     }
-    pthread_mutex_unlock(&chain->lock);
-    return rc;
+    dr__credentials_release(c);
+    return resolve_blocking(chain, out);
+}
+
+/* ---- region -------------------------------------------------------------------- */
+
+/* The rule dr_config_set_region applies: the region becomes part of the endpoint's
+ * host name, so values from the environment or a file are held to it too. */
+static int region_is_valid(const char *region)
+{
+    size_t i, n = strlen(region);
+    if (n == 0 || n > 64)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') ||
+              region[i] == '-'))
+            return 0;
+    return 1;
+}
+
+static dr_status copy_region(const char *region, const char *source, char **out)
+{
+    if (!region_is_valid(region))
+        return dr__fail(DR_E_CONFIG, "region from %s is invalid: only a-z, 0-9 and '-' "
+                                     "are allowed, 1..64 characters", source);
+    *out = dr__strdup(region);
+    return *out ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory");
 }
 
 dr_status dr__region_resolve(const char *explicit_region, const char *profile, char **out)
 {
-    const char *region = explicit_region ? explicit_region : env("AWS_REGION");
-    (void)profile;
-    if (!region)
-        region = env("AWS_DEFAULT_REGION");
+    const char *name = dr__profile_name(profile);
+    char *from_profile = NULL;
+    dr_status rc;
+
     *out = NULL;
-    if (!region)
-        return dr__fail(DR_E_CONFIG, "no region: set one in the configuration, AWS_REGION, "
-                                     "AWS_DEFAULT_REGION or the profile's region");
-    *out = dr__strdup(region);
-    return *out ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory");
+    if (explicit_region)
+        return copy_region(explicit_region, "the configuration", out);
+    if (dr__env("AWS_REGION"))
+        return copy_region(dr__env("AWS_REGION"), "AWS_REGION", out);
+    if (dr__env("AWS_DEFAULT_REGION"))
+        return copy_region(dr__env("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION", out);
+    rc = dr__profile_region(name, &from_profile);
+    if (rc == DR_E_NOMEM)
+        return rc;
+    if (rc == DR_OK && from_profile) {
+        rc = copy_region(from_profile, "the shared config file", out);
+        dr__free(from_profile);
+        return rc;
+    }
+    if (rc != DR_OK)
+        return dr__fail_context(DR_E_CONFIG, "no region: set one in the configuration, "
+                                "AWS_REGION, AWS_DEFAULT_REGION or `region` in profile "
+                                "\"%.64s\" of the shared config file, which could not be "
+                                "read", name);
+    return dr__fail(DR_E_CONFIG, "no region: set one in the configuration, AWS_REGION, "
+                    "AWS_DEFAULT_REGION or `region` in profile \"%.64s\" of the shared "
+                    "config file (AWS_CONFIG_FILE, default ~/.aws/config)", name);
 }

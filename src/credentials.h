@@ -34,6 +34,9 @@ typedef struct dr_credentials_options {
     const char *session_token;
     const char *profile;            /* NULL: AWS_PROFILE, then "default" */
     uint32_t metadata_timeout_ms;   /* container/IMDS requests; 0: 1000 ms */
+    dr_log_fn log_fn;               /* refresh outcomes, never secrets; NULL: silent */
+    dr_log_level log_level;
+    void *log_payload;
 } dr_credentials_options;
 
 dr_status dr__credentials_chain_new(dr_credentials_chain **out,
@@ -44,6 +47,10 @@ void dr__credentials_chain_free(dr_credentials_chain *chain);
  * use; refreshes temporary credentials within a few minutes of expiry. On failure
  * DR_E_CREDENTIALS with a message listing each provider tried and why it failed. */
 dr_status dr__credentials_chain_get(dr_credentials_chain *chain, dr_credentials **out);
+
+/* Tests only: the refresh window (default 300 s before expiry) and the pause after a
+ * failed refresh (default 10 s); a negative value restores the default. */
+void dr__credentials_set_refresh_timing(int64_t window_s, int64_t retry_backoff_s);
 
 /* Region: explicit -> AWS_REGION -> AWS_DEFAULT_REGION -> the profile's `region` in the
  * shared config file. `*out` is allocated (dr__free). DR_E_CONFIG when none is found. */

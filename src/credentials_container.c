@@ -1,0 +1,151 @@
+/* Container credentials: the ECS task-role endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ * under http://169.254.170.2) and any full URI (AWS_CONTAINER_CREDENTIALS_FULL_URI, as
+ * EKS Pod Identity sets), with an optional Authorization token. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alloc.h"
+#include "credentials_provider.h"
+#include "error.h"
+#include "http.h"
+
+#define DR_ECS_ENDPOINT "http://169.254.170.2"
+/* Tokens are JWTs of a few kilobytes; bigger files are not tokens. */
+#define DR_CONTAINER_TOKEN_MAX ((size_t)16 * 1024)
+
+static char g_relative_base_override[128]; /* tests only */
+
+void dr__credentials_container_set_relative_base(const char *base)
+{
+    snprintf(g_relative_base_override, sizeof g_relative_base_override, "%s",
+             base ? base : "");
+}
+
+/* Plain http is accepted only towards the hosts the SDKs allow: loopback, the ECS
+ * endpoint and the EKS Pod Identity agent. Anything else could be a network attacker
+ * receiving the Authorization token and handing out credentials. Host names are not
+ * resolved (the SDKs resolve and check every address); only literal addresses and
+ * "localhost" pass. */
+static int full_uri_host_allowed(const dr_url_parts *url)
+{
+    static const char *const container_hosts[] = {"169.254.170.2", "169.254.170.23",
+                                                  "fd00:ec2::23"};
+    size_t i;
+    if (strcmp(url->scheme, "https") == 0 || dr__host_is_loopback(url->host))
+        return 1;
+    for (i = 0; i < sizeof container_hosts / sizeof container_hosts[0]; i++)
+        if (strcasecmp(url->host, container_hosts[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static dr_status endpoint_url(dr_buf *url)
+{
+    const char *relative = dr__env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const char *full = dr__env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    dr_url_parts parts;
+
+    if (relative) {
+        if (relative[0] != '/' || strpbrk(relative, " \t\r\n"))
+            return dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be "
+                                              "a path starting with /");
+        dr__buf_puts(url, g_relative_base_override[0] ? g_relative_base_override
+                                                      : DR_ECS_ENDPOINT);
+        dr__buf_puts(url, relative);
+        return dr__buf_ok(url);
+    }
+    if (!full)
+        return dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
+                                          "AWS_CONTAINER_CREDENTIALS_FULL_URI not set");
+    if (dr__url_parse(full, &parts) != DR_OK)
+        return dr__fail_context(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    if (!full_uri_host_allowed(&parts))
+        return dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https, "
+                        "or plain http to a loopback address, 169.254.170.2, 169.254.170.23 "
+                        "or fd00:ec2::23, not host %s", parts.host);
+    dr__buf_puts(url, full);
+    return dr__buf_ok(url);
+}
+
+/* The token file is re-read on every fetch: EKS rotates it in place. */
+static dr_status read_token_file(const char *path, dr_buf *token)
+{
+    char chunk[1024];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+
+    if (!f)
+        return dr__fail(DR_E_CREDENTIALS, "cannot open AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && token->len + n <= DR_CONTAINER_TOKEN_MAX &&
+           !token->failed)
+        dr__buf_append(token, chunk, n);
+    dr__wipe(chunk, sizeof chunk);
+    fclose(f);
+    if (token->failed)
+        return dr__buf_ok(token);
+    if (n > 0)
+        return dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is too large");
+    /* Files usually end with a newline that is not part of the token. */
+    while (token->len && strchr(" \t\r\n", token->data[token->len - 1]))
+        token->data[--token->len] = '\0';
+    return DR_OK;
+}
+
+/* "Authorization: <token>" into `header` (left empty when no token is configured).
+ * A token with a line break would inject headers, so it is refused. */
+static dr_status authorization_header(dr_buf *header)
+{
+    const char *file = dr__env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    const char *value = dr__env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    dr_buf from_file = DR_BUF_INIT;
+    dr_status rc = DR_OK;
+
+    if (file) {
+        rc = read_token_file(file, &from_file);
+        value = dr__buf_cstr(&from_file);
+    }
+    if (rc == DR_OK && value && *value) {
+        if (strpbrk(value, "\r\n"))
+            rc = dr__fail(DR_E_CREDENTIALS, "the container authorization token contains a "
+                                            "line break");
+        else {
+            dr__buf_printf(header, "Authorization: %s", value);
+            rc = dr__buf_ok(header);
+        }
+    } else if (rc == DR_OK && file) {
+        rc = dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is empty");
+    }
+    dr__buf_free_secret(&from_file);
+    return rc;
+}
+
+dr_status dr__credentials_from_container(uint32_t timeout_ms, dr_credentials **out)
+{
+    dr_buf url = DR_BUF_INIT, auth = DR_BUF_INIT, body = DR_BUF_INIT;
+    const char *headers[2] = {NULL, NULL};
+    dr_metadata_request req = {0};
+    long status;
+    dr_status rc;
+
+    *out = NULL;
+    rc = endpoint_url(&url);
+    if (rc == DR_OK)
+        rc = authorization_header(&auth);
+    if (rc == DR_OK) {
+        if (auth.len)
+            headers[0] = dr__buf_cstr(&auth);
+        req.what = "container";
+        req.method = "GET";
+        req.url = dr__buf_cstr(&url);
+        req.headers = headers;
+        req.timeout_ms = timeout_ms ? timeout_ms : DR_METADATA_DEFAULT_TIMEOUT_MS;
+        rc = dr__metadata_fetch(&req, &body, &status);
+    }
+    if (rc == DR_OK)
+        rc = dr__credentials_parse_json("container", dr__buf_cstr(&body), body.len, out);
+    dr__buf_free(&url);
+    dr__buf_free_secret(&auth);
+    dr__buf_free_secret(&body);
+    return rc;
+}

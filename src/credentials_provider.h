@@ -1,0 +1,72 @@
+/* Internal to the credentials modules: the providers the chain in credentials.c walks,
+ * and the pieces they share. Each provider either returns credentials (DR_OK) or a
+ * status whose thread-local message says, without secrets, why it could not; the chain
+ * collects those reasons. DR_E_NOMEM always stops the chain. */
+#ifndef DR_CREDENTIALS_PROVIDER_H
+#define DR_CREDENTIALS_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "credentials.h"
+
+/* AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
+dr_status dr__credentials_from_env(dr_credentials **out);
+
+/* The shared credentials file, then the shared config file, for `profile`. */
+dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out);
+
+/* ECS / EKS container credentials endpoint. */
+dr_status dr__credentials_from_container(uint32_t timeout_ms, dr_credentials **out);
+
+/* Tests only: serve AWS_CONTAINER_CREDENTIALS_RELATIVE_URI from `base` (e.g. a
+ * loopback server) instead of http://169.254.170.2; NULL or "" restores it. */
+void dr__credentials_container_set_relative_base(const char *base);
+
+/* EC2 instance metadata (IMDSv2). */
+dr_status dr__credentials_from_imds(uint32_t timeout_ms, dr_credentials **out);
+
+/* The profile name to use: `configured`, else AWS_PROFILE, else "default". */
+const char *dr__profile_name(const char *configured);
+
+/* The `region` of `profile` in the shared config file, allocated into *out (NULL and
+ * DR_OK when absent). */
+dr_status dr__profile_region(const char *profile, char **out);
+
+/* A non-empty environment variable, else NULL. */
+const char *dr__env(const char *name);
+
+/* --- shared by the container and IMDS providers (credentials_fetch.c) --- */
+
+/* Metadata responses are small; anything bigger is not a credentials document. */
+#define DR_METADATA_MAX_RESPONSE ((size_t)64 * 1024)
+/* The SDKs give metadata endpoints one second: off AWS they do not answer at all, and
+ * the chain must not stall the first request for long. */
+#define DR_METADATA_DEFAULT_TIMEOUT_MS 1000u
+
+typedef struct dr_metadata_request {
+    const char *what;            /* "container", "instance metadata": for messages */
+    const char *method;          /* "GET" or "PUT" */
+    const char *url;
+    const char *const *headers;  /* NULL-terminated; may hold secrets, never logged */
+    uint32_t timeout_ms;
+} dr_metadata_request;
+
+/* Perform a request to a metadata endpoint and require HTTP 200. The body is stored in
+ * `body` (the caller frees it with dr__buf_free_secret: it may hold credentials). A
+ * non-200 status fails with DR_E_CREDENTIALS, `*status` set; network failures keep the
+ * HTTP layer's code and message. */
+dr_status dr__metadata_fetch(const dr_metadata_request *req, dr_buf *body, long *status);
+
+/* Parse a credentials document, as the container and IMDS endpoints return it:
+ * {"AccessKeyId", "SecretAccessKey", "Token", "Expiration", optional "Code"}.
+ * DR_E_CREDENTIALS for malformed or incomplete documents (never quoting them). */
+dr_status dr__credentials_parse_json(const char *what, const char *json, size_t len,
+                                     dr_credentials **out);
+
+/* ISO-8601 UTC timestamp ("2026-11-25T12:34:56Z", optional fraction, "Z" or "+hh:mm")
+ * to epoch seconds. Returns 1 on success, 0 if malformed. Pure. */
+int dr__parse_iso8601(const char *s, int64_t *out);
+
+#endif
