@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# THE test command: scripts/test.sh, from a fresh clone on Debian 12.
+#
+#   1. scripts/setup.sh (packages, DynamoDB Local, node tools; quick when present)
+#   2. builds: build/ (RelWithDebInfo, -DDR_WERROR=ON), build-asan/ (ASan+UBSan),
+#      build-tsan/ (TSan)
+#   3. one DynamoDB Local on a free loopback port for the whole run, always stopped on exit
+#   4. tests, each stage run even if an earlier one failed:
+#        release   build/       every test (unit, integration, install, abi)
+#        asan      build-asan/  every test under AddressSanitizer + UBSan
+#        tsan      build-tsan/  tests labelled `threads` under ThreadSanitizer
+#        valgrind  build/       tests labelled `unit` under valgrind memcheck
+#   5. a combined summary; the last line is ctest-style and counts every test run.
+# Exit status: 0 only if every build and every test passed.
+#
+# Environment: DR_TEST_STAGES (default "release asan tsan valgrind") picks stages;
+# DR_JOBS (default: nproc) is the build and ctest parallelism.
+set -euo pipefail
+DR_LOG_TAG="test"
+# shellcheck source=common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+cd "$DR_REPO_ROOT"
+
+stages=${DR_TEST_STAGES:-"release asan tsan valgrind"}
+jobs=${DR_JOBS:-$(nproc)}
+has_stage() { [[ " $stages " == *" $1 "* ]]; }
+banner() { printf '\n======== %s ========\n' "$*"; }
+
+banner "setup"
+"$DR_REPO_ROOT/scripts/setup.sh"
+
+# --- builds (a failed build ends the run here: there is nothing to test) ----------------
+build() {   # build DIR BUILD_TYPE CMAKE_ARGS...
+    local dir=$1 type=$2
+    shift 2
+    banner "build $dir ($type $*)"
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+    cmake --build "$dir" --parallel "$jobs"
+}
+if has_stage release || has_stage valgrind; then
+    build build RelWithDebInfo -DDR_WERROR=ON
+fi
+has_stage asan && build build-asan Debug -DDR_SANITIZE=ON
+has_stage tsan && build build-tsan Debug -DDR_TSAN=ON
+
+# --- the local stack -----------------------------------------------------------------------
+state=$(mktemp -d "${TMPDIR:-/tmp}/dr-test.XXXXXX")
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    DR_STATE_DIR=$state "$DR_REPO_ROOT/scripts/dynamodb-local.sh" stop || rc=1
+    rm -rf -- "$state"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+banner "DynamoDB Local"
+ddb_env=$(DR_STATE_DIR=$state "$DR_REPO_ROOT/scripts/dynamodb-local.sh" start)
+DR_TEST_ENDPOINT=$(printf '%s\n' "$ddb_env" | sed -n 's/^DR_TEST_ENDPOINT=//p')
+[ -n "$DR_TEST_ENDPOINT" ] || dr_die "dynamodb-local.sh start printed no endpoint"
+echo "DR_TEST_ENDPOINT=$DR_TEST_ENDPOINT"
+
+# Integration tests: DynamoDB Local ignores signatures, so dummy credentials do. Nothing may
+# reach a real AWS endpoint or a metadata service: drop every variable that could point
+# elsewhere and disable IMDS.
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB \
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
+      AWS_CONTAINER_AUTHORIZATION_TOKEN AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+export DR_TEST_ENDPOINT
+export AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=AKIDDADRATINGSLOCAL
+export AWS_SECRET_ACCESS_KEY=dadratings-local-dummy-secret
+export AWS_EC2_METADATA_DISABLED=true
+export NODE_PATH="$DR_NODE_TOOLS_DIR/node_modules"
+export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+# --- test stages ---------------------------------------------------------------------------
+summary=()
+total_run=0 total_failed=0 stages_failed=0
+
+# run_stage NAME DIR CTEST_ARGS... : runs ctest, keeps its output, adds its counts.
+run_stage() {
+    local name=$1 dir=$2 log rc line passed failed total
+    shift 2
+    banner "$name: ctest $* ($dir)"
+    log="$state/ctest-$name.log"
+    set +e
+    (cd "$dir" && "$@") 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
+    if [ -n "$line" ]; then
+        failed=$(sed -E 's/.* ([0-9]+) tests? failed out of.*/\1/' <<<"$line")
+        total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    elif grep -q 'No tests were found' "$log"; then
+        failed=0 total=0 line="no tests (none carry this label yet)"
+    else
+        failed=0 total=0 line="ctest produced no summary"
+    fi
+    passed=$((total - failed))
+    total_run=$((total_run + total))
+    total_failed=$((total_failed + failed))
+    if [ "$rc" -ne 0 ]; then
+        stages_failed=$((stages_failed + 1))
+        summary+=("FAILED  $name: $line (ctest exit $rc)")
+    else
+        summary+=("ok      $name: $line")
+    fi
+    : "$passed"
+}
+
+ctest_cmd=(ctest --output-on-failure --timeout 900 -j "$jobs")
+
+has_stage release && run_stage release build "${ctest_cmd[@]}"
+has_stage asan && run_stage asan build-asan "${ctest_cmd[@]}"
+if has_stage tsan; then
+    # --no-tests=ignore: no test is labelled `threads` yet; failures still fail. setarch -R
+    # turns off address randomisation for the run: GCC 12's TSan cannot map its shadow
+    # memory on kernels with high mmap entropy (vm.mmap_rnd_bits = 32).
+    tsan_prefix=()
+    setarch "$(uname -m)" -R true 2>/dev/null && tsan_prefix=(setarch "$(uname -m)" -R)
+    run_stage tsan build-tsan "${tsan_prefix[@]}" "${ctest_cmd[@]}" -L threads --no-tests=ignore
+fi
+if has_stage valgrind; then
+    # ctest -T memcheck runs each test under valgrind; --error-exitcode turns any error or
+    # definite/indirect leak into a failed test. Logs: build/Testing/Temporary/MemoryChecker.*
+    vg_opts="--error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+    vg_opts+=" --show-leak-kinds=definite,indirect --track-fds=no --num-callers=30"
+    [ -f "$DR_REPO_ROOT/scripts/valgrind.supp" ] &&
+        vg_opts+=" --suppressions=$DR_REPO_ROOT/scripts/valgrind.supp"
+    rm -f build/Testing/Temporary/MemoryChecker.*.log
+    run_stage valgrind build "${ctest_cmd[@]}" -L unit -T memcheck \
+        --overwrite "MemoryCheckCommand=$(command -v valgrind)" \
+        --overwrite "MemoryCheckCommandOptions=$vg_opts"
+    for f in build/Testing/Temporary/MemoryChecker.*.log; do
+        [ -f "$f" ] || continue
+        if grep -qE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]|indirectly lost: [1-9]' "$f"; then
+            printf '\n--- %s\n' "$f"
+            cat "$f"
+        fi
+    done
+fi
+
+banner "summary"
+printf '%s\n' "${summary[@]}"
+echo
+total_passed=$((total_run - total_failed))
+pct=100
+[ "$total_run" -gt 0 ] && pct=$((total_passed * 100 / total_run))
+if [ "$stages_failed" -gt 0 ] && [ "$total_failed" -eq 0 ]; then
+    # A stage failed without a failing test in its summary (a crash of ctest itself).
+    echo "$stages_failed stage(s) failed without a test summary"
+fi
+echo "Total Test time (real) = ${SECONDS} sec (whole run, all stages)"
+echo "$pct% tests passed, $total_failed tests failed out of $total_run"
+[ "$stages_failed" -eq 0 ] && [ "$total_run" -gt 0 ]
