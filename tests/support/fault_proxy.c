@@ -1066,12 +1066,15 @@ static void reset_connection(int fd)
 }
 
 /* Changes one character inside a JSON string so the body stays valid JSON of the same
- * length but no longer matches x-amz-crc32. Prefers a string value (after ':') over a
- * key. Returns 0, or -1 if the body has no letter or digit inside any string. */
+ * length but no longer matches x-amz-crc32. Prefers a string value (after ':' or in an
+ * array) over an object key. Returns 0, or -1 if no string holds a letter or digit. */
 static int corrupt_json_string_byte(char *body, size_t len)
 {
-    size_t i, key_pos = (size_t)-1;
-    int in_string = 0, escaped = 0, is_value = 0, last_colon = 0;
+    size_t i, pos = (size_t)-1;
+    uint64_t in_array = 0; /* bit d set: container at depth d is an array */
+    unsigned depth = 0;
+    int in_string = 0, escaped = 0, is_value = 0;
+    char prev = 0; /* last structural character outside strings */
     for (i = 0; i < len; i++) {
         char c = body[i];
         if (in_string) {
@@ -1081,27 +1084,39 @@ static int corrupt_json_string_byte(char *body, size_t len)
                 escaped = 1;
             } else if (c == '"') {
                 in_string = 0;
+                prev = '"';
             } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                        (c >= '0' && c <= '9')) {
                 if (is_value) {
-                    key_pos = i;
+                    pos = i;
                     break;
                 }
-                if (key_pos == (size_t)-1)
-                    key_pos = i;
+                if (pos == (size_t)-1)
+                    pos = i;
             }
-        } else if (c == '"') {
+            continue;
+        }
+        if (c == '"') {
+            int top_is_array = depth > 0 && depth <= 64 && ((in_array >> (depth - 1)) & 1u);
             in_string = 1;
-            is_value = last_colon;
+            is_value = prev == ':' || (top_is_array && (prev == '[' || prev == ','));
+        } else if (c == '{' || c == '[') {
+            if (depth < 64)
+                in_array = (in_array & ~(1ull << depth)) | ((uint64_t)(c == '[') << depth);
+            depth++;
+            prev = c;
+        } else if (c == '}' || c == ']') {
+            depth -= depth > 0;
+            prev = c;
         } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-            last_colon = c == ':';
+            prev = c;
         }
     }
-    if (key_pos == (size_t)-1)
+    if (pos == (size_t)-1)
         return -1;
     {
-        char c = body[key_pos];
-        body[key_pos] = (c == 'z') ? 'a' : (c == 'Z') ? 'A' : (c == '9') ? '0' : (char)(c + 1);
+        char c = body[pos];
+        body[pos] = (c == 'z') ? 'a' : (c == 'Z') ? 'A' : (c == '9') ? '0' : (char)(c + 1);
     }
     return 0;
 }
