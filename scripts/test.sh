@@ -45,10 +45,15 @@ has_stage tsan && build build-tsan Debug -DDR_TSAN=ON
 
 # --- the local stack -----------------------------------------------------------------------
 state=$(mktemp -d "${TMPDIR:-/tmp}/dr-test.XXXXXX")
-cleanup() {
+stop_stack() {
+    if [ -f "$state/pid" ]; then
+        DR_STATE_DIR=$state "$DR_REPO_ROOT/scripts/dynamodb-local.sh" stop
+    fi
+}
+cleanup() {   # on every exit: success, failure, Ctrl-C, kill
     local rc=$?
     trap - EXIT INT TERM
-    DR_STATE_DIR=$state "$DR_REPO_ROOT/scripts/dynamodb-local.sh" stop || rc=1
+    stop_stack || rc=1
     rm -rf -- "$state"
     exit "$rc"
 }
@@ -86,7 +91,7 @@ total_run=0 total_failed=0 stages_failed=0
 run_stage() {
     local name=$1 dir=$2 log rc line passed failed total
     shift 2
-    banner "$name: ctest $* ($dir)"
+    banner "$name ($dir): $*"
     log="$state/ctest-$name.log"
     set +e
     (cd "$dir" && "$@") 2>&1 | tee "$log"
@@ -96,8 +101,8 @@ run_stage() {
     if [ -n "$line" ]; then
         failed=$(sed -E 's/.* ([0-9]+) tests? failed out of.*/\1/' <<<"$line")
         total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
-    elif grep -q 'No tests were found' "$log"; then
-        failed=0 total=0 line="no tests (none carry this label yet)"
+    elif [ "$rc" -eq 0 ]; then
+        failed=0 total=0 line="no tests matched (none carry this label yet)"
     else
         failed=0 total=0 line="ctest produced no summary"
     fi
@@ -146,6 +151,8 @@ if has_stage valgrind; then
 fi
 
 banner "summary"
+# Stopped here rather than by the trap so that the summary stays the last thing printed.
+stop_stack || { stages_failed=$((stages_failed + 1)); summary+=("FAILED  stopping DynamoDB Local"); }
 printf '%s\n' "${summary[@]}"
 echo
 total_passed=$((total_run - total_failed))
