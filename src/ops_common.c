@@ -1,0 +1,238 @@
+/* Keys and update builders shared by the operations and the stream aggregator. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "ddb.h"
+#include "ddb_json.h"
+#include "error.h"
+#include "keys.h"
+#include "ops.h"
+
+static json_t *key_of(const char *pk_prefix, const char *pk_rest, const char *sk)
+{
+    dr_buf pk = DR_BUF_INIT;
+    json_t *key;
+    dr__buf_puts(&pk, pk_prefix);
+    dr__buf_puts(&pk, pk_rest);
+    if (pk.failed) {
+        dr__buf_free(&pk);
+        return NULL;
+    }
+    key = json_pack("{s:o, s:o}", "PK", dr__av_s(dr__buf_cstr(&pk)), "SK", dr__av_s(sk));
+    dr__buf_free(&pk);
+    return key;
+}
+
+json_t *dr__stats_key(const char *joke_id)
+{
+    return key_of(DR_PK_STATS, joke_id, DR_SK_AGGREGATE);
+}
+
+dr_status dr__get_joke_stats_item(dr_client *c, const char *joke_id, json_t **item_out)
+{
+    json_t *req, *resp = NULL;
+    dr_status rc;
+
+    *item_out = NULL;
+    req = json_pack("{s:s, s:o, s:b}", "TableName", c->stats_table, "Key",
+                    dr__stats_key(joke_id), "ConsistentRead", 1);
+    if (!req)
+        return dr__fail(DR_E_NOMEM, "out of memory building GetItem");
+    rc = dr__ddb_call(c, "GetItem", req, &resp, NULL);
+    json_decref(req);
+    if (rc != DR_OK)
+        return rc;
+    *item_out = json_incref(json_object_get(resp, "Item"));
+    json_decref(resp);
+    return DR_OK;
+}
+
+void dr__global_shard_pk(uint32_t k, char out[32])
+{
+    if (k == 0)
+        snprintf(out, 32, "%s", DR_PK_GLOBAL);
+    else
+        snprintf(out, 32, "%s#%" PRIu32, DR_PK_GLOBAL, k);
+}
+
+void dr__top_sort_key(dr_buf *b, uint32_t average_hundredths, uint64_t total,
+                      const char *joke_id)
+{
+    dr__buf_printf(b, "%03" PRIu32 "#%020" PRIu64 "#%s", average_hundredths, total, joke_id);
+}
+
+void dr__top_partition(uint32_t shards, const char *joke_id, char out[48])
+{
+    uint32_t hash = 2166136261u;
+    const unsigned char *p;
+    if (shards <= 1) {
+        snprintf(out, 48, "%s", DR_GSI_TOP_PERFORMERS);
+        return;
+    }
+    for (p = (const unsigned char *)joke_id; *p; p++)
+        hash = (hash ^ *p) * 16777619u;
+    snprintf(out, 48, "%s#%" PRIu32, DR_GSI_TOP_PERFORMERS, hash % shards);
+}
+
+dr_delta dr__delta_of_rating(int32_t stars)
+{
+    dr_delta d;
+    memset(&d, 0, sizeof d);
+    d.total = 1;
+    d.score = stars;
+    d.count[stars - 1] = 1;
+    return d;
+}
+
+/* old + delta, clamped at 0 (a delta never takes a counter below zero unless the
+ * stored item was already inconsistent). */
+static uint64_t apply(uint64_t old, int64_t delta)
+{
+    if (delta < 0 && (uint64_t)(-delta) > old)
+        return 0;
+    return delta < 0 ? old - (uint64_t)(-delta) : old + (uint64_t)delta;
+}
+
+static json_t *av_n_i64(int64_t v)
+{
+    char digits[24];
+    snprintf(digits, sizeof digits, "%" PRId64, v);
+    return dr__av_n_str(digits);
+}
+
+json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *old,
+                              const dr_delta *delta, const char *rated_at, const char *author,
+                              const char *joke_text, dr_counts *new_counts,
+                              const char **new_last_rated_at)
+{
+    static const char *const count_names[] = {"count1", "count2", "count3", "count4", "count5"};
+    dr_counts before;
+    dr_buf expr = DR_BUF_INIT, rank = DR_BUF_INIT;
+    json_t *values = json_object(), *update = NULL;
+    const char *old_last = old ? dr__av_get_s(old, "lastRatedAt") : NULL;
+    const char *condition;
+    uint64_t version = 0;
+    int failed = 0, malformed = 0, i;
+
+    memset(&before, 0, sizeof before);
+    if (old && dr__counts_from_item(old, &before) != DR_OK) {
+        malformed = 1; /* the recorded message says which attribute */
+        goto done;
+    }
+    (void)dr__av_get_u64(old, "statsVersion", &version);
+
+    new_counts->total = apply(before.total, delta->total);
+    new_counts->score = apply(before.score, delta->score);
+    for (i = 0; i < 5; i++)
+        new_counts->count[i] = apply(before.count[i], delta->count[i]);
+    *new_last_rated_at = old_last && strcmp(old_last, rated_at) > 0 ? old_last : rated_at;
+
+    dr__buf_puts(&expr, "SET totalRatings = :t, totalScore = :s, lastRatedAt = :last, "
+                        "author = if_not_exists(author, :author), statsVersion = :next");
+    failed |= dr__item_set(values, ":t", dr__av_n_u64(new_counts->total));
+    failed |= dr__item_set(values, ":s", dr__av_n_u64(new_counts->score));
+    failed |= dr__item_set(values, ":last", dr__av_s(*new_last_rated_at));
+    failed |= dr__item_set(values, ":author", dr__av_s(author));
+    failed |= dr__item_set(values, ":next", dr__av_n_u64(version + 1));
+    for (i = 0; i < 5; i++) {
+        char placeholder[8];
+        snprintf(placeholder, sizeof placeholder, ":c%d", i + 1);
+        dr__buf_printf(&expr, ", %s = %s", count_names[i], placeholder);
+        failed |= dr__item_set(values, placeholder, dr__av_n_u64(new_counts->count[i]));
+    }
+    if (joke_text) {
+        dr__buf_puts(&expr, ", jokeText = if_not_exists(jokeText, :text)");
+        failed |= dr__item_set(values, ":text", dr__av_s(joke_text));
+    }
+    if (new_counts->total >= DR_TOP_MIN_RATINGS) {
+        uint32_t avg = dr__average_hundredths(new_counts->score, new_counts->total);
+        char avg_text[16], partition[48];
+        dr__format_hundredths(avg, avg_text);
+        dr__top_partition(c->global_shards, joke_id, partition);
+        dr__top_sort_key(&rank, avg, new_counts->total, joke_id);
+        if (c->global_shards <= 1) {
+            /* GSI1 as the JavaScript services read it: sparse, so their Limit-8 query
+             * only sees jokes that qualify. */
+            dr__buf_puts(&expr, ", GSI1PK = :top, GSI1SK = :avg");
+            failed |= dr__item_set(values, ":top", dr__av_s(DR_GSI_TOP_PERFORMERS));
+            failed |= dr__item_set(values, ":avg", dr__av_n_str(avg_text));
+        }
+        dr__buf_puts(&expr, ", GSI2PK = :toppart, GSI2SK = :rank");
+        failed |= dr__item_set(values, ":toppart", dr__av_s(partition));
+        failed |= dr__item_set(values, ":rank", dr__av_s(dr__buf_cstr(&rank)));
+    } else if (old && json_object_get(old, "GSI2PK")) {
+        /* A changed rating cannot lower the count, but an inconsistent item could
+         * carry index keys it should not: remove them. */
+        dr__buf_puts(&expr, " REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK");
+    }
+
+    if (!old) {
+        condition = "attribute_not_exists(PK)";
+    } else if (json_object_get(old, "statsVersion")) {
+        condition = "statsVersion = :ver";
+        failed |= dr__item_set(values, ":ver", dr__av_n_u64(version));
+    } else {
+        /* Written by the JavaScript aggregator: no version yet; its counters only grow,
+         * so an unchanged totalRatings means an unchanged item. */
+        condition = "attribute_not_exists(statsVersion) AND "
+                    "(attribute_not_exists(totalRatings) OR totalRatings = :oldt)";
+        failed |= dr__item_set(values, ":oldt", dr__av_n_u64(before.total));
+    }
+    if (failed || expr.failed || rank.failed)
+        goto done;
+    update = json_pack("{s:s, s:o, s:s, s:s, s:O}", "TableName", c->stats_table, "Key",
+                       dr__stats_key(joke_id), "UpdateExpression", dr__buf_cstr(&expr),
+                       "ConditionExpression", condition, "ExpressionAttributeValues", values);
+done:
+    if (!update && !malformed)
+        dr__fail(DR_E_NOMEM, "out of memory building the stats update");
+    json_decref(values);
+    dr__buf_free(&expr);
+    dr__buf_free(&rank);
+    return update;
+}
+
+json_t *dr__counters_update(dr_client *c, const char *pk, const char *sk, const dr_delta *delta,
+                            const char *author)
+{
+    static const char *const count_names[] = {"count1", "count2", "count3", "count4", "count5"};
+    dr_buf expr = DR_BUF_INIT;
+    json_t *values = json_object(), *update = NULL, *key;
+    const char *sep = "ADD ";
+    int failed = 0, i;
+
+#define ADD_COUNTER(name, placeholder, value)                                             \
+    do {                                                                                  \
+        if ((value) != 0) {                                                               \
+            dr__buf_printf(&expr, "%s%s %s", sep, name, placeholder);                    \
+            failed |= dr__item_set(values, placeholder, av_n_i64(value));                 \
+            sep = ", ";                                                                   \
+        }                                                                                 \
+    } while (0)
+    ADD_COUNTER("totalRatings", ":t", delta->total);
+    ADD_COUNTER("totalScore", ":s", delta->score);
+    for (i = 0; i < 5; i++) {
+        char placeholder[8];
+        snprintf(placeholder, sizeof placeholder, ":c%d", i + 1);
+        ADD_COUNTER(count_names[i], placeholder, delta->count[i]);
+    }
+    ADD_COUNTER("uniqueJokes", ":u", delta->unique_jokes);
+#undef ADD_COUNTER
+    if (author) {
+        dr__buf_puts(&expr, " SET author = :author");
+        failed |= dr__item_set(values, ":author", dr__av_s(author));
+    }
+    key = json_pack("{s:o, s:o}", "PK", dr__av_s(pk), "SK", dr__av_s(sk));
+    if (!failed && !expr.failed && key && expr.len)
+        update = json_pack("{s:s, s:O, s:s, s:O}", "TableName", c->stats_table, "Key", key,
+                           "UpdateExpression", dr__buf_cstr(&expr),
+                           "ExpressionAttributeValues", values);
+    if (!update)
+        dr__fail(DR_E_NOMEM, "out of memory building a counters update");
+    json_decref(key);
+    json_decref(values);
+    dr__buf_free(&expr);
+    return update;
+}

@@ -1,0 +1,498 @@
+#include "stats.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "ddb_json.h"
+#include "error.h"
+
+/* ---- counters and averages ------------------------------------------------ */
+
+dr_status dr__counts_from_item(const json_t *item, dr_counts *out)
+{
+    static const char *const names[] = {"count1", "count2", "count3", "count4", "count5"};
+    uint64_t *slots[7];
+    const char *attr[7] = {"totalRatings", "totalScore"};
+    int i;
+
+    memset(out, 0, sizeof *out);
+    slots[0] = &out->total;
+    slots[1] = &out->score;
+    for (i = 0; i < 5; i++) {
+        attr[2 + i] = names[i];
+        slots[2 + i] = &out->count[i];
+    }
+    for (i = 0; i < 7; i++) {
+        if (dr__av_get_u64(item, attr[i], slots[i]) == -2)
+            return dr__fail(DR_E_PROTOCOL, "stored %s is not a non-negative integer", attr[i]);
+    }
+    return DR_OK;
+}
+
+void dr__counts_add(dr_counts *into, const dr_counts *more)
+{
+    int i;
+    into->total += more->total;
+    into->score += more->score;
+    for (i = 0; i < 5; i++)
+        into->count[i] += more->count[i];
+}
+
+uint32_t dr__average_hundredths(uint64_t score, uint64_t total)
+{
+    double quotient;
+    long double scaled, whole;
+
+    if (!score || !total)
+        return 0;
+    quotient = (double)score / (double)total;
+    /* A double's 53-bit significand times 100 (7 bits) fits the 64-bit significand of
+     * x87 long double (and binary128), so `scaled` is exact and the tie test below is
+     * exactly toFixed's "pick the larger n". */
+    scaled = (long double)quotient * 100.0L;
+    whole = floorl(scaled);
+    if (scaled - whole >= 0.5L)
+        whole += 1.0L;
+    return (uint32_t)whole;
+}
+
+void dr__format_hundredths(uint32_t h, char out[16])
+{
+    if (h % 100 == 0)
+        snprintf(out, 16, "%" PRIu32, h / 100);
+    else if (h % 10 == 0)
+        snprintf(out, 16, "%" PRIu32 ".%" PRIu32, h / 100, (h % 100) / 10);
+    else
+        snprintf(out, 16, "%" PRIu32 ".%02" PRIu32, h / 100, h % 100);
+}
+
+/* ---- optional strings ----------------------------------------------------- */
+
+int dr__opt_str_from_item(const json_t *item, const char *name, dr_opt_str *out)
+{
+    const json_t *av = json_object_get(item, name);
+    const char *s = dr__av_get_s(item, name);
+    out->value = NULL;
+    out->is_null = json_object_get(av, "NULL") != NULL;
+    if (s && !(out->value = dr__strdup(s)))
+        return -1;
+    return 0;
+}
+
+void dr__opt_str_free(dr_opt_str *s)
+{
+    dr__free(s->value);
+    s->value = NULL;
+}
+
+/* ---- dr_stats ------------------------------------------------------------- */
+
+dr_stats *dr__stats_new(const char *joke_id, const dr_counts *counts, const char *last_rated_at,
+                        int exists)
+{
+    dr_stats *s = dr__calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->joke_id = dr__strdup(joke_id);
+    s->last_rated_at = last_rated_at ? dr__strdup(last_rated_at) : NULL;
+    if (counts)
+        s->counts = *counts;
+    s->exists = exists;
+    if (!s->joke_id || (last_rated_at && !s->last_rated_at)) {
+        dr_stats_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+DR_API void dr_stats_free(dr_stats *s)
+{
+    if (!s)
+        return;
+    dr__free(s->joke_id);
+    dr__free(s->last_rated_at);
+    dr__free(s);
+}
+
+DR_API const char *dr_stats_joke_id(const dr_stats *s)
+{
+    return s ? s->joke_id : NULL;
+}
+
+DR_API uint64_t dr_stats_total_ratings(const dr_stats *s)
+{
+    return s ? s->counts.total : 0;
+}
+
+DR_API uint64_t dr_stats_count(const dr_stats *s, int32_t star)
+{
+    return s && star >= 1 && star <= 5 ? s->counts.count[star - 1] : 0;
+}
+
+DR_API uint64_t dr_stats_total_score(const dr_stats *s)
+{
+    return s ? s->counts.score : 0;
+}
+
+DR_API double dr_stats_average(const dr_stats *s)
+{
+    return s ? dr__average_hundredths(s->counts.score, s->counts.total) / 100.0 : 0;
+}
+
+DR_API const char *dr_stats_last_rated_at(const dr_stats *s)
+{
+    return s ? s->last_rated_at : NULL;
+}
+
+DR_API int32_t dr_stats_pending(const dr_stats *s)
+{
+    return s ? s->pending : 0;
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+void dr__json_put_string(dr_buf *b, const char *s)
+{
+    dr__buf_putc(b, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '"': dr__buf_puts(b, "\\\""); break;
+        case '\\': dr__buf_puts(b, "\\\\"); break;
+        case '\n': dr__buf_puts(b, "\\n"); break;
+        case '\r': dr__buf_puts(b, "\\r"); break;
+        case '\t': dr__buf_puts(b, "\\t"); break;
+        case '\b': dr__buf_puts(b, "\\b"); break;
+        case '\f': dr__buf_puts(b, "\\f"); break;
+        default:
+            if (c < 0x20)
+                dr__buf_printf(b, "\\u%04x", c);
+            else
+                dr__buf_putc(b, (char)c);
+        }
+    }
+    dr__buf_putc(b, '"');
+}
+
+static void put_opt_string(dr_buf *b, const char *key, const dr_opt_str *v, int first)
+{
+    if (!v->value && !v->is_null)
+        return; /* undefined in JavaScript: the key is not written */
+    dr__buf_printf(b, "%s\"%s\":", first ? "" : ",", key);
+    if (v->value)
+        dr__json_put_string(b, v->value);
+    else
+        dr__buf_puts(b, "null");
+}
+
+void dr__json_put_counts(dr_buf *b, const dr_counts *c)
+{
+    dr__buf_printf(b, "{\"1\":%" PRIu64 ",\"2\":%" PRIu64 ",\"3\":%" PRIu64 ",\"4\":%" PRIu64
+                      ",\"5\":%" PRIu64 "}",
+                   c->count[0], c->count[1], c->count[2], c->count[3], c->count[4]);
+}
+
+static void put_average(dr_buf *b, uint64_t score, uint64_t total)
+{
+    char avg[16];
+    dr__format_hundredths(dr__average_hundredths(score, total), avg);
+    dr__buf_puts(b, avg);
+}
+
+static dr_status finish_json(dr_buf *b, char **out)
+{
+    dr_status rc = dr__buf_ok(b);
+    if (rc != DR_OK) {
+        dr__buf_free(b);
+        return rc;
+    }
+    *out = dr__buf_detach(b);
+    return *out ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory rendering JSON");
+}
+
+DR_API dr_status dr_stats_to_json(const dr_stats *s, char **out)
+{
+    dr_buf b = DR_BUF_INIT;
+    if (!out)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_stats_to_json: out is NULL");
+    *out = NULL;
+    if (!s)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_stats_to_json: stats is NULL");
+    dr__buf_puts(&b, "{\"counts\":");
+    dr__json_put_counts(&b, &s->counts);
+    dr__buf_printf(&b, ",\"totalRatings\":%" PRIu64 ",\"average\":", s->counts.total);
+    put_average(&b, s->counts.score, s->counts.total);
+    if (!s->exists) {
+        /* The JavaScript readStats() answers an unrated joke with this shape. */
+        dr__buf_puts(&b, ",\"ratings\":[],\"jokeId\":");
+        dr__json_put_string(&b, s->joke_id);
+    } else {
+        dr__buf_puts(&b, ",\"jokeId\":");
+        dr__json_put_string(&b, s->joke_id);
+        dr__buf_puts(&b, ",\"lastRatedAt\":");
+        if (s->last_rated_at)
+            dr__json_put_string(&b, s->last_rated_at);
+        else
+            dr__buf_puts(&b, "null");
+    }
+    if (s->pending)
+        dr__buf_puts(&b, ",\"pending\":true");
+    dr__buf_putc(&b, '}');
+    return finish_json(&b, out);
+}
+
+/* ---- dr_dashboard ----------------------------------------------------------- */
+
+static int compare_authors(const void *pa, const void *pb)
+{
+    const dr_author_row *a = pa, *b = pb;
+    if (a->counts.total != b->counts.total)
+        return a->counts.total > b->counts.total ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+void dr__sort_authors(dr_author_row *rows, size_t n)
+{
+    if (n > 1)
+        qsort(rows, n, sizeof *rows, compare_authors);
+}
+
+DR_API void dr_dashboard_free(dr_dashboard *d)
+{
+    size_t i;
+    if (!d)
+        return;
+    for (i = 0; i < d->author_count; i++)
+        dr__free(d->authors[i].name);
+    for (i = 0; i < d->top_count; i++) {
+        dr__free(d->top[i].joke_id);
+        dr__opt_str_free(&d->top[i].joke_text);
+        dr__opt_str_free(&d->top[i].author);
+        dr__opt_str_free(&d->top[i].last_rated_at);
+    }
+    for (i = 0; i < d->recent_count; i++) {
+        dr_recent_row *r = &d->recent[i];
+        dr__free(r->joke_id);
+        dr__opt_str_free(&r->joke_text);
+        dr__opt_str_free(&r->author);
+        dr__opt_str_free(&r->mode);
+        dr__opt_str_free(&r->date);
+        dr__opt_str_free(&r->submitted_at);
+    }
+    dr__free(d->authors);
+    dr__free(d->top);
+    dr__free(d->recent);
+    dr__free(d);
+}
+
+DR_API dr_status dr_dashboard_to_json(const dr_dashboard *d, char **out)
+{
+    dr_buf b = DR_BUF_INIT;
+    size_t i;
+
+    if (!out)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_dashboard_to_json: out is NULL");
+    *out = NULL;
+    if (!d)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_dashboard_to_json: dashboard is NULL");
+
+    dr__buf_printf(&b, "{\"totals\":{\"overallRatings\":%" PRIu64 ",\"overallAverage\":",
+                   d->global.total);
+    put_average(&b, d->global.score, d->global.total);
+    dr__buf_printf(&b, ",\"uniqueJokes\":%" PRIu64 ",\"ratingCounts\":", d->unique_jokes);
+    dr__json_put_counts(&b, &d->global);
+    dr__buf_puts(&b, ",\"byAuthor\":[");
+    for (i = 0; i < d->author_count; i++) {
+        const dr_author_row *a = &d->authors[i];
+        dr__buf_puts(&b, i ? ",{\"author\":" : "{\"author\":");
+        dr__json_put_string(&b, a->name);
+        dr__buf_printf(&b, ",\"totalRatings\":%" PRIu64 ",\"average\":", a->counts.total);
+        put_average(&b, a->counts.score, a->counts.total);
+        dr__buf_putc(&b, '}');
+    }
+    dr__buf_puts(&b, "]},\"ratingDistribution\":{\"overall\":");
+    dr__json_put_counts(&b, &d->global);
+    dr__buf_puts(&b, ",\"byAuthor\":{");
+    for (i = 0; i < d->author_count; i++) {
+        if (i)
+            dr__buf_putc(&b, ',');
+        dr__json_put_string(&b, d->authors[i].name);
+        dr__buf_putc(&b, ':');
+        dr__json_put_counts(&b, &d->authors[i].counts);
+    }
+    dr__buf_puts(&b, "}},\"topPerformers\":[");
+    for (i = 0; i < d->top_count; i++) {
+        const dr_top_row *t = &d->top[i];
+        char avg[16];
+        dr__buf_puts(&b, i ? ",{\"jokeId\":" : "{\"jokeId\":");
+        dr__json_put_string(&b, t->joke_id);
+        put_opt_string(&b, "joke", &t->joke_text, 0);
+        put_opt_string(&b, "author", &t->author, 0);
+        dr__format_hundredths(t->average_hundredths, avg);
+        dr__buf_printf(&b, ",\"totalRatings\":%" PRIu64 ",\"average\":%s", t->total, avg);
+        put_opt_string(&b, "lastRatedAt", &t->last_rated_at, 0);
+        dr__buf_putc(&b, '}');
+    }
+    dr__buf_puts(&b, "],\"recentRatings\":[");
+    for (i = 0; i < d->recent_count; i++) {
+        const dr_recent_row *r = &d->recent[i];
+        dr__buf_puts(&b, i ? ",{\"jokeId\":" : "{\"jokeId\":");
+        dr__json_put_string(&b, r->joke_id);
+        dr__buf_printf(&b, ",\"rating\":%" PRId32, r->rating);
+        put_opt_string(&b, "joke", &r->joke_text, 0);
+        put_opt_string(&b, "author", &r->author, 0);
+        put_opt_string(&b, "mode", &r->mode, 0);
+        put_opt_string(&b, "date", &r->date, 0);
+        put_opt_string(&b, "submittedAt", &r->submitted_at, 0);
+        dr__buf_putc(&b, '}');
+    }
+    dr__buf_puts(&b, "]}");
+    return finish_json(&b, out);
+}
+
+/* ---- dashboard accessors: NULL or an index out of range gives 0 / NULL ------ */
+
+DR_API uint64_t dr_dashboard_overall_ratings(const dr_dashboard *d)
+{
+    return d ? d->global.total : 0;
+}
+
+DR_API double dr_dashboard_overall_average(const dr_dashboard *d)
+{
+    return d ? dr__average_hundredths(d->global.score, d->global.total) / 100.0 : 0;
+}
+
+DR_API uint64_t dr_dashboard_unique_jokes(const dr_dashboard *d)
+{
+    return d ? d->unique_jokes : 0;
+}
+
+DR_API uint64_t dr_dashboard_rating_count(const dr_dashboard *d, int32_t star)
+{
+    return d && star >= 1 && star <= 5 ? d->global.count[star - 1] : 0;
+}
+
+#define AUTHOR(d, i) ((d) && (i) < (d)->author_count ? &(d)->authors[i] : NULL)
+#define TOP(d, i) ((d) && (i) < (d)->top_count ? &(d)->top[i] : NULL)
+#define RECENT(d, i) ((d) && (i) < (d)->recent_count ? &(d)->recent[i] : NULL)
+
+DR_API size_t dr_dashboard_author_count(const dr_dashboard *d)
+{
+    return d ? d->author_count : 0;
+}
+
+DR_API const char *dr_dashboard_author_name(const dr_dashboard *d, size_t i)
+{
+    const dr_author_row *a = AUTHOR(d, i);
+    return a ? a->name : NULL;
+}
+
+DR_API uint64_t dr_dashboard_author_total_ratings(const dr_dashboard *d, size_t i)
+{
+    const dr_author_row *a = AUTHOR(d, i);
+    return a ? a->counts.total : 0;
+}
+
+DR_API double dr_dashboard_author_average(const dr_dashboard *d, size_t i)
+{
+    const dr_author_row *a = AUTHOR(d, i);
+    return a ? dr__average_hundredths(a->counts.score, a->counts.total) / 100.0 : 0;
+}
+
+DR_API uint64_t dr_dashboard_author_rating_count(const dr_dashboard *d, size_t i, int32_t star)
+{
+    const dr_author_row *a = AUTHOR(d, i);
+    return a && star >= 1 && star <= 5 ? a->counts.count[star - 1] : 0;
+}
+
+DR_API size_t dr_dashboard_top_count(const dr_dashboard *d)
+{
+    return d ? d->top_count : 0;
+}
+
+DR_API const char *dr_dashboard_top_joke_id(const dr_dashboard *d, size_t i)
+{
+    const dr_top_row *t = TOP(d, i);
+    return t ? t->joke_id : NULL;
+}
+
+DR_API const char *dr_dashboard_top_joke_text(const dr_dashboard *d, size_t i)
+{
+    const dr_top_row *t = TOP(d, i);
+    return t ? t->joke_text.value : NULL;
+}
+
+DR_API const char *dr_dashboard_top_author(const dr_dashboard *d, size_t i)
+{
+    const dr_top_row *t = TOP(d, i);
+    return t ? t->author.value : NULL;
+}
+
+DR_API uint64_t dr_dashboard_top_total_ratings(const dr_dashboard *d, size_t i)
+{
+    const dr_top_row *t = TOP(d, i);
+    return t ? t->total : 0;
+}
+
+DR_API double dr_dashboard_top_average(const dr_dashboard *d, size_t i)
+{
+    const dr_top_row *t = TOP(d, i);
+    return t ? t->average_hundredths / 100.0 : 0;
+}
+
+DR_API const char *dr_dashboard_top_last_rated_at(const dr_dashboard *d, size_t i)
+{
+    const dr_top_row *t = TOP(d, i);
+    return t ? t->last_rated_at.value : NULL;
+}
+
+DR_API size_t dr_dashboard_recent_count(const dr_dashboard *d)
+{
+    return d ? d->recent_count : 0;
+}
+
+DR_API const char *dr_dashboard_recent_joke_id(const dr_dashboard *d, size_t i)
+{
+    const dr_recent_row *r = RECENT(d, i);
+    return r ? r->joke_id : NULL;
+}
+
+DR_API int32_t dr_dashboard_recent_rating(const dr_dashboard *d, size_t i)
+{
+    const dr_recent_row *r = RECENT(d, i);
+    return r ? r->rating : 0;
+}
+
+DR_API const char *dr_dashboard_recent_joke_text(const dr_dashboard *d, size_t i)
+{
+    const dr_recent_row *r = RECENT(d, i);
+    return r ? r->joke_text.value : NULL;
+}
+
+DR_API const char *dr_dashboard_recent_author(const dr_dashboard *d, size_t i)
+{
+    const dr_recent_row *r = RECENT(d, i);
+    return r ? r->author.value : NULL;
+}
+
+DR_API const char *dr_dashboard_recent_mode(const dr_dashboard *d, size_t i)
+{
+    const dr_recent_row *r = RECENT(d, i);
+    return r ? r->mode.value : NULL;
+}
+
+DR_API const char *dr_dashboard_recent_date(const dr_dashboard *d, size_t i)
+{
+    const dr_recent_row *r = RECENT(d, i);
+    return r ? r->date.value : NULL;
+}
+
+DR_API const char *dr_dashboard_recent_submitted_at(const dr_dashboard *d, size_t i)
+{
+    const dr_recent_row *r = RECENT(d, i);
+    return r ? r->submitted_at.value : NULL;
+}

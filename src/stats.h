@@ -1,0 +1,99 @@
+/* Result objects (dr_stats, dr_dashboard), averages rounded exactly as the JavaScript
+ * services round them, and their JSON in the shapes of DESIGN.md section 3. No I/O. */
+#ifndef DR_STATS_H
+#define DR_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "dadratings.h"
+
+/* The counters every aggregate item carries. */
+typedef struct dr_counts {
+    uint64_t total;    /* totalRatings */
+    uint64_t score;    /* totalScore */
+    uint64_t count[5]; /* count1..count5 */
+} dr_counts;
+
+/* Read totalRatings/totalScore/count1..5 of an item; absent attributes are 0.
+ * DR_E_PROTOCOL (recorded) if one is present but not a non-negative integer. */
+dr_status dr__counts_from_item(const json_t *item, dr_counts *out);
+void dr__counts_add(dr_counts *into, const dr_counts *more);
+
+/* The average in hundredths: JavaScript's Number((score / total).toFixed(2)) * 100,
+ * i.e. the quotient as a double, rounded half up on its exact binary value. 0 when
+ * either is 0, as the JavaScript does. */
+uint32_t dr__average_hundredths(uint64_t score, uint64_t total);
+/* As JavaScript prints that number: "4.13", "4.1", "4", "0". */
+void dr__format_hundredths(uint32_t hundredths, char out[16]);
+
+/* An attribute that may be absent (JavaScript undefined: the key is left out of the
+ * JSON), explicitly null (a NULL attribute written by the JavaScript services), or a
+ * string. */
+typedef struct dr_opt_str {
+    char *value; /* NULL unless present */
+    int is_null;
+} dr_opt_str;
+
+/* Copy attribute `name` of `item` (S or NULL type). -1 on OOM. */
+int dr__opt_str_from_item(const json_t *item, const char *name, dr_opt_str *out);
+void dr__opt_str_free(dr_opt_str *s);
+
+struct dr_stats {
+    char *joke_id;
+    dr_counts counts;
+    char *last_rated_at; /* NULL when never rated */
+    int exists;          /* a stats item was found (the JavaScript shape differs) */
+    int pending;         /* includes a rating not yet aggregated (stream mode) */
+};
+
+/* A new result for `joke_id` with the given counters (NULL: zero). */
+dr_stats *dr__stats_new(const char *joke_id, const dr_counts *counts,
+                        const char *last_rated_at, int exists);
+
+typedef struct dr_author_row {
+    char *name;
+    dr_counts counts;
+} dr_author_row;
+
+typedef struct dr_top_row {
+    char *joke_id;
+    dr_opt_str joke_text;
+    dr_opt_str author;
+    uint64_t total;
+    uint32_t average_hundredths;
+    dr_opt_str last_rated_at;
+} dr_top_row;
+
+typedef struct dr_recent_row {
+    char *joke_id;
+    int32_t rating;
+    dr_opt_str joke_text;
+    dr_opt_str author;
+    dr_opt_str mode;
+    dr_opt_str date;
+    dr_opt_str submitted_at;
+} dr_recent_row;
+
+struct dr_dashboard {
+    dr_counts global;
+    uint64_t unique_jokes;
+    dr_author_row *authors; /* most ratings first, then name */
+    size_t author_count;
+    dr_top_row *top;
+    size_t top_count;
+    dr_recent_row *recent;
+    size_t recent_count;
+};
+
+/* Sort authors as the dashboard lists them: most ratings first, ties by name (bytes). */
+void dr__sort_authors(dr_author_row *rows, size_t n);
+
+/* JSON writing helpers shared by every renderer. */
+void dr__json_put_string(dr_buf *b, const char *s);
+void dr__json_put_counts(dr_buf *b, const dr_counts *c);
+
+#endif
