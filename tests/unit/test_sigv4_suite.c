@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -650,6 +651,64 @@ static void test_key_cache(void **state)
     free_creds(&rotated);
 }
 
+/* Many threads share one signer while the cached key flips between two days: every
+ * signature must still be the one a fresh signer computes. */
+typedef struct thread_job {
+    dr_sigv4_signer *signer;
+    const dr_credentials *creds;
+    const char *expected[2];
+    int failures;
+} thread_job;
+
+static void *sign_many(void *arg)
+{
+    thread_job *job = arg;
+    const dr_sigv4_header h[] = {{"host", "example.com"}};
+    int i;
+    for (i = 0; i < 2000; i++) {
+        dr_sigv4_result r = DR_SIGV4_RESULT_INIT;
+        int day = (i / 7) % 2;
+        if (sign_simple(job->signer, job->creds, h, 1, SUITE_TIME + day * 86400, NULL, &r) !=
+                DR_OK ||
+            strcmp(r.signature, job->expected[day]) != 0)
+            job->failures++;
+        dr__sigv4_result_free(&r);
+    }
+    return NULL;
+}
+
+static void test_shared_signer_threads(void **state)
+{
+    dr_sigv4_signer *s = NULL;
+    dr_credentials c = make_creds(AKID, SECRET, "TOKEN");
+    const dr_sigv4_header h[] = {{"host", "example.com"}};
+    dr_sigv4_result d0 = DR_SIGV4_RESULT_INIT, d1 = DR_SIGV4_RESULT_INIT;
+    thread_job jobs[4];
+    pthread_t tids[4];
+    int i;
+    (void)state;
+
+    assert_int_equal(dr__sigv4_signer_new(&s), DR_OK);
+    assert_int_equal(sign_simple(s, &c, h, 1, SUITE_TIME, NULL, &d0), DR_OK);
+    assert_int_equal(sign_simple(s, &c, h, 1, SUITE_TIME + 86400, NULL, &d1), DR_OK);
+    for (i = 0; i < 4; i++) {
+        jobs[i].signer = s;
+        jobs[i].creds = &c;
+        jobs[i].expected[0] = d0.signature;
+        jobs[i].expected[1] = d1.signature;
+        jobs[i].failures = 0;
+        assert_int_equal(pthread_create(&tids[i], NULL, sign_many, &jobs[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(tids[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    dr__sigv4_result_free(&d0);
+    dr__sigv4_result_free(&d1);
+    dr__sigv4_signer_free(s);
+    free_creds(&c);
+}
+
 /* An allocator that looks inside every block the library frees (or moves by realloc)
  * for secret bytes: proof that key material is wiped, not just dropped. */
 #define HDR 16
@@ -766,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_header_joining_and_validation),
         cmocka_unit_test(test_authorize_dates),
         cmocka_unit_test(test_key_cache),
+        cmocka_unit_test(test_shared_signer_threads),
         cmocka_unit_test(test_key_material_wiped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
