@@ -46,6 +46,19 @@ static const char *json_string_member(json_t *obj, const char *name)
     return s && *s ? s : NULL;
 }
 
+/* An AWS error code is a short CamelCase word; only such a value is shown, and never
+ * one that repeats the document's own secrets (a broken endpoint may echo anything). */
+static int is_error_code(const char *code, const char *secret, const char *token)
+{
+    size_t i, n = strlen(code);
+    if (n > 64 || (secret && strstr(code, secret)) || (token && strstr(code, token)))
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!isalpha((unsigned char)code[i]))
+            return 0;
+    return 1;
+}
+
 static dr_status credentials_from_document(const char *what, json_t *doc,
                                            dr_credentials **out)
 {
@@ -56,10 +69,11 @@ static dr_status credentials_from_document(const char *what, json_t *doc,
     const char *expiration = json_string_member(doc, "Expiration");
     int64_t expires_at = 0;
 
-    /* IMDS reports failures in-band ("Code": "AssumeRoleUnauthorizedAccess"...). The
-     * code is an AWS identifier, safe to show; it is cut short in case it is not. */
+    /* IMDS reports failures in-band ("Code": "AssumeRoleUnauthorizedAccess"...). */
     if (code && strcmp(code, "Success") != 0)
-        return dr__fail(DR_E_CREDENTIALS, "%s endpoint returned Code %.64s", what, code);
+        return is_error_code(code, secret, token)
+                   ? dr__fail(DR_E_CREDENTIALS, "%s endpoint returned Code %s", what, code)
+                   : dr__fail(DR_E_CREDENTIALS, "%s endpoint returned an error Code", what);
     if (!akid || !secret)
         return dr__fail(DR_E_CREDENTIALS,
                         "%s endpoint response lacks AccessKeyId or SecretAccessKey", what);

@@ -1,0 +1,133 @@
+#include "creds_sandbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "credentials.h"
+
+static const char *const managed_vars[] = {
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_REGION", "AWS_DEFAULT_REGION", "HOME",
+    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"};
+#define N_VARS (sizeof managed_vars / sizeof managed_vars[0])
+
+static char *saved[N_VARS];
+static char tempdir[256];
+static char written[64][300];
+static int written_count;
+
+int sandbox_setup(void **state)
+{
+    size_t i;
+    (void)state;
+    for (i = 0; i < N_VARS; i++) {
+        const char *v = getenv(managed_vars[i]);
+        saved[i] = v ? strdup(v) : NULL;
+        unsetenv(managed_vars[i]);
+    }
+    snprintf(tempdir, sizeof tempdir, "/tmp/dr-creds-XXXXXX");
+    if (!mkdtemp(tempdir))
+        return -1;
+    written_count = 0;
+    setenv("HOME", tempdir, 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", sandbox_path("credentials"), 1);
+    setenv("AWS_CONFIG_FILE", sandbox_path("config"), 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    dr__credentials_set_refresh_timing(-1, -1);
+    return 0;
+}
+
+int sandbox_teardown(void **state)
+{
+    size_t i;
+    int j;
+    (void)state;
+    for (j = 0; j < written_count; j++)
+        unlink(written[j]);
+    rmdir(tempdir);
+    for (i = 0; i < N_VARS; i++) {
+        if (saved[i])
+            setenv(managed_vars[i], saved[i], 1);
+        else
+            unsetenv(managed_vars[i]);
+        free(saved[i]);
+        saved[i] = NULL;
+    }
+    dr__credentials_set_refresh_timing(-1, -1);
+    return 0;
+}
+
+const char *sandbox_path(const char *name)
+{
+    static char slots[4][300];
+    static int next;
+    char *p = slots[next++ % 4];
+    snprintf(p, 300, "%s/%s", tempdir, name);
+    return p;
+}
+
+const char *sandbox_write(const char *name, const char *content)
+{
+    const char *path = sandbox_path(name);
+    FILE *f = fopen(path, "wb");
+    int j;
+    if (!f)
+        abort();
+    fputs(content, f);
+    fclose(f);
+    for (j = 0; j < written_count; j++)
+        if (strcmp(written[j], path) == 0)
+            return path;
+    if (written_count < 64)
+        snprintf(written[written_count++], sizeof written[0], "%s", path);
+    return path;
+}
+
+void sandbox_iso8601(int64_t t, char *out, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void creds_source_handler(const mini_http_request *req, int *status, char *body, size_t cap,
+                          void *payload)
+{
+    creds_source *src = payload;
+    int n = atomic_fetch_add(&src->served, 1) + 1;
+    char expiration[64] = "";
+    (void)req;
+    if (src->lifetime_s) {
+        char iso[32];
+        sandbox_iso8601((int64_t)time(NULL) + src->lifetime_s, iso, sizeof iso);
+        snprintf(expiration, sizeof expiration, ",\"Expiration\":\"%s\"", iso);
+    }
+    snprintf(body, cap, "{\"Code\":\"Success\",\"AccessKeyId\":\"%s%d\","
+             "\"SecretAccessKey\":\"%s\",\"Token\":\"%s\"%s}",
+             src->access_key_prefix ? src->access_key_prefix : "ASIATEST", n,
+             src->secret ? src->secret : "test-secret", src->token ? src->token : "test-token",
+             expiration);
+    *status = 200;
+}
+
+void sandbox_script_imds(mini_http *s, creds_source *src)
+{
+    mini_http_respond(s, "PUT", "/latest/api/token", 200, "TOKEN-1");
+    mini_http_require_header(s, "PUT", "/latest/api/token",
+                             "X-aws-ec2-metadata-token-ttl-seconds", NULL);
+    mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/", 200,
+                      "test-role\n");
+    mini_http_require_header(s, "GET", "/latest/meta-data/iam/security-credentials/",
+                             "X-aws-ec2-metadata-token", "TOKEN-1");
+    mini_http_handle(s, "GET", "/latest/meta-data/iam/security-credentials/test-role",
+                     creds_source_handler, src);
+    mini_http_require_header(s, "GET", "/latest/meta-data/iam/security-credentials/test-role",
+                             "X-aws-ec2-metadata-token", "TOKEN-1");
+}

@@ -1,0 +1,150 @@
+/* Refresh under load: eight threads take credentials from one chain (and sign with
+ * them) in a loop while short-lived credentials from a loopback IMDS expire and are
+ * refreshed, with every other refresh attempt failing. Every call must succeed with
+ * unexpired credentials, only one refresh may run at a time, and nothing may race
+ * (label `threads`: run under -DDR_TSAN=ON and valgrind). */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "creds_sandbox.h"
+#include "credentials.h"
+#include "mini_http.h"
+#include "sigv4.h"
+
+#define THREADS 8
+/* Credentials live LIFETIME_S; refresh starts WINDOW_S before expiry, leaving time for
+ * a failed attempt and a successful one even under valgrind. */
+#define LIFETIME_S 4
+#define WINDOW_S 3
+#define RUN_S 9
+
+typedef struct flaky_source {
+    creds_source creds;
+    atomic_int requests;
+} flaky_source;
+
+/* Every second request fails with 500. */
+static void flaky_handler(const mini_http_request *req, int *status, char *body, size_t cap,
+                          void *payload)
+{
+    flaky_source *src = payload;
+    if (atomic_fetch_add(&src->requests, 1) % 2 == 1) {
+        *status = 500;
+        snprintf(body, cap, "{}");
+    } else {
+        creds_source_handler(req, status, body, cap, &src->creds);
+    }
+}
+
+typedef struct worker {
+    pthread_t thread;
+    dr_credentials_chain *chain;
+    dr_sigv4_signer *signer;
+    long calls, failures, expired, sign_failures;
+    char first_error[256];
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    time_t end = time(NULL) + RUN_S;
+    while (time(NULL) < end) {
+        dr_sigv4_header host = {"host", "dynamodb.us-east-1.amazonaws.com"};
+        dr_buf auth = DR_BUF_INIT;
+        char amz_date[17];
+        dr_credentials *c = NULL;
+        int64_t before = (int64_t)time(NULL);
+        dr_status rc = dr__credentials_chain_get(w->chain, &c);
+        w->calls++;
+        if (rc != DR_OK) {
+            if (!w->failures++)
+                snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
+            continue;
+        }
+        if (c->expires_at <= before)
+            w->expired++;
+        if (dr__sigv4_authorize(w->signer, c, "us-east-1", "dynamodb", before, "POST", "/",
+                                NULL, &host, 1, "{}", 2, amz_date, &auth) != DR_OK)
+            w->sign_failures++;
+        dr__buf_free_secret(&auth);
+        dr__credentials_release(c);
+    }
+    return NULL;
+}
+
+static void test_refresh_under_load(void **state)
+{
+    static flaky_source src; /* zeroed; outlives the server thread */
+    static worker workers[THREADS];
+    dr_credentials_options opts = {0};
+    dr_credentials_chain *chain = NULL;
+    dr_sigv4_signer *signer = NULL;
+    mini_http *s = mini_http_start();
+    long calls = 0;
+    int i;
+    (void)state;
+
+    assert_non_null(s);
+    src.creds.access_key_prefix = "ASIALOAD";
+    src.creds.lifetime_s = LIFETIME_S;
+    sandbox_script_imds(s, &src.creds);
+    mini_http_handle(s, "GET", "/latest/meta-data/iam/security-credentials/test-role",
+                     flaky_handler, &src);
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mini_http_url(s), 1);
+    unsetenv("AWS_EC2_METADATA_DISABLED");
+    dr__credentials_set_refresh_timing(WINDOW_S, 0);
+
+    assert_int_equal(dr__credentials_chain_new(&chain, &opts), DR_OK);
+    assert_int_equal(dr__sigv4_signer_new(&signer), DR_OK);
+    for (i = 0; i < THREADS; i++) {
+        workers[i].chain = chain;
+        workers[i].signer = signer;
+        assert_int_equal(pthread_create(&workers[i].thread, NULL, work, &workers[i]), 0);
+    }
+    for (i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(workers[i].thread, NULL), 0);
+        if (workers[i].failures)
+            fail_msg("thread %d: %ld of %ld calls failed, first: %s", i, workers[i].failures,
+                     workers[i].calls, workers[i].first_error);
+        assert_int_equal(workers[i].expired, 0);
+        assert_int_equal(workers[i].sign_failures, 0);
+        calls += workers[i].calls;
+    }
+    print_message("%ld calls, %d credential requests (every second one failing), "
+                  "%d credentials served\n", calls, atomic_load(&src.requests),
+                  atomic_load(&src.creds.served));
+    /* Several refreshes happened, failed ones among them. */
+    assert_true(atomic_load(&src.creds.served) >= 3);
+    assert_true(atomic_load(&src.requests) >= 4);
+    /* One refresher at a time: credentials are due about once a second and a due
+     * refresh takes at most two requests (one failing). Eight threads each refreshing
+     * would ask several times more often. */
+    assert_true(atomic_load(&src.requests) <= 3 * RUN_S + 4);
+    /* Not one request per call: readers reuse the current credentials. */
+    assert_true(calls > 10 * atomic_load(&src.requests));
+
+    dr__sigv4_signer_free(signer);
+    dr__credentials_chain_free(chain);
+    mini_http_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_refresh_under_load, sandbox_setup,
+                                        sandbox_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

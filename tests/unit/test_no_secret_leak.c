@@ -1,0 +1,333 @@
+/* No secret in any error message or log line. A recognisable secret key and session
+ * token are planted everywhere a secret can come from (configuration, environment,
+ * shared files, container token, metadata responses), every reachable error path is
+ * driven, and everything the library said is searched for them.
+ *
+ * To add a case: write `static void case_x(void)` that provokes failures, calling
+ * check(rc) after each fallible call (it records dr_last_error_message()) and using
+ * leak_log / leak_log_config() so log lines are captured too; then add it to `cases`.
+ * The harness sandboxes the environment and does the searching. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "creds_sandbox.h"
+#include "credentials.h"
+#include "credentials_provider.h"
+#include "dadratings.h"
+#include "mini_http.h"
+
+/* Distinctive enough that a substring match on the first 12 characters is proof. */
+#define SECRET "SECRETSECRETSECRETSECRETSECRETSECRET0123"
+#define TOKEN "TOKENTOKENTOKENTOKENTOKENTOKENTOKENTOKEN4567"
+#define CREDS_JSON_WITH_SECRETS                                                            \
+    "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIALEAK\",\"SecretAccessKey\":\"" SECRET    \
+    "\",\"Token\":\"" TOKEN "\",\"Expiration\":\"2001-01-01T00:00:00Z\"}"
+
+/* Everything said during one case. */
+static char *g_said;
+static size_t g_said_len;
+
+static void say(const char *what, const char *text)
+{
+    size_t n = strlen(what) + strlen(text) + 3;
+    g_said = realloc(g_said, g_said_len + n + 1);
+    assert_non_null(g_said);
+    g_said_len += (size_t)snprintf(g_said + g_said_len, n + 1, "%s: %s\n", what, text);
+}
+
+static void leak_log(dr_log_level level, const char *message, void *payload)
+{
+    (void)level;
+    (void)payload;
+    say("log", message);
+}
+
+/* Record the message of a failed call (and of a successful one: harmless). */
+static void check(dr_status rc)
+{
+    if (rc != DR_OK)
+        say("error", dr_last_error_message());
+}
+
+/* Chain options that log everything. */
+static dr_credentials_options leak_chain_options(void)
+{
+    dr_credentials_options opts = {0};
+    opts.log_fn = leak_log;
+    opts.log_level = DR_LOG_DEBUG;
+    opts.metadata_timeout_ms = 300;
+    return opts;
+}
+
+/* Resolve once through a fresh chain; record what it said. */
+static void resolve_once(dr_credentials_options opts)
+{
+    dr_credentials_chain *chain = NULL;
+    dr_credentials *c = NULL;
+    check(dr__credentials_chain_new(&chain, &opts));
+    if (chain)
+        check(dr__credentials_chain_get(chain, &c));
+    dr__credentials_release(c);
+    dr__credentials_chain_free(chain);
+}
+
+static void plant_env_secrets(void)
+{
+    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
+    setenv("AWS_SESSION_TOKEN", TOKEN, 1);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", TOKEN, 1);
+}
+
+/* ---- cases --------------------------------------------------------------------- */
+
+static void case_config_and_client(void)
+{
+    dr_config *cfg = NULL;
+    dr_client *client = NULL;
+    check(dr_config_new(&cfg));
+    check(dr_config_set_log(cfg, leak_log, DR_LOG_DEBUG, NULL));
+    check(dr_config_set_credentials(cfg, NULL, SECRET, TOKEN));
+    check(dr_config_set_credentials(cfg, "AKID", NULL, TOKEN));
+    check(dr_config_set_credentials(cfg, "AKID", SECRET, TOKEN));
+    check(dr_config_set_endpoint(cfg, "http://user:" SECRET "@example.com/"));
+    check(dr_config_set_endpoint(cfg, "ftp://" TOKEN));
+    check(dr_config_set_region(cfg, SECRET));
+    check(dr_config_set_profile(cfg, "no-such-profile"));
+    /* Missing region, then a bad endpoint from the environment. */
+    check(dr_client_new(&client, cfg));
+    dr_client_free(client);
+    client = NULL;
+    check(dr_config_set_region(cfg, "eu-west-1"));
+    /* The endpoint is configuration, not a secret: messages may quote it. */
+    setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://example.com/", 1);
+    check(dr_client_new(&client, cfg));
+    dr_client_free(client);
+    client = NULL;
+    setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1/path", 1);
+    check(dr_client_new(&client, cfg));
+    dr_client_free(client);
+    client = NULL;
+    /* A client that comes up logs its settings. */
+    unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
+    check(dr_client_new(&client, cfg));
+    dr_client_free(client);
+    dr_config_free(cfg);
+}
+
+static void case_region(void)
+{
+    char *region = NULL;
+    setenv("AWS_REGION", SECRET "/x", 1);
+    check(dr__region_resolve(NULL, NULL, &region));
+    unsetenv("AWS_REGION");
+    sandbox_write("config", "[default]\nregion = " TOKEN ".evil\naws_secret_access_key = "
+                  SECRET "\n");
+    check(dr__region_resolve(NULL, NULL, &region));
+    check(dr__region_resolve(NULL, "ghost", &region));
+    free(region);
+}
+
+static void case_environment(void)
+{
+    plant_env_secrets();
+    resolve_once(leak_chain_options()); /* no AWS_ACCESS_KEY_ID: every provider fails */
+    setenv("AWS_ACCESS_KEY_ID", "AKIDLEAK", 1);
+    resolve_once(leak_chain_options()); /* succeeds; logs the source at DEBUG */
+}
+
+static void case_profile_files(void)
+{
+    dr_credentials_options opts = leak_chain_options();
+    plant_env_secrets();
+    sandbox_write("credentials", "[half]\naws_secret_access_key = " SECRET "\n"
+                  "aws_session_token = " TOKEN "\n[broken " SECRET "\nx = " TOKEN "\n"
+                  "[dup]\naws_access_key_id = A\n");
+    sandbox_write("config", "[profile half]\naws_session_token = " TOKEN "\n"
+                  "[profile " TOKEN "]\naws_access_key_id = B\n");
+    opts.profile = "half";
+    resolve_once(opts);
+    opts.profile = "dup";
+    resolve_once(opts);
+    opts.profile = "missing";
+    resolve_once(opts);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dir/credentials", 1);
+    resolve_once(opts);
+}
+
+static void case_container(void)
+{
+    mini_http *s = mini_http_start();
+    char url[160];
+    const char *token_file;
+    assert_non_null(s);
+    plant_env_secrets();
+    snprintf(url, sizeof url, "%s/creds", mini_http_url(s));
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+    /* Malformed documents quoting the secrets, error statuses echoing them. */
+    mini_http_respond(s, "GET", "/creds", 200, "{\"SecretAccessKey\": \"" SECRET "\" ,, }");
+    resolve_once(leak_chain_options());
+    mini_http_respond(s, "GET", "/creds", 200, SECRET TOKEN);
+    resolve_once(leak_chain_options());
+    mini_http_respond(s, "GET", "/creds", 200, "{\"Code\":\"" SECRET "\",\"SecretAccessKey\":\""
+                      SECRET "\",\"AccessKeyId\":\"A\"}");
+    resolve_once(leak_chain_options());
+    mini_http_respond(s, "GET", "/creds", 200, "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\""
+                      SECRET "\",\"Token\":\"" TOKEN "\",\"Expiration\":\"" TOKEN "\"}");
+    resolve_once(leak_chain_options());
+    mini_http_respond(s, "GET", "/creds", 500, "{\"message\":\"" SECRET TOKEN "\"}");
+    resolve_once(leak_chain_options());
+    /* A wrong token from a file, then tokens that cannot be sent. */
+    mini_http_require_header(s, "GET", "/creds", "Authorization", "something-else");
+    token_file = sandbox_write("token", TOKEN "\n");
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file, 1);
+    resolve_once(leak_chain_options());
+    sandbox_write("token", TOKEN "\r\nX-Other: " SECRET);
+    resolve_once(leak_chain_options());
+    unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    /* URLs carrying secrets in user info, path or query (never in the host name: a host
+     * is configuration, and messages name it): refused, or unreachable. */
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/" SECRET "?t=" TOKEN, 1);
+    resolve_once(leak_chain_options());
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://u:" SECRET "@127.0.0.1/", 1);
+    resolve_once(leak_chain_options());
+    mini_http_stop(s);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/" SECRET "?t=" TOKEN,
+             (unsigned)mini_http_closed_port());
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+    resolve_once(leak_chain_options());
+    unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/" SECRET " x", 1);
+    resolve_once(leak_chain_options());
+}
+
+static void case_instance_metadata(void)
+{
+    creds_source src = {.secret = SECRET, .token = TOKEN, .lifetime_s = 3600};
+    mini_http *s = mini_http_start();
+    assert_non_null(s);
+    plant_env_secrets();
+    sandbox_script_imds(s, &src);
+    unsetenv("AWS_EC2_METADATA_DISABLED");
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mini_http_url(s), 1);
+    resolve_once(leak_chain_options()); /* works: logs at DEBUG */
+    /* Already-expired credentials from the endpoint. */
+    mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/test-role", 200,
+                      CREDS_JSON_WITH_SECRETS);
+    resolve_once(leak_chain_options());
+    mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/test-role", 200,
+                      "{\"Code\":\"Success\",\"Token\":\"" TOKEN "\"");
+    resolve_once(leak_chain_options());
+    /* The IMDS session token is a secret too. */
+    mini_http_respond(s, "PUT", "/latest/api/token", 200, TOKEN);
+    resolve_once(leak_chain_options()); /* GETs now get 401 */
+    mini_http_respond(s, "PUT", "/latest/api/token", 200, TOKEN " " SECRET);
+    resolve_once(leak_chain_options());
+    mini_http_respond(s, "PUT", "/latest/api/token", 200, "TOKEN-1");
+    mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/", 200,
+                      SECRET "/" TOKEN);
+    resolve_once(leak_chain_options());
+    mini_http_set_delay_ms(s, 500);
+    resolve_once(leak_chain_options()); /* timeout */
+    mini_http_stop(s);
+    resolve_once(leak_chain_options()); /* refused */
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://example.com/" SECRET, 1);
+    resolve_once(leak_chain_options());
+}
+
+static void case_expired_with_failing_refresh(void)
+{
+    creds_source src = {.secret = SECRET, .token = TOKEN, .lifetime_s = 2};
+    dr_credentials_chain *chain = NULL;
+    dr_credentials *c = NULL;
+    mini_http *s = mini_http_start();
+    assert_non_null(s);
+    sandbox_script_imds(s, &src);
+    unsetenv("AWS_EC2_METADATA_DISABLED");
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mini_http_url(s), 1);
+    dr__credentials_set_refresh_timing(2, 0);
+    {
+        dr_credentials_options opts = leak_chain_options();
+        check(dr__credentials_chain_new(&chain, &opts));
+    }
+    check(dr__credentials_chain_get(chain, &c));
+    dr__credentials_release(c);
+    c = NULL;
+    mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/test-role", 503,
+                      SECRET TOKEN);
+    check(dr__credentials_chain_get(chain, &c)); /* refresh fails, still valid: logs WARN */
+    dr__credentials_release(c);
+    c = NULL;
+    sleep(3);
+    check(dr__credentials_chain_get(chain, &c)); /* expired: DR_E_CREDENTIALS */
+    dr__credentials_release(c);
+    dr__credentials_chain_free(chain);
+    mini_http_stop(s);
+}
+
+typedef struct leak_case {
+    const char *name;
+    void (*run)(void);
+} leak_case;
+
+static const leak_case cases[] = {
+    {"configuration and client", case_config_and_client},
+    {"region", case_region},
+    {"environment", case_environment},
+    {"profile files", case_profile_files},
+    {"container", case_container},
+    {"instance metadata", case_instance_metadata},
+    {"expired credentials, failing refresh", case_expired_with_failing_refresh},
+};
+
+/* Print only the lines that leak: the whole transcript is too long for cmocka. */
+static void print_leaks(void)
+{
+    char *line = g_said;
+    while (line && *line) {
+        char *eol = strchr(line, '\n');
+        size_t n = eol ? (size_t)(eol - line) : strlen(line);
+        char saved = line[n];
+        line[n] = '\0';
+        if (strstr(line, "SECRETSECRET") || strstr(line, "TOKENTOKEN"))
+            print_error("LEAK: %s\n", line);
+        line[n] = saved;
+        line = eol ? eol + 1 : NULL;
+    }
+}
+
+static void run_case(void **state)
+{
+    const leak_case *lc = *state;
+    g_said = NULL;
+    g_said_len = 0;
+    lc->run();
+    assert_true(g_said_len > 0); /* the case did reach some error paths */
+    if (strstr(g_said, "SECRETSECRET") || strstr(g_said, "TOKENTOKEN")) {
+        print_leaks();
+        fail_msg("case \"%s\" leaked a secret (lines above)", lc->name);
+    }
+    free(g_said);
+    g_said = NULL;
+}
+
+int main(void)
+{
+    struct CMUnitTest tests[sizeof cases / sizeof cases[0]];
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tests[i].name = cases[i].name;
+        tests[i].test_func = run_case;
+        tests[i].setup_func = sandbox_setup;
+        tests[i].teardown_func = sandbox_teardown;
+        tests[i].initial_state = (void *)(uintptr_t)&cases[i];
+    }
+    return _cmocka_run_group_tests("test_no_secret_leak", tests, i, NULL, NULL);
+}
