@@ -157,7 +157,10 @@ printf '%s\n' "${summary[@]}"
 echo
 total_passed=$((total_run - total_failed))
 pct=100
-[ "$total_run" -gt 0 ] && pct=$((total_passed * 100 / total_run))
+if [ "$total_run" -gt 0 ]; then   # rounded like ctest, never 100% with a failure
+    pct=$(((total_passed * 100 + total_run / 2) / total_run))
+    [ "$total_failed" -gt 0 ] && [ "$pct" -eq 100 ] && pct=99
+fi
 if [ "$stages_failed" -gt 0 ] && [ "$total_failed" -eq 0 ]; then
     # A stage failed without a failing test in its summary (a crash of ctest itself).
     echo "$stages_failed stage(s) failed without a test summary"
