@@ -1,5 +1,6 @@
 #include "alloc.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,22 +11,28 @@ static dr_malloc_fn g_malloc = malloc;
 static dr_realloc_fn g_realloc = realloc;
 static dr_free_fn g_free = free;
 
-static long g_fail_countdown; /* 0 = off */
-static long g_alloc_count;
+/* Atomic because every thread allocates: plain counters were a data race (TSan) in
+ * any multithreaded use, hook on or off. Relaxed order: they carry no other data. */
+static atomic_long g_fail_countdown; /* 0 = off */
+static atomic_long g_alloc_count;
 
 static int should_fail(void)
 {
-    g_alloc_count++;
-    if (g_fail_countdown > 0 && --g_fail_countdown == 0)
-        return 1;
+    long left;
+    atomic_fetch_add_explicit(&g_alloc_count, 1, memory_order_relaxed);
+    left = atomic_load_explicit(&g_fail_countdown, memory_order_relaxed);
+    while (left > 0) {
+        if (atomic_compare_exchange_weak_explicit(&g_fail_countdown, &left, left - 1,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return left == 1;
+    }
     return 0;
 }
 
 long dr__alloc_fail_after(long n)
 {
-    long made = g_alloc_count;
-    g_alloc_count = 0;
-    g_fail_countdown = n > 0 ? n : 0;
+    long made = atomic_exchange_explicit(&g_alloc_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&g_fail_countdown, n > 0 ? n : 0, memory_order_relaxed);
     return made;
 }
 
