@@ -304,6 +304,10 @@ static uint32_t retry_after_hint_ms(const dr_http_response *resp)
     return 0;
 }
 
+/* Every write this library sends must be safe to send twice: libcurl itself replays a
+ * request once, unseen by the retry policy, when a reused keep-alive connection closes
+ * before any byte of the answer arrives. Transactions therefore carry a
+ * ClientRequestToken and plain writes a condition; never a bare ADD. */
 dr_status dr__ddb_call(dr_client *c, const char *operation, const json_t *request,
                        json_t **response, dr_ddb_error *err)
 {

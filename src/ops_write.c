@@ -113,16 +113,17 @@ static json_t *marker_put(dr_client *c, const write_ctx *x)
 }
 
 /* ClientRequestToken (at most 36 characters): the same for transport-level retries of
- * one attempt, so DynamoDB applies it once; different per optimistic attempt, whose
- * body differs. Derived from the caller's key when there is one. */
+ * one attempt, so DynamoDB applies it once; different per optimistic attempt and per
+ * call, because DynamoDB rejects a token reused with another body
+ * (IdempotentParameterMismatch). A repeated call with the caller's idempotency key is
+ * caught by the marker's condition instead, for as long as the marker exists. */
 static void request_token(const write_ctx *x, int attempt, char out[37])
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    char seed[256];
+    char seed[64];
     int i;
-    snprintf(seed, sizeof seed, "%s:%s#%d", x->r->idempotency_key ? "key" : "uuid",
-             x->r->idempotency_key ? x->r->idempotency_key : x->uuid, attempt);
+    snprintf(seed, sizeof seed, "%s#%d", x->uuid, attempt);
     EVP_Digest(seed, strlen(seed), digest, &len, EVP_sha256(), NULL);
     for (i = 0; i < 18; i++)
         snprintf(out + 2 * i, 3, "%02x", digest[i]);
