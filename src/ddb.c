@@ -316,7 +316,7 @@ dr_status dr__ddb_call(dr_client *c, const char *operation, const json_t *reques
     dr_buf header_storage = DR_BUF_INIT;
     wire_request w = {0};
     uint32_t attempt, spent = 0, cost;
-    int skew_fixed = 0;
+    int skew_fixed = 0, sent = 0;
     dr_status rc = DR_OK;
     json_t *parsed = NULL;
 
@@ -358,7 +358,9 @@ dr_status dr__ddb_call(dr_client *c, const char *operation, const json_t *reques
         req.timeout_ms = c->request_timeout_ms;
 
         dr__count(c, DR_COUNTER_ATTEMPTS, 1);
-        if (attempt > 1)
+        /* Every attempt after the first is a retry, the clock-skew re-sign included
+         * (it does not advance `attempt`), so that ATTEMPTS = REQUESTS + RETRIES. */
+        if (sent++ > 0)
             dr__count(c, DR_COUNTER_RETRIES, 1);
         dr__count(c, DR_COUNTER_BYTES_SENT, w.body_len);
         started = now_ms();
