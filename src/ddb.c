@@ -392,7 +392,13 @@ dr_status dr__ddb_call(dr_client *c, const char *operation, const json_t *reques
             break;
         cost = dr__retry_quota_acquire(c->quota, rc);
         if (!cost) {
+            /* dadratings.h promises DR_E_RETRY_QUOTA here, so that a caller can tell
+             * "not retried because the endpoint keeps failing" from an error that
+             * survived every attempt; the message and `err` keep the last error. */
+            char last[512];
+            snprintf(last, sizeof last, "%s", dr_last_error_message());
             dr__log(c, DR_LOG_WARN, "%s: retry quota exhausted; not retrying", operation);
+            rc = dr__fail(DR_E_RETRY_QUOTA, "retry quota exhausted, not retrying: %s", last);
             break;
         }
         spent += cost;
