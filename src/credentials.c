@@ -256,14 +256,21 @@ static dr_status resolve(dr_credentials_chain *chain, dr_credentials **out, char
     return rc;
 }
 
-/* Run the chain (refresh_lock held) and install the result. On failure the current
- * credentials, if any, stay installed until they expire. */
+/* Run the chain (refresh_lock held) and install the result, which is never expired at
+ * `now`. On failure the current credentials, if any, stay installed. */
 static dr_status refresh_locked(dr_credentials_chain *chain, int64_t now)
 {
     dr_credentials *fresh = NULL;
     char source[96];
     dr_status rc = resolve(chain, &fresh, source, sizeof source);
 
+    /* Expired credentials must never replace ones that may still be valid. */
+    if (rc == DR_OK && is_expired(fresh, now)) {
+        dr__credentials_release(fresh);
+        fresh = NULL;
+        rc = dr__fail(DR_E_CREDENTIALS, "%s returned credentials that have already expired",
+                      source);
+    }
     chain->last_failure = rc;
     if (rc == DR_OK) {
         chain_log(chain, DR_LOG_DEBUG, "credentials resolved from %s%s", source,
@@ -286,11 +293,12 @@ static void refresh_in_background_of(dr_credentials_chain *chain, const dr_crede
                                      int64_t now)
 {
     dr_credentials *current;
+    int64_t retry_after;
     if (pthread_mutex_trylock(&chain->refresh_lock) != 0)
         return; /* another thread is refreshing; keep using `held` */
-    /* Another thread may have installed fresh credentials since we looked. */
-    current = take_current(chain, NULL);
-    if (current == held && refresh_locked(chain, now) != DR_OK)
+    /* Another thread may have refreshed, or failed to, since we looked. */
+    current = take_current(chain, &retry_after);
+    if (current == held && now >= retry_after && refresh_locked(chain, now) != DR_OK)
         chain_log(chain, DR_LOG_WARN, "credentials refresh failed, using the current ones "
                   "until they expire in %lld s: %s", (long long)(held->expires_at - now),
                   chain->last_message);
@@ -320,13 +328,8 @@ static dr_status resolve_blocking(dr_credentials_chain *chain, dr_credentials **
     else if (!c && (rc = refresh_locked(chain, now)) == DR_OK)
         c = take_current(chain, NULL);
     pthread_mutex_unlock(&chain->refresh_lock);
-    if (rc == DR_OK && is_expired(c, now))
-        rc = dr__fail(DR_E_CREDENTIALS, "the credentials provider returned expired "
-                                        "credentials");
-    if (rc != DR_OK) {
-        dr__credentials_release(c);
+    if (rc != DR_OK)
         return rc;
-    }
     *out = c;
     return DR_OK;
 }
@@ -345,13 +348,8 @@ dr_status dr__credentials_chain_get(dr_credentials_chain *chain, dr_credentials 
         if (now >= retry_after) {
             refresh_in_background_of(chain, c, now);
             dr__credentials_release(c);
+            /* `held` or a fresher set: installs never go back to NULL or expired. */
             c = take_current(chain, NULL);
-            if (c && is_expired(c, now)) {
-                /* Cannot happen (what was installed is at least as new), but never
-                 * hand out expired credentials. */
-                dr__credentials_release(c);
-                return resolve_blocking(chain, out);
-            }
         }
         *out = c;
         return DR_OK;

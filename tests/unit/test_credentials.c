@@ -682,6 +682,23 @@ static void test_refresh_backoff(void **state)
     mini_http_stop(s);
 }
 
+static void test_expired_from_provider_is_refused(void **state)
+{
+    creds_source src = {0};
+    mini_http *s = imds_server(&src);
+    dr_credentials_chain *chain = new_chain(NULL);
+    dr_credentials *c = (dr_credentials *)1;
+    (void)state;
+    mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/test-role", 200,
+                      "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\","
+                      "\"Expiration\":\"2001-01-01T00:00:00Z\"}");
+    assert_int_equal(dr__credentials_chain_get(chain, &c), DR_E_CREDENTIALS);
+    assert_null(c);
+    assert_message_has("instance metadata returned credentials that have already expired");
+    dr__credentials_chain_free(chain);
+    mini_http_stop(s);
+}
+
 /* ---- region -------------------------------------------------------------------- */
 
 static void expect_region(const char *explicit_region, const char *profile, const char *want)
@@ -828,6 +845,7 @@ int main(void)
         T(test_refresh_before_expiry),
         T(test_failed_refresh_keeps_valid_credentials),
         T(test_refresh_backoff),
+        T(test_expired_from_provider_is_refused),
         T(test_region_chain),
         T(test_allocation_failures),
     };
