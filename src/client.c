@@ -23,9 +23,13 @@ static const char *first_set(const char *explicit_value, const char *env1, const
     return NULL;
 }
 
-static dr_status resolve_endpoint(dr_client *c, const char *configured)
+/* The endpoint of `service_host` ("dynamodb" or "streams.dynamodb") in the client's
+ * region, or the override `url`: into *endpoint_out ("scheme://host[:port]") and
+ * *host_out (the Host header as signed). */
+static dr_status resolve_one_endpoint(const dr_client *c, const char *url,
+                                      const char *service_host, char **endpoint_out,
+                                      char **host_out)
 {
-    const char *url = first_set(configured, "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL");
     dr_url_parts parts;
     dr_buf endpoint = DR_BUF_INIT, host = DR_BUF_INIT;
     dr_status rc;
@@ -43,7 +47,7 @@ static dr_status resolve_endpoint(dr_client *c, const char *configured)
     } else {
         memset(&parts, 0, sizeof parts);
         strcpy(parts.scheme, "https");
-        snprintf(parts.host, sizeof parts.host, "dynamodb.%s.amazonaws.com", c->region);
+        snprintf(parts.host, sizeof parts.host, "%s.%s.amazonaws.com", service_host, c->region);
     }
     ipv6 = strchr(parts.host, ':') != NULL;
     dr__buf_printf(&host, ipv6 ? "[%s]" : "%s", parts.host);
@@ -58,9 +62,21 @@ static dr_status resolve_endpoint(dr_client *c, const char *configured)
         dr__buf_free(&host);
         return rc;
     }
-    c->endpoint = dr__buf_detach(&endpoint);
-    c->host_header = dr__buf_detach(&host);
+    *endpoint_out = dr__buf_detach(&endpoint);
+    *host_out = dr__buf_detach(&host);
     return DR_OK;
+}
+
+/* Explicit -> AWS_ENDPOINT_URL_DYNAMODB -> AWS_ENDPOINT_URL -> the regional endpoints.
+ * An override serves both APIs, as DynamoDB Local does. */
+static dr_status resolve_endpoint(dr_client *c, const char *configured)
+{
+    const char *url = first_set(configured, "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL");
+    dr_status rc = resolve_one_endpoint(c, url, "dynamodb", &c->endpoint, &c->host_header);
+    if (rc == DR_OK)
+        rc = resolve_one_endpoint(c, url, "streams.dynamodb", &c->streams_endpoint,
+                                  &c->streams_host_header);
+    return rc;
 }
 
 static dr_status resolve_table(char **slot, const char *configured, const char *env,
@@ -141,6 +157,8 @@ DR_API void dr_client_free(dr_client *c)
     dr__free(c->region);
     dr__free(c->endpoint);
     dr__free(c->host_header);
+    dr__free(c->streams_endpoint);
+    dr__free(c->streams_host_header);
     dr__free(c->ratings_table);
     dr__free(c->stats_table);
     dr__free(c);

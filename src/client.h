@@ -17,6 +17,8 @@ struct dr_client {
     char *region;
     char *endpoint;          /* scheme://host[:port] without a trailing slash */
     char *host_header;       /* host[:port] as signed */
+    char *streams_endpoint;  /* the DynamoDB Streams API: the same when overridden */
+    char *streams_host_header;
     char *ratings_table;
     char *stats_table;
     uint32_t connect_timeout_ms;

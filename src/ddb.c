@@ -14,7 +14,6 @@
 #include "sigv4.h"
 #include "timeutil.h"
 
-#define DR_DDB_TARGET_PREFIX "DynamoDB_20120810."
 #define DR_DDB_CONTENT_TYPE "application/x-amz-json-1.0"
 #define DR_USER_AGENT "libdadratings/" DR_VERSION_STRING
 
@@ -160,6 +159,8 @@ static double now_ms(void)
  * signature and date, which are recomputed per attempt. */
 typedef struct wire_request {
     const char *operation;
+    const char *url;
+    const char *host_header;
     char target[96];
     char *body;
     size_t body_len;
@@ -170,7 +171,7 @@ static dr_status sign_attempt(dr_client *c, const wire_request *w, dr_credential
                               dr_buf *storage, const char *lines[8])
 {
     const dr_sigv4_header signed_headers[] = {
-        {"host", c->host_header},
+        {"host", w->host_header},
         {"content-type", DR_DDB_CONTENT_TYPE},
         {"x-amz-target", w->target},
     };
@@ -196,7 +197,7 @@ static dr_status sign_attempt(dr_client *c, const wire_request *w, dr_credential
         dr__buf_printf(storage, __VA_ARGS__);                                             \
         dr__buf_putc(storage, '\0');                                                      \
     } while (0)
-    LINE("Host: %s", c->host_header);
+    LINE("Host: %s", w->host_header);
     LINE("Content-Type: %s", DR_DDB_CONTENT_TYPE);
     LINE("X-Amz-Target: %s", w->target);
     LINE("X-Amz-Date: %s", amz_date);
@@ -311,6 +312,12 @@ static uint32_t retry_after_hint_ms(const dr_http_response *resp)
 dr_status dr__ddb_call(dr_client *c, const char *operation, const json_t *request,
                        json_t **response, dr_ddb_error *err)
 {
+    return dr__ddb_call_service(c, DR_SERVICE_DYNAMODB, operation, request, response, err);
+}
+
+dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char *operation,
+                               const json_t *request, json_t **response, dr_ddb_error *err)
+{
     dr_ddb_error local_err = DR_DDB_ERROR_INIT;
     dr_http_response resp = DR_HTTP_RESPONSE_INIT;
     dr_buf header_storage = DR_BUF_INIT;
@@ -327,7 +334,15 @@ dr_status dr__ddb_call(dr_client *c, const char *operation, const json_t *reques
     dr__ddb_error_clear(err);
 
     w.operation = operation;
-    snprintf(w.target, sizeof w.target, DR_DDB_TARGET_PREFIX "%s", operation);
+    if (service == DR_SERVICE_STREAMS) {
+        w.url = c->streams_endpoint;
+        w.host_header = c->streams_host_header;
+        snprintf(w.target, sizeof w.target, "DynamoDBStreams_20120810.%s", operation);
+    } else {
+        w.url = c->endpoint;
+        w.host_header = c->host_header;
+        snprintf(w.target, sizeof w.target, "DynamoDB_20120810.%s", operation);
+    }
     w.body = dr__json_dump(request);
     if (!w.body)
         return dr__fail(DR_E_NOMEM, "%s: out of memory encoding the request", operation);
@@ -350,7 +365,7 @@ dr_status dr__ddb_call(dr_client *c, const char *operation, const json_t *reques
             break;
 
         req.method = "POST";
-        req.url = c->endpoint;
+        req.url = w.url;
         req.headers = lines;
         req.body = w.body;
         req.body_len = w.body_len;

@@ -23,6 +23,18 @@ typedef struct dr_ddb_error {
 
 void dr__ddb_error_clear(dr_ddb_error *err);
 
+/* The two JSON-protocol services the library speaks. They sign with the same service
+ * name ("dynamodb") but have their own target prefix and, on AWS, their own host. */
+typedef enum dr_ddb_service {
+    DR_SERVICE_DYNAMODB = 0, /* DynamoDB_20120810.*, dynamodb.<region>.amazonaws.com */
+    DR_SERVICE_STREAMS = 1   /* DynamoDBStreams_20120810.*, streams.dynamodb.<region>... */
+} dr_ddb_service;
+
+/* dr__ddb_call() for either service. */
+dr_status dr__ddb_call_service(dr_client *client, dr_ddb_service service,
+                               const char *operation, const json_t *request,
+                               json_t **response, dr_ddb_error *err);
+
 /* Call `operation` (e.g. "GetItem") with `request` (borrowed). On DR_OK, *response (if
  * not NULL) receives the parsed response object (a new reference). On failure the
  * status says what kind, the thread's error message carries the service's message,

@@ -37,6 +37,10 @@ json_t *dr__stats_key(const char *joke_id);
  * NULL when the joke has none. */
 dr_status dr__get_joke_stats_item(dr_client *c, const char *joke_id, json_t **item_out);
 
+/* A joke's statistics as stored (zeros when it has none); joke_id already validated.
+ * `out` may be NULL (then only the read happens). */
+dr_status dr__read_stats(dr_client *c, const char *joke_id, dr_stats **out);
+
 /* The partition key of GLOBAL counter shard k (k = 0 is the compatible "GLOBAL"). */
 void dr__global_shard_pk(uint32_t k, char out[32]);
 
@@ -73,6 +77,43 @@ json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *o
                               const dr_delta *delta, const char *rated_at, const char *author,
                               const char *joke_text, dr_counts *new_counts,
                               const char **new_last_rated_at);
+
+/* One change to a joke's ratings, committed with every aggregate it touches. */
+typedef struct dr_change {
+    const char *joke_id;
+    dr_delta delta;          /* unique_jokes is decided by the commit */
+    const char *rated_at;    /* the rating's submittedAt: lastRatedAt keeps the newest */
+    const char *author;      /* the joke's author: its author item and stats item */
+    const char *joke_text;   /* NULL: leave the stats item's text as it is */
+    const json_t *guards;    /* TransactItems placed first, each a Put conditional on
+                              * absence: if one fails, this change was committed before */
+    const char *token_seed;  /* unique per change: a request token derives from it */
+    uint32_t global_shard;
+} dr_change;
+
+typedef enum dr_commit_outcome {
+    DR_COMMIT_APPLIED,   /* committed now */
+    DR_COMMIT_DUPLICATE, /* a guard existed: committed before */
+    DR_COMMIT_NOTHING    /* un-counting a rating the stats do not hold */
+} dr_commit_outcome;
+
+/* Commit `chg` in one TransactWriteItems: its guards, the joke's stats (exact values,
+ * conditional on the item as read), and ADDs to one GLOBAL shard and the author's item.
+ * Contention (a concurrent writer changed the stats item, or a transaction conflict)
+ * re-reads and retries with a jittered backoff. On DR_COMMIT_APPLIED, *after holds the
+ * joke's new counters and last_rated_at its lastRatedAt. */
+dr_status dr__commit_change(dr_client *c, const dr_change *chg, dr_commit_outcome *outcome,
+                            dr_counts *after, char *last_rated_at, size_t last_cap);
+
+/* A Put of `item` into `table` conditional on its absence, for TransactItems. Steals
+ * item. */
+json_t *dr__put_if_absent(const char *table, json_t *item);
+
+/* ClientRequestToken (at most 36 characters) for attempt `attempt` of the change with
+ * this seed: the same for the transport's retries of one attempt, so DynamoDB applies
+ * it once; different per attempt and per change, as DynamoDB rejects a token reused
+ * with another body (IdempotentParameterMismatch). */
+void dr__request_token(const char *seed, int attempt, char out[37]);
 
 /* An UpdateItem body adding `delta` to a counters item (GLOBAL shard or author):
  * commutative ADDs, so concurrent writers never need to re-read it. `author` (may be

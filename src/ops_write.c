@@ -12,9 +12,6 @@
  * returns the stats as read plus the new rating, flagged pending. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-#include <openssl/evp.h>
 
 #include "alloc.h"
 #include "ddb.h"
@@ -23,11 +20,6 @@
 #include "keys.h"
 #include "ops.h"
 #include "retry.h"
-
-/* Optimistic attempts before giving up on a hot joke; each waits a jittered backoff. */
-#define DR_WRITE_MAX_ATTEMPTS 25
-#define DR_WRITE_BACKOFF_BASE_MS 10u
-#define DR_WRITE_BACKOFF_MAX_MS 500u
 
 /* Everything fixed for one logical write, whatever the number of attempts. */
 typedef struct write_ctx {
@@ -91,12 +83,6 @@ static json_t *rating_item(const write_ctx *x, int inline_mode)
     return item;
 }
 
-static json_t *put_if_absent(const char *table, json_t *item)
-{
-    return json_pack("{s:{s:s, s:o, s:s}}", "Put", "TableName", table, "Item", item,
-                     "ConditionExpression", "attribute_not_exists(PK)");
-}
-
 /* The marker that makes a caller's idempotency key count once, for as long as it
  * exists: its condition fails on any later write with the same key. */
 static json_t *marker_put(dr_client *c, const write_ctx *x)
@@ -109,168 +95,44 @@ static json_t *marker_put(dr_client *c, const write_ctx *x)
                          dr__av_s(dr__buf_cstr(&sk)), "ratingSK", dr__av_s(x->rating_sk),
                          "submittedAt", dr__av_s(x->submitted_at));
     dr__buf_free(&sk);
-    return item ? put_if_absent(c->ratings_table, item) : NULL;
+    return item ? dr__put_if_absent(c->ratings_table, item) : NULL;
 }
 
-/* ClientRequestToken (at most 36 characters): the same for transport-level retries of
- * one attempt, so DynamoDB applies it once; different per optimistic attempt and per
- * call, because DynamoDB rejects a token reused with another body
- * (IdempotentParameterMismatch). A repeated call with the caller's idempotency key is
- * caught by the marker's condition instead, for as long as the marker exists. */
-static void request_token(const write_ctx *x, int attempt, char out[37])
-{
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    char seed[64];
-    int i;
-    snprintf(seed, sizeof seed, "%s#%d", x->uuid, attempt);
-    EVP_Digest(seed, strlen(seed), digest, &len, EVP_sha256(), NULL);
-    for (i = 0; i < 18; i++)
-        snprintf(out + 2 * i, 3, "%02x", digest[i]);
-}
-
-/* The cancellation reason of action `index`, or "" */
-static const char *reason_code(const dr_ddb_error *err, size_t index)
-{
-    const char *code =
-        json_string_value(json_object_get(json_array_get(err->cancellation_reasons, index), "Code"));
-    return code ? code : "";
-}
-
-static dr_status read_stats_into(dr_client *c, const char *joke_id, dr_stats **out)
-{
-    json_t *item = NULL;
-    dr_counts counts;
-    dr_status rc = dr__get_joke_stats_item(c, joke_id, &item);
-    if (rc == DR_OK)
-        rc = dr__counts_from_item(item, &counts);
-    if (rc == DR_OK && out) {
-        *out = dr__stats_new(joke_id, &counts, dr__av_get_s(item, "lastRatedAt"), item != NULL);
-        if (!*out)
-            rc = dr__fail(DR_E_NOMEM, "out of memory creating stats");
-    }
-    json_decref(item);
-    return rc;
-}
-
-static void backoff(int attempt)
-{
-    uint32_t ceiling = DR_WRITE_BACKOFF_BASE_MS << (attempt < 6 ? attempt : 6);
-    uint32_t ms = (uint32_t)(dr__random01() *
-                             (ceiling > DR_WRITE_BACKOFF_MAX_MS ? DR_WRITE_BACKOFF_MAX_MS : ceiling));
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-typedef enum attempt_result { ATTEMPT_DONE, ATTEMPT_DUPLICATE, ATTEMPT_RETRY } attempt_result;
-
-static dr_status inline_attempt(dr_client *c, const write_ctx *x, int attempt,
-                                dr_counts *new_counts, char *last_rated_at, size_t last_cap,
-                                attempt_result *result)
-{
-    const dr_rating *r = x->r;
-    dr_delta delta = dr__delta_of_rating(r->stars), global_delta;
-    dr_ddb_error err = DR_DDB_ERROR_INIT;
-    json_t *old = NULL, *items = NULL, *req = NULL, *stats_update;
-    char token[37], global_pk[32], author_sk[16 + DR_MAX_AUTHOR_BYTES];
-    const char *new_last = NULL;
-    size_t stats_index, rating_index = 0, marker_index = 1;
-    dr_status rc;
-    int failed = 0;
-
-    *result = ATTEMPT_RETRY;
-    if ((rc = dr__get_joke_stats_item(c, r->joke_id, &old)) != DR_OK)
-        return rc;
-
-    stats_update = dr__joke_stats_update(c, r->joke_id, old, &delta, x->submitted_at, x->author,
-                                         r->joke_text, new_counts, &new_last);
-    if (!stats_update) {
-        json_decref(old);
-        return dr_last_error_code();
-    }
-    snprintf(last_rated_at, last_cap, "%s", new_last);
-
-    /* The joke's first rating makes it a rated joke: counted in uniqueJokes exactly
-     * once, because the stats item's condition admits one first writer. */
-    global_delta = delta;
-    global_delta.unique_jokes = new_counts->total == (uint64_t)delta.total ? 1 : 0;
-    dr__global_shard_pk(x->global_shard, global_pk);
-    snprintf(author_sk, sizeof author_sk, DR_SK_AUTHOR "%s", x->author);
-
-    items = json_array();
-    failed |= json_array_append_new(items, put_if_absent(c->ratings_table, rating_item(x, 1)));
-    if (r->idempotency_key)
-        failed |= json_array_append_new(items, marker_put(c, x));
-    stats_index = json_array_size(items);
-    failed |= json_array_append_new(items, json_pack("{s:o}", "Update", stats_update));
-    failed |= json_array_append_new(
-        items, json_pack("{s:o}", "Update",
-                         dr__counters_update(c, global_pk, DR_SK_AGGREGATE, &global_delta, NULL)));
-    failed |= json_array_append_new(
-        items, json_pack("{s:o}", "Update",
-                         dr__counters_update(c, DR_PK_GLOBAL, author_sk, &delta, x->author)));
-    request_token(x, attempt, token);
-    if (!failed)
-        req = json_pack("{s:O, s:s}", "TransactItems", items, "ClientRequestToken", token);
-    json_decref(items);
-    json_decref(old);
-    if (!req)
-        return dr__fail(DR_E_NOMEM, "out of memory building the write transaction");
-
-    rc = dr__ddb_call(c, "TransactWriteItems", req, NULL, &err);
-    json_decref(req);
-    if (rc == DR_OK) {
-        *result = ATTEMPT_DONE;
-    } else if (rc == DR_E_TRANSACTION_CANCELED) {
-        const char *rating_reason = reason_code(&err, rating_index);
-        const char *marker_reason = r->idempotency_key ? reason_code(&err, marker_index) : "";
-        const char *stats_reason = reason_code(&err, stats_index);
-        if (!strcmp(marker_reason, "ConditionalCheckFailed") ||
-            !strcmp(rating_reason, "ConditionalCheckFailed")) {
-            *result = ATTEMPT_DUPLICATE; /* this rating was stored before */
-            rc = DR_OK;
-        } else if (!strcmp(stats_reason, "ConditionalCheckFailed") ||
-                   strstr(dr_last_error_message(), "TransactionConflict")) {
-            rc = DR_OK; /* someone else got there first: re-read and try again */
-        } else {
-            int i;
-            for (i = 0; i < (int)json_array_size(err.cancellation_reasons); i++)
-                if (!strcmp(reason_code(&err, (size_t)i), "TransactionConflict"))
-                    rc = DR_OK;
-        }
-    } else if (rc == DR_E_TRANSACTION_CONFLICT) {
-        rc = DR_OK;
-    }
-    dr__ddb_error_clear(&err);
-    return rc;
-}
-
+/* Inline mode: the rating item (and the caller's idempotency marker) guard one commit
+ * of the rating with every aggregate it changes. */
 static dr_status write_inline(dr_client *c, const write_ctx *x, dr_stats **out)
 {
-    dr_counts counts;
+    dr_change chg;
+    dr_commit_outcome outcome = DR_COMMIT_NOTHING;
+    dr_counts after;
     char last[64];
-    attempt_result result = ATTEMPT_RETRY;
-    dr_status rc = DR_OK;
-    int attempt;
+    json_t *guards;
+    dr_status rc;
 
-    for (attempt = 1; attempt <= DR_WRITE_MAX_ATTEMPTS; attempt++) {
-        rc = inline_attempt(c, x, attempt, &counts, last, sizeof last, &result);
-        if (rc != DR_OK || result != ATTEMPT_RETRY)
-            break;
-        dr__log(c, DR_LOG_DEBUG, "write_rating: joke stats changed concurrently; attempt %d",
-                attempt + 1);
-        backoff(attempt);
+    guards = json_pack("[o]", dr__put_if_absent(c->ratings_table, rating_item(x, 1)));
+    if (guards && x->r->idempotency_key &&
+        json_array_append_new(guards, marker_put(c, x)) != 0) {
+        json_decref(guards);
+        guards = NULL;
     }
+    if (!guards)
+        return dr__fail(DR_E_NOMEM, "out of memory building the rating write");
+    memset(&chg, 0, sizeof chg);
+    chg.joke_id = x->r->joke_id;
+    chg.delta = dr__delta_of_rating(x->r->stars);
+    chg.rated_at = x->submitted_at;
+    chg.author = x->author;
+    chg.joke_text = x->r->joke_text;
+    chg.guards = guards;
+    chg.token_seed = x->uuid;
+    chg.global_shard = x->global_shard;
+    rc = dr__commit_change(c, &chg, &outcome, &after, last, sizeof last);
+    json_decref(guards);
     if (rc != DR_OK)
         return rc;
-    if (result == ATTEMPT_RETRY)
-        return dr__fail(DR_E_TRANSACTION_CONFLICT,
-                        "write_rating: joke %s kept changing concurrently; gave up after %d "
-                        "attempts",
-                        x->r->joke_id, DR_WRITE_MAX_ATTEMPTS);
-    if (result == ATTEMPT_DUPLICATE)
-        return read_stats_into(c, x->r->joke_id, out);
-    if (out && !(*out = dr__stats_new(x->r->joke_id, &counts, last, 1)))
+    if (outcome != DR_COMMIT_APPLIED) /* stored before, under the same key */
+        return dr__read_stats(c, x->r->joke_id, out);
+    if (out && !(*out = dr__stats_new(x->r->joke_id, &after, last, 1)))
         return dr__fail(DR_E_NOMEM, "out of memory creating stats");
     return DR_OK;
 }
@@ -284,9 +146,9 @@ static dr_status write_stream(dr_client *c, const write_ctx *x, dr_stats **out)
 
     if (x->r->idempotency_key) {
         char token[37];
-        request_token(x, 1, token);
+        dr__request_token(x->uuid, 1, token);
         req = json_pack("{s:[o, o], s:s}", "TransactItems",
-                        put_if_absent(c->ratings_table, rating_item(x, 0)), marker_put(c, x),
+                        dr__put_if_absent(c->ratings_table, rating_item(x, 0)), marker_put(c, x),
                         "ClientRequestToken", token);
     } else {
         req = json_pack("{s:s, s:o, s:s}", "TableName", c->ratings_table, "Item",
@@ -304,7 +166,7 @@ static dr_status write_stream(dr_client *c, const write_ctx *x, dr_stats **out)
     dr__ddb_error_clear(&err);
     if (rc != DR_OK || !out)
         return rc;
-    if ((rc = read_stats_into(c, x->r->joke_id, out)) != DR_OK || duplicate)
+    if ((rc = dr__read_stats(c, x->r->joke_id, out)) != DR_OK || duplicate)
         return rc;
     /* Fold the new rating into what the stats table says so far, and say so. */
     {
