@@ -1,0 +1,406 @@
+"""The Client: a libdadratings ``dr_client`` with a Pythonic face."""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import weakref
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Callable, Dict, Optional, Sequence, Type, TypeVar, Union
+
+from . import _lib
+from .errors import ClosedError, InvalidInputError, Status, make_error
+from .results import Dashboard, Stats
+
+_T = TypeVar("_T")
+
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_UINT32_MAX = 2**32 - 1
+
+_AGGREGATION_MODES = {"inline": 0, "stream": 1}
+_CREATE_TABLES_WAIT = 0x1
+
+#: Counter names accepted by :meth:`Client.counters`, in ``dr_counter`` order.
+COUNTERS = (
+    "requests",
+    "attempts",
+    "retries",
+    "bytes_sent",
+    "bytes_received",
+    "errors_throttled",
+    "errors_service",
+    "errors_network",
+    "errors_checksum",
+    "errors_client",
+    "transaction_conflicts",
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Explicit AWS credentials (first in the provider chain). The secret and the session
+    token never appear in ``repr()``."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: Optional[str] = field(default=None, repr=False)
+
+
+CredentialsLike = Union[Credentials, Sequence[Optional[str]]]
+
+
+def _invalid(message: str) -> InvalidInputError:
+    return InvalidInputError(Status.INVALID_ARGUMENT, message)
+
+
+def _check(rc: int) -> None:
+    """Raise the exception for a failed call. Must run on the thread that made the call,
+    right after it: ``dr_last_error_message()`` is thread-local and is overwritten by the
+    next failing call on the same thread."""
+    if rc != Status.OK:
+        lib = _lib.lib
+        raw = lib.dr_last_error_message()
+        message = raw.decode("utf-8", "replace") if raw else ""
+        if not message:
+            message = (lib.dr_strerror(rc) or b"").decode("utf-8", "replace")
+        raise make_error(rc, message)
+
+
+def _encode(field_name: str, value: object, *, optional: bool = False) -> Optional[bytes]:
+    """A str argument as NUL-terminated UTF-8 for C.
+
+    None passes through when ``optional``. Anything that is not a str raises TypeError;
+    an embedded NUL (which C would silently truncate at) or text that is not encodable as
+    UTF-8 (lone surrogates) raises InvalidInputError naming the field. Every other check
+    is the library's.
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{field_name}: must be a str{' or None' if optional else ''}, "
+            f"got {type(value).__name__}"
+        )
+    if "\x00" in value:
+        raise _invalid(f"{field_name}: contains a control character (NUL)")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid(f"{field_name}: is not valid UTF-8") from None
+
+
+def _uint32(field_name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{field_name}: must be an int, got {type(value).__name__}")
+    if not 0 <= value <= _UINT32_MAX:
+        raise _invalid(f"{field_name}: must be 0..{_UINT32_MAX}, got {value}")
+    return value
+
+
+class Client:
+    """A DynamoDB client for dad-joke ratings.
+
+    Every option is optional; an option left unset is resolved as the AWS SDKs do, from
+    the environment (``AWS_REGION``, ``AWS_ENDPOINT_URL_DYNAMODB``, the credential chain,
+    ``DYNAMODB_RATINGS_TABLE``/``DYNAMODB_STATS_TABLE``...)::
+
+        with Client(endpoint="http://127.0.0.1:8000", region="us-east-1") as client:
+            client.create_tables()
+            stats = client.write_rating("scarecrow", 5, author="Fatherhood.gov")
+            print(stats.average, client.read_stats("scarecrow").counts)
+
+    Threads: one Client may be shared by any number of threads, as the C client is. The
+    calls release the GIL while they wait for DynamoDB (ctypes drops it around every
+    foreign call), so threads really run concurrently. Errors are correct per thread:
+    the library keeps the last error message in thread-local storage, and the binding
+    reads it on the calling thread immediately after the failed call, before any other
+    library call on that thread.
+
+    :meth:`close` (or leaving the ``with`` block) waits for calls running on other
+    threads to finish, then frees the C client; later calls raise :class:`ClosedError`.
+    A client that is never closed is freed when it is garbage-collected.
+
+    Args:
+        region: AWS region, e.g. ``"eu-west-1"``.
+        endpoint: DynamoDB endpoint URL; plain http only for loopback hosts.
+        credentials: a :class:`Credentials` or a tuple
+            ``(access_key_id, secret_access_key[, session_token])``.
+        profile: profile of the shared credentials/config files.
+        ratings_table, stats_table: table names.
+        connect_timeout_ms, request_timeout_ms: timeouts; 0 means the library default.
+        max_attempts: attempts per request including the first, 1..10 (0: default 3).
+        aggregation_mode: ``"inline"`` (default) or ``"stream"``.
+        global_shards: spread the hot global counters over 1..64 items (default 1).
+
+    Raises:
+        InvalidInputError: an option is invalid (the message names it).
+        ConfigError: the configuration is incomplete (no region, bad endpoint).
+        TypeError: an option has the wrong type.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: Optional[str] = None,
+        endpoint: Optional[str] = None,
+        credentials: Optional[CredentialsLike] = None,
+        profile: Optional[str] = None,
+        ratings_table: Optional[str] = None,
+        stats_table: Optional[str] = None,
+        connect_timeout_ms: Optional[int] = None,
+        request_timeout_ms: Optional[int] = None,
+        max_attempts: Optional[int] = None,
+        aggregation_mode: Optional[str] = None,
+        global_shards: Optional[int] = None,
+    ) -> None:
+        self._lock = threading.Condition(threading.Lock())
+        self._inflight = 0
+        self._closed = True  # until the C client exists
+        self._handle: Optional[int] = None
+        self._finalizer: Optional[weakref.finalize] = None
+
+        lib = _lib.lib
+        # Validate and encode everything before any C object exists.
+        str_options = [
+            (lib.dr_config_set_region, "region", region),
+            (lib.dr_config_set_endpoint, "endpoint", endpoint),
+            (lib.dr_config_set_profile, "profile", profile),
+            (lib.dr_config_set_ratings_table, "ratings_table", ratings_table),
+            (lib.dr_config_set_stats_table, "stats_table", stats_table),
+        ]
+        setters: list = [
+            (fn, _encode(name, value)) for fn, name, value in str_options if value is not None
+        ]
+        for fn, name, value in [
+            (lib.dr_config_set_connect_timeout_ms, "connect_timeout_ms", connect_timeout_ms),
+            (lib.dr_config_set_request_timeout_ms, "request_timeout_ms", request_timeout_ms),
+            (lib.dr_config_set_max_attempts, "max_attempts", max_attempts),
+            (lib.dr_config_set_global_shards, "global_shards", global_shards),
+        ]:
+            if value is not None:
+                setters.append((fn, _uint32(name, value)))
+        if aggregation_mode is not None:
+            if not isinstance(aggregation_mode, str):
+                raise TypeError("aggregation_mode: must be a str")
+            if aggregation_mode not in _AGGREGATION_MODES:
+                raise _invalid('aggregation_mode: must be "inline" or "stream"')
+            setters.append(
+                (lib.dr_config_set_aggregation_mode, _AGGREGATION_MODES[aggregation_mode])
+            )
+        creds = self._credentials(credentials) if credentials is not None else None
+
+        config = ctypes.c_void_p()
+        _check(lib.dr_config_new(ctypes.byref(config)))
+        try:
+            for fn, arg in setters:
+                _check(fn(config, arg))
+            if creds is not None:
+                _check(lib.dr_config_set_credentials(config, *creds))
+            handle = ctypes.c_void_p()
+            _check(lib.dr_client_new(ctypes.byref(handle), config))
+        finally:
+            lib.dr_config_free(config)
+        self._handle = handle.value
+        self._closed = False
+        # Frees the C client exactly once: on close(), or at garbage collection.
+        self._finalizer = weakref.finalize(self, lib.dr_client_free, handle.value)
+
+    @staticmethod
+    def _credentials(value: CredentialsLike) -> tuple:
+        if isinstance(value, Credentials):
+            parts: Sequence[Optional[str]] = (
+                value.access_key_id,
+                value.secret_access_key,
+                value.session_token,
+            )
+        elif isinstance(value, (tuple, list)) and len(value) in (2, 3):
+            parts = tuple(value) + (None,) * (3 - len(value))
+        else:
+            raise TypeError(
+                "credentials: must be a Credentials or a tuple "
+                "(access_key_id, secret_access_key[, session_token])"
+            )
+        return (
+            _encode("credentials.access_key_id", parts[0]),
+            _encode("credentials.secret_access_key", parts[1]),
+            _encode("credentials.session_token", parts[2], optional=True),
+        )
+
+    # --- lifetime -----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Free the C client. Idempotent and thread-safe: waits for calls already running
+        on other threads to return; calls made afterwards raise :class:`ClosedError`."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            while self._inflight:
+                self._lock.wait()
+        if self._finalizer is not None:
+            self._finalizer()  # dr_client_free, at most once
+        self._handle = None
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    def __enter__(self) -> "Client":
+        self._acquire()
+        self._release()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<dadratings.Client {'closed' if self._closed else 'open'}>"
+
+    def _acquire(self) -> int:
+        with self._lock:
+            if self._closed or self._handle is None:
+                raise ClosedError(Status.CLOSED, "the client is closed")
+            self._inflight += 1
+            return self._handle
+
+    def _release(self) -> None:
+        with self._lock:
+            self._inflight -= 1
+            if not self._inflight:
+                self._lock.notify_all()
+
+    def _call(self, body: Callable[[int], _T]) -> _T:
+        handle = self._acquire()
+        try:
+            return body(handle)
+        finally:
+            self._release()
+
+    # --- operations ---------------------------------------------------------------
+
+    def write_rating(
+        self,
+        joke_id: str,
+        rating: int,
+        *,
+        joke_text: Optional[str] = None,
+        author: Optional[str] = None,
+        mode: Optional[str] = None,
+        date: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Stats:
+        """Store a rating and return the joke's statistics, including it.
+
+        Args:
+            joke_id: non-empty, at most 256 UTF-8 bytes, no ``#``, no control characters.
+            rating: stars, an int 1..5.
+            joke_text: the joke, at most 8 KiB.
+            author: at most 256 bytes, no ``#``; unset means ``"Unknown"``.
+            mode: ``"daily"`` or ``"live"`` (the default).
+            date: the joke's day, ``"YYYY-MM-DD"``; unset means today (UTC).
+            idempotency_key: 1..128 of ``A-Z a-z 0-9 . _ : -``; writes with the same key
+                count once.
+
+        Raises:
+            InvalidInputError: a field is invalid (the message names it); nothing was
+                written.
+            TypeError: an argument has the wrong type; nothing was written.
+            DadRatingsError: a subclass for any other failure (see :mod:`dadratings.errors`).
+        """
+        if not isinstance(rating, int) or isinstance(rating, bool):
+            raise TypeError(f"rating: must be an int 1..5, got {type(rating).__name__}")
+        if not _INT32_MIN <= rating <= _INT32_MAX:
+            # Would not fit the C int32_t: say what the library says of any other value.
+            raise _invalid(f"rating: must be an integer 1..5, got {rating}")
+        jid = _encode("jokeId", joke_id)
+        fields = [
+            (_lib.lib.dr_rating_set_joke_text, _encode("jokeText", joke_text, optional=True)),
+            (_lib.lib.dr_rating_set_author, _encode("author", author, optional=True)),
+            (_lib.lib.dr_rating_set_mode, _encode("mode", mode, optional=True)),
+            (_lib.lib.dr_rating_set_date, _encode("date", date, optional=True)),
+            (
+                _lib.lib.dr_rating_set_idempotency_key,
+                _encode("idempotency key", idempotency_key, optional=True),
+            ),
+        ]
+
+        def body(handle: int) -> Stats:
+            lib = _lib.lib
+            rating_h = ctypes.c_void_p()
+            _check(lib.dr_rating_new(ctypes.byref(rating_h), jid, rating))
+            try:
+                for setter, value in fields:
+                    if value is not None:
+                        _check(setter(rating_h, value))
+                stats_h = ctypes.c_void_p()
+                _check(lib.dr_client_write_rating(handle, rating_h, ctypes.byref(stats_h)))
+            finally:
+                lib.dr_rating_free(rating_h)
+            try:
+                return Stats._from_handle(stats_h.value, _check)
+            finally:
+                lib.dr_stats_free(stats_h)
+
+        return self._call(body)
+
+    def read_stats(self, joke_id: str) -> Stats:
+        """One joke's statistics (one GetItem). A joke never rated gets zero counts.
+
+        Raises:
+            InvalidInputError: the joke id is invalid (the message says why).
+            DadRatingsError: a subclass for any other failure.
+        """
+        jid = _encode("jokeId", joke_id)
+
+        def body(handle: int) -> Stats:
+            lib = _lib.lib
+            stats_h = ctypes.c_void_p()
+            _check(lib.dr_client_read_stats(handle, jid, ctypes.byref(stats_h)))
+            try:
+                return Stats._from_handle(stats_h.value, _check)
+            finally:
+                lib.dr_stats_free(stats_h)
+
+        return self._call(body)
+
+    def dashboard_stats(self) -> Dashboard:
+        """The dashboard: totals, rating distribution, top performers, recent ratings.
+        A fixed number of concurrent requests, whatever the number of ratings."""
+
+        def body(handle: int) -> Dashboard:
+            lib = _lib.lib
+            dash_h = ctypes.c_void_p()
+            _check(lib.dr_client_dashboard_stats(handle, ctypes.byref(dash_h)))
+            try:
+                return Dashboard._from_handle(dash_h.value, _check)
+            finally:
+                lib.dr_dashboard_free(dash_h)
+
+        return self._call(body)
+
+    def create_tables(self, wait: bool = True) -> None:
+        """Create the ratings and stats tables (existing tables are left alone); with
+        ``wait``, return once both are ACTIVE."""
+        flags = _CREATE_TABLES_WAIT if wait else 0
+        self._call(lambda handle: _check(_lib.lib.dr_client_create_tables(handle, flags)))
+
+    def counters(self) -> Dict[str, int]:
+        """The client's request counters (``requests``, ``attempts``, ``retries``...);
+        they only grow."""
+
+        def body(handle: int) -> Dict[str, int]:
+            out: Dict[str, int] = {}
+            value = ctypes.c_uint64()
+            for index, name in enumerate(COUNTERS):
+                _check(_lib.lib.dr_client_counter(handle, index, ctypes.byref(value)))
+                out[name] = value.value
+            return out
+
+        return self._call(body)
