@@ -1,0 +1,355 @@
+'use strict';
+/**
+ * dadratings - Node binding of libdadratings (libdadratings.so.1, include/dadratings.h).
+ *
+ * A drop-in for the original JavaScript storage module (lib/ratingsStorageDynamo.js):
+ *
+ *   const { writeRating, readStats, getDashboardStats } = require('dadratings');
+ *
+ * with the same three async functions, arguments and result shapes, served by the C library
+ * (pre-computed aggregates, the true top 8, the real number of rated jokes, a submit that
+ * returns stats including the rating just written). The module-level functions use a default
+ * client made on first use from the environment, as the AWS SDKs are configured
+ * (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, AWS_ACCESS_KEY_ID..., DYNAMODB_RATINGS_TABLE,
+ * DYNAMODB_STATS_TABLE). `new DadRatingsClient(options)` makes an explicitly configured one.
+ *
+ * Every operation runs on a worker thread (lib/pool.js explains why), never on the event
+ * loop. Failures reject with a DadRatingsError subclass carrying the library's message
+ * (lib/errors.js).
+ */
+const { ref, load } = require('./lib/native');
+const { Pool } = require('./lib/pool');
+const errors = require('./lib/errors');
+
+const { fromStatus, invalid, ClosedError, Status } = errors;
+
+const { lib, file: LIBRARY_FILE } = load();
+
+/** Library version string, e.g. "1.0.0". */
+function version() {
+  return lib.dr_version();
+}
+
+/* ---- input checks --------------------------------------------------------------------
+ * The library validates every value it can see (length, UTF-8, '#', control characters,
+ * 1..5, mode, date) and its message names the field. The binding only checks what would be
+ * lost or changed on the way to C: the JavaScript type, NUL characters (a C string would end
+ * there, silently truncating the value) and lone surrogates (UTF-8 encoding would replace
+ * them). Its messages use the library's field names and style. */
+
+const HUGE = 1 << 20; // far above every library limit: refuse before copying to a thread
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
+  return typeof value;
+}
+
+/**
+ * A string for C, or null for "unset" when `optional` and the value is undefined, null or ''
+ * (the original module treated those as absent: `joke || null`, `author || 'Unknown'`...).
+ */
+function cString(field, value, optional) {
+  if (optional && (value === undefined || value === null || value === '')) return null;
+  if (value === undefined || value === null) throw invalid(`${field}: is missing`);
+  if (typeof value !== 'string') throw invalid(`${field}: must be a string, got ${describe(value)}`);
+  if (value.length > HUGE) throw invalid(`${field}: is ${value.length} characters, far too long`);
+  if (value.includes('\0')) throw invalid(`${field}: contains a NUL character`);
+  if (!value.isWellFormed()) throw invalid(`${field}: is not well-formed Unicode (lone surrogate)`);
+  return value;
+}
+
+function inputObject(fn, input, shape) {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalid(`${fn}: expects an object ${shape}, got ${describe(input)}`);
+  }
+  return input;
+}
+
+function stars(value) {
+  // Integers go to the library, which checks 1..5 itself; anything else would be truncated
+  // or coerced by the int32 conversion ("5" -> 5, 2.5 -> 2), so it is refused here.
+  if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 0x7fffffff) {
+    return value;
+  }
+  throw invalid(`rating: must be an integer 1..5, got ${describe(value)}`);
+}
+
+function uint32(field, value) {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw invalid(`${field}: must be an integer 0..4294967295, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/* ---- results ------------------------------------------------------------------------- */
+
+/** readStats/writeRating result: the library's JSON is the original shape already. */
+function statsResult(json) {
+  const stats = JSON.parse(json);
+  if ('pending' in stats) {
+    // Stream mode: the result folds in a rating the aggregator has not applied yet. Kept as
+    // a non-enumerable property, so the object's shape stays the original's.
+    const { pending } = stats;
+    delete stats.pending;
+    Object.defineProperty(stats, 'pending', { value: pending, enumerable: false });
+  }
+  return stats;
+}
+
+/**
+ * getDashboardStats result. The library leaves out a key whose stored attribute is absent;
+ * the original built these items with `joke: item.jokeText` and so had the key with the value
+ * undefined. Rebuilding them the same way keeps the results strictly deep-equal to the
+ * original's (JSON.stringify gives the same text either way).
+ */
+function dashboardResult(json) {
+  const d = JSON.parse(json);
+  d.topPerformers = d.topPerformers.map((t) => ({
+    jokeId: t.jokeId,
+    joke: t.joke,
+    author: t.author,
+    totalRatings: t.totalRatings,
+    average: t.average,
+    lastRatedAt: t.lastRatedAt,
+  }));
+  d.recentRatings = d.recentRatings.map((r) => ({
+    jokeId: r.jokeId,
+    rating: r.rating,
+    joke: r.joke,
+    author: r.author,
+    mode: r.mode,
+    date: r.date,
+    submittedAt: r.submittedAt,
+  }));
+  return d;
+}
+
+/* ---- the client ---------------------------------------------------------------------- */
+
+const AGGREGATION = { inline: 0, stream: 1 };
+const COUNTERS = [
+  'requests', 'attempts', 'retries', 'bytesSent', 'bytesReceived', 'errorsThrottled',
+  'errorsService', 'errorsNetwork', 'errorsChecksum', 'errorsClient', 'transactionConflicts',
+];
+const OPTIONS = new Set([
+  'region', 'endpoint', 'credentials', 'profile', 'ratingsTable', 'statsTable',
+  'connectTimeoutMs', 'requestTimeoutMs', 'maxAttempts', 'aggregationMode', 'globalShards',
+  'threads',
+]);
+const DEFAULT_THREADS = 4;
+
+/** On the main thread: a failed call's message is read right after it, on this thread. */
+function check(status) {
+  if (status !== 0) throw fromStatus(status, lib.dr_last_error_message() || lib.dr_strerror(status));
+}
+
+/** Make a dr_config from the options, make the dr_client, free the dr_config. */
+function newClient(o) {
+  const cell = ref.alloc('pointer', ref.NULL);
+  check(lib.dr_config_new(cell));
+  const config = cell.deref();
+  try {
+    const set = (fn, value) => { if (value !== null && value !== undefined) check(fn(config, value)); };
+    set(lib.dr_config_set_region, cString('region', o.region, true));
+    set(lib.dr_config_set_endpoint, cString('endpoint', o.endpoint, true));
+    if (o.credentials !== undefined && o.credentials !== null) {
+      const c = inputObject('credentials', o.credentials, '{ accessKeyId, secretAccessKey, sessionToken }');
+      check(lib.dr_config_set_credentials(config,
+        cString('credentials.accessKeyId', c.accessKeyId, false),
+        cString('credentials.secretAccessKey', c.secretAccessKey, false),
+        cString('credentials.sessionToken', c.sessionToken, true)));
+    }
+    set(lib.dr_config_set_profile, cString('profile', o.profile, true));
+    set(lib.dr_config_set_ratings_table, cString('ratingsTable', o.ratingsTable, true));
+    set(lib.dr_config_set_stats_table, cString('statsTable', o.statsTable, true));
+    set(lib.dr_config_set_connect_timeout_ms, uint32('connectTimeoutMs', o.connectTimeoutMs));
+    set(lib.dr_config_set_request_timeout_ms, uint32('requestTimeoutMs', o.requestTimeoutMs));
+    set(lib.dr_config_set_max_attempts, uint32('maxAttempts', o.maxAttempts));
+    set(lib.dr_config_set_global_shards, uint32('globalShards', o.globalShards));
+    if (o.aggregationMode !== undefined && o.aggregationMode !== null) {
+      if (!Object.hasOwn(AGGREGATION, o.aggregationMode)) {
+        throw invalid(`aggregationMode: must be "inline" or "stream", got ${describe(o.aggregationMode)}`);
+      }
+      check(lib.dr_config_set_aggregation_mode(config, AGGREGATION[o.aggregationMode]));
+    }
+    check(lib.dr_client_new(cell, config));
+    return cell.deref();
+  } finally {
+    lib.dr_config_free(config);
+  }
+}
+
+/** What a DadRatingsClient owns: the dr_client and its workers. Freed once, by close(). */
+class Core {
+  constructor(pointer, threads) {
+    this.pointer = pointer;
+    this.closed = false;
+    this.closing = null;
+    this.pool = new Pool({ library: LIBRARY_FILE, client: ref.address(pointer), size: threads });
+  }
+
+  run(op, args) {
+    if (this.closed) return Promise.reject(new ClosedError('client is closed', Status.DR_E_CLOSED));
+    return this.pool.run(op, args);
+  }
+
+  close() {
+    if (!this.closing) {
+      this.closed = true;
+      this.closing = (async () => {
+        await this.pool.drain(); // calls already started finish; dr_client_free needs none running
+        lib.dr_client_free(this.pointer);
+        this.pointer = null;
+        await this.pool.destroy();
+      })();
+    }
+    return this.closing;
+  }
+}
+
+// A client dropped without close() is closed when it is garbage collected, so that its
+// dr_client and threads are not leaked.
+const unclosed = new FinalizationRegistry((core) => { core.close(); });
+
+/**
+ * A libdadratings client. Options left out are resolved from the environment as the AWS SDKs
+ * do. One client per process is the intended use; it serves any number of concurrent calls.
+ */
+class DadRatingsClient {
+  #core;
+
+  /**
+   * @param {object} [options] see index.d.ts
+   * @throws {InvalidInputError|ConfigError} for bad options (synchronously)
+   */
+  constructor(options = {}) {
+    const o = inputObject('DadRatingsClient', options ?? {}, '{ region, endpoint, ... }');
+    for (const key of Object.keys(o)) {
+      if (!OPTIONS.has(key)) throw invalid(`DadRatingsClient: unknown option ${JSON.stringify(key)}`);
+    }
+    const threads = o.threads ?? DEFAULT_THREADS;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw invalid(`threads: must be an integer 1..64, got ${describe(threads)}`);
+    }
+    this.#core = new Core(newClient(o), threads);
+    unclosed.register(this, this.#core, this);
+  }
+
+  /**
+   * Store a rating; resolves with the joke's stats, including this rating.
+   * @param {{jokeId: string, rating: number, joke?: string, author?: string,
+   *          mode?: 'daily'|'live', dateKey?: string, idempotencyKey?: string}} input
+   */
+  async writeRating(input) {
+    const i = inputObject('writeRating', input, '{ jokeId, rating, joke, author, mode, dateKey }');
+    const args = {
+      jokeId: cString('jokeId', i.jokeId, false),
+      rating: stars(i.rating),
+      joke: cString('jokeText', i.joke, true),
+      author: cString('author', i.author, true),
+      mode: cString('mode', i.mode, true),
+      dateKey: cString('date', i.dateKey, true),
+      idempotencyKey: cString('idempotencyKey', i.idempotencyKey, true),
+    };
+    return statsResult(await this.#core.run('writeRating', args));
+  }
+
+  /** One joke's statistics (one GetItem). @param {{jokeId: string}} input */
+  async readStats(input) {
+    const i = inputObject('readStats', input, '{ jokeId }');
+    return statsResult(await this.#core.run('readStats', { jokeId: cString('jokeId', i.jokeId, false) }));
+  }
+
+  /** The dashboard: totals, distributions, the top 8 and the 20 newest ratings. */
+  async getDashboardStats() {
+    return dashboardResult(await this.#core.run('dashboardStats', null));
+  }
+
+  /**
+   * Create both tables (keys, indexes, stream) unless they exist.
+   * @param {{wait?: boolean}} [options] wait (default true) until both are ACTIVE
+   */
+  async createTables(options = {}) {
+    const o = inputObject('createTables', options ?? {}, '{ wait }');
+    await this.#core.run('createTables', { flags: o.wait === false ? 0 : 1 });
+  }
+
+  /**
+   * The client's counters (requests, attempts, retries, bytes, errors...), read now.
+   * @returns {Record<string, number>}
+   */
+  counters() {
+    const core = this.#core;
+    if (core.closed) throw new ClosedError('client is closed', Status.DR_E_CLOSED);
+    const cell = ref.alloc('uint64', 0);
+    const result = {};
+    COUNTERS.forEach((name, which) => {
+      check(lib.dr_client_counter(core.pointer, which, cell));
+      result[name] = Number(cell.deref());
+    });
+    return result;
+  }
+
+  /**
+   * Close the client: new calls reject with ClosedError, calls already made finish, then the
+   * dr_client is freed and the worker threads stop. Idempotent; resolves when done.
+   */
+  close() {
+    unclosed.unregister(this);
+    return this.#core.close();
+  }
+
+  /** True once close() was called. */
+  get closed() {
+    return this.#core.closed;
+  }
+}
+
+/* ---- the original module's three functions, on a default client ------------------------ */
+
+let defaultClient = null;
+
+/** The default client, made on first use from the environment. */
+function getDefaultClient() {
+  if (!defaultClient || defaultClient.closed) defaultClient = new DadRatingsClient();
+  return defaultClient;
+}
+
+/** Store a rating; resolves with the joke's stats (the original module's writeRating). */
+async function writeRating(input) {
+  return getDefaultClient().writeRating(input);
+}
+
+/** One joke's statistics (the original module's readStats). */
+async function readStats(input) {
+  return getDefaultClient().readStats(input);
+}
+
+/** The dashboard (the original module's getDashboardStats). */
+async function getDashboardStats() {
+  return getDefaultClient().getDashboardStats();
+}
+
+module.exports = {
+  writeRating,
+  readStats,
+  getDashboardStats,
+  DadRatingsClient,
+  getDefaultClient,
+  version,
+  libraryPath: LIBRARY_FILE,
+  Status: errors.Status,
+  DadRatingsError: errors.DadRatingsError,
+  InvalidInputError: errors.InvalidInputError,
+  ConfigError: errors.ConfigError,
+  AuthError: errors.AuthError,
+  NetworkError: errors.NetworkError,
+  ThrottledError: errors.ThrottledError,
+  NotFoundError: errors.NotFoundError,
+  ConflictError: errors.ConflictError,
+  ServiceError: errors.ServiceError,
+  ClosedError: errors.ClosedError,
+};

@@ -1,0 +1,111 @@
+'use strict';
+/*
+ * Body of a worker thread of a DadRatingsClient (see lib/pool.js for why calls run here).
+ *
+ * Each message is one whole operation, run as synchronous ffi calls on this one OS thread:
+ * build the input objects, make the call, and on failure read dr_last_error_code() and
+ * dr_last_error_message() right away, before any other library call (the message is
+ * thread-local and overwritten by the next failure on this thread). Every C object made
+ * here is freed here, exactly once, in `finally` blocks.
+ *
+ * Protocol: {id, op, args} in; {id, ok: true, json} or {id, ok: false, status, message} out.
+ */
+const { parentPort, workerData } = require('node:worker_threads');
+const { ref, load } = require('./native');
+
+const { lib } = load(workerData.library);
+const NULL = ref.NULL;
+
+/** Rebuild the shared dr_client pointer from its address (the client is thread-safe). */
+function pointerAt(address) {
+  const cell = Buffer.alloc(8);
+  cell.writeBigUInt64LE(BigInt(address));
+  return ref.readPointer(cell, 0, 0);
+}
+const client = pointerAt(workerData.client);
+
+/** Thrown by check(): carries what the library said, read on this thread. */
+class Failure {
+  constructor(status) {
+    this.status = status;
+    this.message = lib.dr_last_error_message() || lib.dr_strerror(status);
+  }
+}
+
+function check(status) {
+  if (status !== 0) throw new Failure(status);
+}
+
+/** Call fn(outCell) for a `T **out` parameter; returns the pointer it received. */
+function out(fn) {
+  const cell = ref.alloc('pointer', NULL);
+  check(fn(cell));
+  return cell.deref();
+}
+
+/** Render an object with its *_to_json function, then dr_free the string. */
+function toJson(render, object) {
+  const text = out((cell) => render(object, cell));
+  try {
+    return ref.readCString(text, 0);
+  } finally {
+    lib.dr_free(text);
+  }
+}
+
+function statsJson(stats) {
+  try {
+    return toJson(lib.dr_stats_to_json, stats);
+  } finally {
+    lib.dr_stats_free(stats);
+  }
+}
+
+const OPS = {
+  readStats({ jokeId }) {
+    return statsJson(out((cell) => lib.dr_client_read_stats(client, jokeId, cell)));
+  },
+
+  writeRating(a) {
+    const rating = out((cell) => lib.dr_rating_new(cell, a.jokeId, a.rating));
+    let stats;
+    try {
+      // null unsets a field; the binding passes only strings or null.
+      check(lib.dr_rating_set_joke_text(rating, a.joke));
+      check(lib.dr_rating_set_author(rating, a.author));
+      check(lib.dr_rating_set_mode(rating, a.mode));
+      check(lib.dr_rating_set_date(rating, a.dateKey));
+      check(lib.dr_rating_set_idempotency_key(rating, a.idempotencyKey));
+      stats = out((cell) => lib.dr_client_write_rating(client, rating, cell));
+    } finally {
+      lib.dr_rating_free(rating);
+    }
+    return statsJson(stats);
+  },
+
+  dashboardStats() {
+    const dashboard = out((cell) => lib.dr_client_dashboard_stats(client, cell));
+    try {
+      return toJson(lib.dr_dashboard_to_json, dashboard);
+    } finally {
+      lib.dr_dashboard_free(dashboard);
+    }
+  },
+
+  createTables({ flags }) {
+    check(lib.dr_client_create_tables(client, flags));
+    return null;
+  },
+};
+
+parentPort.on('message', ({ id, op, args }) => {
+  let reply;
+  try {
+    reply = { id, ok: true, json: OPS[op](args) };
+  } catch (err) {
+    reply = err instanceof Failure
+      ? { id, ok: false, status: err.status, message: err.message }
+      : { id, ok: false, status: 21 /* DR_E_INTERNAL */, message: `worker: ${err && err.stack}` };
+  }
+  parentPort.postMessage(reply);
+});
