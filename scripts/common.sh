@@ -10,6 +10,9 @@ readonly DR_DDB_SIMULATOR_VERSION=2.9.30
 # The signer team's differential SigV4 test runs the AWS SDK's own signer from here.
 readonly DR_NODE_SIGV4_VERSION=5.7.5       # @smithy/signature-v4
 readonly DR_NODE_SHA256_VERSION=5.2.0      # @aws-crypto/sha256-js
+# The terraform consistency test parses terraform/*.tf (HCL) and checks its formatting.
+readonly DR_NODE_HCL2JSON_VERSION=0.21.0   # @cdktf/hcl2json
+readonly DR_NODE_HCL_TOOLS_VERSION=0.21.0  # @cdktf/hcl-tools
 
 # The cache lives outside the repository so a fresh clone reuses it and `git clean` keeps it.
 DR_CACHE_DIR=${DR_CACHE_DIR:-"$HOME/.cache/dadratings"}

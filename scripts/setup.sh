@@ -4,6 +4,8 @@
 #   - DynamoDB Local, from the npm package amplify-dynamodb-simulator (pinned);
 #   - node-tools/: pinned @smithy/signature-v4 and @aws-crypto/sha256-js for the SigV4
 #     differential test (NODE_PATH=$DR_CACHE_DIR/node-tools/node_modules).
+#     Also pinned @cdktf/hcl2json and @cdktf/hcl-tools (HCL parser and formatter, WASM)
+#     for the terraform consistency test.
 # Idempotent: when everything is present it only checks, and touches no network.
 # Network: only the Debian mirrors (apt) and the npm registry, and only for what is missing.
 set -euo pipefail
@@ -74,8 +76,10 @@ fi
 # (b) node tools, exact versions. The marker holds the versions installed; a change of pin
 # reinstalls.
 want="@smithy/signature-v4@$DR_NODE_SIGV4_VERSION @aws-crypto/sha256-js@$DR_NODE_SHA256_VERSION"
+want+=" @cdktf/hcl2json@$DR_NODE_HCL2JSON_VERSION @cdktf/hcl-tools@$DR_NODE_HCL_TOOLS_VERSION"
 if [ -f "$DR_NODE_TOOLS_DIR/.versions" ] && [ "$(cat "$DR_NODE_TOOLS_DIR/.versions")" = "$want" ] &&
-   [ -d "$DR_NODE_TOOLS_DIR/node_modules/@smithy/signature-v4" ]; then
+   [ -d "$DR_NODE_TOOLS_DIR/node_modules/@smithy/signature-v4" ] &&
+   [ -d "$DR_NODE_TOOLS_DIR/node_modules/@cdktf/hcl2json" ]; then
     dr_log "node tools: present ($want)"
 else
     dr_log "node tools: installing $want"
@@ -88,6 +92,8 @@ else
   "description": "Written by libdadratings scripts/setup.sh; do not edit.",
   "dependencies": {
     "@aws-crypto/sha256-js": "$DR_NODE_SHA256_VERSION",
+    "@cdktf/hcl-tools": "$DR_NODE_HCL_TOOLS_VERSION",
+    "@cdktf/hcl2json": "$DR_NODE_HCL2JSON_VERSION",
     "@smithy/signature-v4": "$DR_NODE_SIGV4_VERSION"
   }
 }

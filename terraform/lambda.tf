@@ -21,7 +21,9 @@ resource "aws_lambda_function" "ratings_aggregator" {
       # set by Lambda itself.
       DYNAMODB_RATINGS_TABLE = aws_dynamodb_table.joke_ratings.name
       DYNAMODB_STATS_TABLE   = aws_dynamodb_table.joke_stats.name
-      DR_GLOBAL_SHARDS       = tostring(var.global_shards)
+      # Read by the bootstrap (lambda/bootstrap.c).
+      DR_GLOBAL_SHARDS = tostring(var.global_shards)
+      DR_LOG_LEVEL     = var.aggregator_log_level
     }
   }
 

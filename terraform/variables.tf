@@ -88,6 +88,17 @@ variable "global_shards" {
   }
 }
 
+variable "aggregator_log_level" {
+  description = "The library's log level in the aggregator (off, error, warn, info, debug); the bootstrap logs one line per batch whatever it is."
+  type        = string
+  default     = "warn"
+
+  validation {
+    condition     = contains(["off", "error", "warn", "info", "debug"], var.aggregator_log_level)
+    error_message = "aggregator_log_level must be off, error, warn, info or debug."
+  }
+}
+
 variable "stream_batch_size" {
   description = "Stream records per aggregator invocation."
   type        = number
