@@ -621,6 +621,18 @@ static void handle(runtime *rt, dr_client *client, invocation *inv)
 
 /* ---- main ---------------------------------------------------------------- */
 
+/* libcurl looks for its CA bundle where the system that built it keeps one. A package
+ * built on Debian and run on Amazon Linux (/etc/pki/tls/certs/ca-bundle.crt) would fail
+ * every HTTPS request to DynamoDB; say so once, at start, rather than per batch. */
+static void check_ca_bundle(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    if (v && v->age >= CURLVERSION_SEVENTH && v->cainfo && access(v->cainfo, R_OK) != 0)
+        log_msg("WARN", "libcurl's CA bundle is missing: HTTPS to DynamoDB will fail; "
+                        "build the package on Amazon Linux 2023 (docs/lambda.md)",
+                v->cainfo);
+}
+
 static int serve(runtime *rt, dr_client *client)
 {
     invocation inv;
@@ -660,6 +672,7 @@ int main(void)
         close_signals();
         return 1;
     }
+    check_ca_bundle();
     if (runtime_open(&rt, getenv("AWS_LAMBDA_RUNTIME_API")) != 0) {
         status = 2; /* nowhere to report an init error to */
     } else if (make_client(&client, err, sizeof err) != DR_OK) {

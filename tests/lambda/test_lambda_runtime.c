@@ -43,6 +43,7 @@ typedef struct fixture {
     dr_client *client;
     char ratings[128], stats[128];
     char dir[64], out_path[96], err_path[96];
+    char run_tag[9]; /* makes each run's rating keys new, as real UUIDs would be */
     pid_t pid;
 } fixture;
 
@@ -193,6 +194,8 @@ static int setup_common(void **state, int with_tables)
     assert_non_null(f->api);
     dr_test_unique_name(f->ratings, sizeof f->ratings, "lambda-ratings");
     dr_test_unique_name(f->stats, sizeof f->stats, "lambda-stats");
+    snprintf(f->run_tag, sizeof f->run_tag, "%08lx",
+             ((unsigned long)getpid() * 2654435761ul ^ (unsigned long)time(NULL)) & 0xfffffffful);
     *state = f;
     if (with_tables) {
         f->client = dr_test_client(NULL, f->ratings, f->stats, NULL);
@@ -271,7 +274,8 @@ static json_t *stream_record(const fixture *f, const rating_rec *r)
     char pk[300], sk[160], submitted_at[32], arn[300], event_id[40];
     snprintf(submitted_at, sizeof submitted_at, "2026-11-25T10:00:%02d.000Z", r->second);
     snprintf(pk, sizeof pk, "JOKE#%s", r->joke_id);
-    snprintf(sk, sizeof sk, "RATING#%s#00000000-0000-4000-8000-%012d", submitted_at, r->second);
+    snprintf(sk, sizeof sk, "RATING#%s#%s-0000-4000-8000-%012d", submitted_at, f->run_tag,
+             r->second);
     snprintf(arn, sizeof arn,
              "arn:aws:dynamodb:us-east-1:123456789012:table/%s/stream/2026-11-25T00:00:00.000",
              f->ratings);
