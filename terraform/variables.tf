@@ -33,10 +33,11 @@ variable "lambda_zip_path" {
   default     = null
 }
 
+# No default: it must be the architecture of the machine that built the zip (`uname -m`:
+# aarch64 means arm64), and a wrong guess fails only at the first invocation.
 variable "lambda_architecture" {
-  description = "CPU architecture the bootstrap was compiled for: arm64 (Graviton, cheaper per ms) or x86_64."
+  description = "CPU architecture the bootstrap in lambda_zip_path was compiled for: arm64 (Graviton, cheaper per ms) or x86_64."
   type        = string
-  default     = "arm64"
 
   validation {
     condition     = contains(["arm64", "x86_64"], var.lambda_architecture)

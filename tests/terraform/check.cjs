@@ -46,11 +46,13 @@ function check(ok, what, detail) {
   }
   return ok;
 }
-function same(actual, expected, what) {
+// expectedFrom: where the expected value comes from, for the message.
+function same(actual, expected, what, expectedFrom = "the C code has") {
   const a = JSON.stringify(actual);
   const e = JSON.stringify(expected);
-  return check(a === e, what, `terraform has ${a}, the C code has ${e}`);
+  return check(a === e, what, `terraform has ${a}, ${expectedFrom} ${e}`);
 }
+const REQUIRED = "it must be";
 function fatal(message) {
   console.log(`FAIL    ${message}`);
   console.log("0 passed, 1 failed");
@@ -59,9 +61,12 @@ function fatal(message) {
 
 // --- node tools -------------------------------------------------------------------------
 function loadTools() {
-  const dir = process.env.DR_NODE_TOOLS_DIR ||
-    path.join(process.env.DR_CACHE_DIR || path.join(os.homedir(), ".cache", "dadratings"),
-      "node-tools");
+  const dir =
+    process.env.DR_NODE_TOOLS_DIR ||
+    path.join(
+      process.env.DR_CACHE_DIR || path.join(os.homedir(), ".cache", "dadratings"),
+      "node-tools",
+    );
   const modules = path.join(dir, "node_modules");
   try {
     return {
@@ -69,14 +74,19 @@ function loadTools() {
       hclTools: require(path.join(modules, "@cdktf", "hcl-tools")),
     };
   } catch (e) {
-    fatal(`@cdktf/hcl2json and @cdktf/hcl-tools not found in ${modules} (${e.code || e.message})` +
-      ". Run scripts/setup.sh (it installs them into $DR_CACHE_DIR/node-tools).");
+    fatal(
+      `@cdktf/hcl2json and @cdktf/hcl-tools not found in ${modules} (${e.code || e.message})` +
+        ". Run scripts/setup.sh (it installs them into $DR_CACHE_DIR/node-tools).",
+    );
   }
 }
 
 // --- terraform: parse, merge, evaluate the few expressions used -------------------------
 async function loadTerraform(dir, tools) {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".tf")).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".tf"))
+    .sort();
   if (files.length === 0) fatal(`no .tf files in ${dir}`);
   const tf = { resource: {}, data: {}, variable: {}, locals: {}, output: {} };
   for (const f of files) {
@@ -94,9 +104,12 @@ async function loadTerraform(dir, tools) {
       const b = formatted.split("\n");
       while (line < a.length && a[line] === b[line]) line++;
     }
-    check(formatted === text, `terraform/${f} is in terraform fmt style`,
+    check(
+      formatted === text,
+      `terraform/${f} is in terraform fmt style`,
       `line ${line + 1} is ${JSON.stringify(text.split("\n")[line])}, ` +
-      `the formatter makes it ${JSON.stringify(formatted.split("\n")[line])}`);
+        `the formatter makes it ${JSON.stringify(formatted.split("\n")[line])}`,
+    );
     for (const kind of ["resource", "data"]) {
       for (const [type, byName] of Object.entries(json[kind] || {})) {
         tf[kind][type] = tf[kind][type] || {};
@@ -128,7 +141,8 @@ function closeInterpolation(s, start) {
 
 function splitArgs(s) {
   const out = [];
-  let depth = 0, cur = "";
+  let depth = 0,
+    cur = "";
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (c === '"') {
@@ -197,7 +211,8 @@ function makeEvaluator(tf) {
       return `\${${e}}`;
     }
     if ((m = /^data\.(\w+)\.(\w+)\.(\w+)$/.exec(e))) {
-      if (!(tf.data[m[1]] || {})[m[2]]) throw new Error(`reference to undefined data.${m[1]}.${m[2]}`);
+      if (!(tf.data[m[1]] || {})[m[2]])
+        throw new Error(`reference to undefined data.${m[1]}.${m[2]}`);
       return `\${${e}}`;
     }
     return `\${${e}}`;
@@ -213,7 +228,11 @@ function runDump(dumpBin, extraEnv) {
   Object.assign(env, extraEnv);
   let out;
   try {
-    out = execFileSync(dumpBin, [], { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    out = execFileSync(dumpBin, [], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
   } catch (e) {
     fatal(`${dumpBin} failed (${e.status ?? e.message}) with ${JSON.stringify(extraEnv)}`);
   }
@@ -225,64 +244,90 @@ function checkTable(label, tfTable, resAddr, request, ttlCalls, evalT) {
   const keyOf = (schema, type) => (schema.find((k) => k.KeyType === type) || {}).AttributeName;
 
   same(tfTable.billing_mode, request.BillingMode, `${where}: billing mode`);
-  same([tfTable.hash_key, tfTable.range_key ?? null],
+  same(
+    [tfTable.hash_key, tfTable.range_key ?? null],
     [keyOf(request.KeySchema, "HASH"), keyOf(request.KeySchema, "RANGE") ?? null],
-    `${where}: key schema (hash_key, range_key)`);
+    `${where}: key schema (hash_key, range_key)`,
+  );
 
   const tfAttrs = Object.fromEntries((tfTable.attribute || []).map((a) => [a.name, a.type]));
-  const cAttrs = Object.fromEntries(request.AttributeDefinitions.map(
-    (a) => [a.AttributeName, a.AttributeType]));
+  const cAttrs = Object.fromEntries(
+    request.AttributeDefinitions.map((a) => [a.AttributeName, a.AttributeType]),
+  );
   const sortObj = (o) => Object.fromEntries(Object.entries(o).sort());
   same(sortObj(tfAttrs), sortObj(cAttrs), `${where}: attribute names and types`);
 
   const tfIdx = {};
   for (const g of tfTable.global_secondary_index || []) {
     tfIdx[g.name] = {
-      hash: g.hash_key, range: g.range_key ?? null, projection: g.projection_type,
+      hash: g.hash_key,
+      range: g.range_key ?? null,
+      projection: g.projection_type,
       non_key: (g.non_key_attributes || []).slice().sort(),
     };
   }
   const cIdx = {};
   for (const g of request.GlobalSecondaryIndexes || []) {
     cIdx[g.IndexName] = {
-      hash: keyOf(g.KeySchema, "HASH"), range: keyOf(g.KeySchema, "RANGE") ?? null,
+      hash: keyOf(g.KeySchema, "HASH"),
+      range: keyOf(g.KeySchema, "RANGE") ?? null,
       projection: g.Projection.ProjectionType,
       non_key: (g.Projection.NonKeyAttributes || []).slice().sort(),
     };
   }
-  same(Object.keys(tfIdx).sort(), Object.keys(cIdx).sort(), `${where}: global secondary index names`);
+  same(
+    Object.keys(tfIdx).sort(),
+    Object.keys(cIdx).sort(),
+    `${where}: global secondary index names`,
+  );
   for (const name of Object.keys(cIdx).filter((n) => n in tfIdx)) {
     same(tfIdx[name], cIdx[name], `${where}: index ${name} keys and projection`);
     for (const key of [cIdx[name].hash, cIdx[name].range].filter(Boolean)) {
       check(key in tfAttrs, `${where}: index ${name} key ${key} has an attribute block`);
     }
   }
-  same((tfTable.local_secondary_index || []).length, (request.LocalSecondaryIndexes || []).length,
-    `${where}: local secondary indexes`);
+  same(
+    (tfTable.local_secondary_index || []).length,
+    (request.LocalSecondaryIndexes || []).length,
+    `${where}: local secondary indexes`,
+  );
 
   const cStream = request.StreamSpecification || { StreamEnabled: false };
-  same({ enabled: evalT(tfTable.stream_enabled) === true,
-    view: evalT(tfTable.stream_view_type) ?? null },
-  { enabled: cStream.StreamEnabled === true, view: cStream.StreamViewType ?? null },
-  `${where}: stream`);
+  same(
+    {
+      enabled: evalT(tfTable.stream_enabled) === true,
+      view: evalT(tfTable.stream_view_type) ?? null,
+    },
+    { enabled: cStream.StreamEnabled === true, view: cStream.StreamViewType ?? null },
+    `${where}: stream`,
+  );
 
   const tfTtl = (tfTable.ttl || [])[0];
   const cTtl = ttlCalls.find((t) => t.TableName === request.TableName);
-  same(tfTtl && evalT(tfTtl.enabled) ? tfTtl.attribute_name : null,
-    cTtl && cTtl.TimeToLiveSpecification.Enabled ? cTtl.TimeToLiveSpecification.AttributeName : null,
-    `${where}: TTL attribute`);
+  same(
+    tfTtl && evalT(tfTtl.enabled) ? tfTtl.attribute_name : null,
+    cTtl && cTtl.TimeToLiveSpecification.Enabled
+      ? cTtl.TimeToLiveSpecification.AttributeName
+      : null,
+    `${where}: TTL attribute`,
+  );
 
   // Not part of CreateTable, required of the terraform: recovery and encryption.
-  check(evalT(((tfTable.point_in_time_recovery || [])[0] || {}).enabled) === true,
-    `${resAddr}: point-in-time recovery enabled`);
-  check(evalT(((tfTable.server_side_encryption || [])[0] || {}).enabled) === true,
-    `${resAddr}: server-side encryption with a KMS key enabled`);
+  check(
+    evalT(((tfTable.point_in_time_recovery || [])[0] || {}).enabled) === true,
+    `${resAddr}: point-in-time recovery enabled`,
+  );
+  check(
+    evalT(((tfTable.server_side_encryption || [])[0] || {}).enabled) === true,
+    `${resAddr}: server-side encryption with a KMS key enabled`,
+  );
 }
 
 // --- the C side: which DynamoDB operations the aggregator sends -------------------------
 
 // Top-level function definitions of a C file: [{file, name, isStatic, body}].
-function stripComments(text) { // comments to spaces; string and char literals kept
+function stripComments(text) {
+  // comments to spaces; string and char literals kept
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
@@ -306,14 +351,17 @@ function stripComments(text) { // comments to spaces; string and char literals k
 function cFunctions(file) {
   const src = stripComments(fs.readFileSync(file, "utf8"));
   const fns = [];
-  let depth = 0, start = -1, header = 0;
+  let depth = 0,
+    start = -1,
+    header = 0;
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
     if (c === '"' || c === "'") {
       for (i++; i < src.length && src[i] !== c; i++) if (src[i] === "\\") i++;
       continue;
     }
-    if (c === "#" && depth === 0) { // preprocessor line (with continuations)
+    if (c === "#" && depth === 0) {
+      // preprocessor line (with continuations)
       while (i < src.length && !(src[i] === "\n" && src[i - 1] !== "\\")) i++;
       header = i + 1;
       continue;
@@ -323,8 +371,12 @@ function cFunctions(file) {
       const head = src.slice(header, start);
       const m = /(\w+)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*$/.exec(head);
       if (m && !/=\s*$/.test(head.slice(0, m.index))) {
-        fns.push({ file, name: m[1], isStatic: /\bstatic\b/.test(head.slice(0, m.index)),
-          body: src.slice(start, i + 1) });
+        fns.push({
+          file,
+          name: m[1],
+          isStatic: /\bstatic\b/.test(head.slice(0, m.index)),
+          body: src.slice(start, i + 1),
+        });
       }
       header = i + 1;
     } else if (c === ";" && depth === 0) header = i + 1;
@@ -332,7 +384,8 @@ function cFunctions(file) {
   return fns;
 }
 
-function callArgs(body, at) { // the argument list of the call whose '(' is at body[at]
+function callArgs(body, at) {
+  // the argument list of the call whose '(' is at body[at]
   let depth = 0;
   for (let i = at; i < body.length; i++) {
     const c = body[i];
@@ -349,17 +402,28 @@ const literals = (s) => [...s.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1])
 // C files of the repository outside tests/, build trees and hidden folders.
 function cFilesUnder(dir, top = true, out = []) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (e.name.startsWith(".") || e.name === "node_modules" || (top && /^(build|tests$)/.test(e.name))) continue;
+    if (
+      e.name.startsWith(".") ||
+      e.name === "node_modules" ||
+      (top && /^(build|tests$)/.test(e.name))
+    )
+      continue;
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) cFilesUnder(p, false, out);
-    else if (e.isFile() && e.name.endsWith(".c")) out.push(p);
+    const st = e.isSymbolicLink() ? fs.statSync(p, { throwIfNoEntry: false }) : e;
+    if (!st) continue;
+    if (st.isDirectory()) cFilesUnder(p, false, out);
+    else if (st.isFile() && e.name.endsWith(".c")) out.push(p);
   }
   return out;
 }
 
 // The TransactWriteItems item kinds and what IAM calls them.
-const TX_ITEM_ACTIONS = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem",
-  ConditionCheck: "ConditionCheckItem" };
+const TX_ITEM_ACTIONS = {
+  Put: "PutItem",
+  Update: "UpdateItem",
+  Delete: "DeleteItem",
+  ConditionCheck: "ConditionCheckItem",
+};
 const STREAM_OPS = ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"];
 // Functions that only hold the table names (resolve, copy, free) and send nothing.
 const holdsNamesOnly = (name) =>
@@ -372,10 +436,13 @@ const PLANNED_AGGREGATOR_ACTIONS = ["GetItem", "PutItem", "UpdateItem"];
 // The library's C files, and the Lambda bootstrap's: any C file outside tests/ that talks
 // to the Lambda Runtime API.
 function cSources(root) {
-  const src = fs.readdirSync(path.join(root, "src")).filter((f) => f.endsWith(".c"))
+  const src = fs
+    .readdirSync(path.join(root, "src"))
+    .filter((f) => f.endsWith(".c"))
     .map((f) => path.join(root, "src", f));
   const bootstrap = cFilesUnder(root).filter((f) =>
-    fs.readFileSync(f, "utf8").includes("AWS_LAMBDA_RUNTIME_API"));
+    fs.readFileSync(f, "utf8").includes("AWS_LAMBDA_RUNTIME_API"),
+  );
   return { src, bootstrap };
 }
 
@@ -385,16 +452,21 @@ function aggregatorActions(root) {
   const fns = files.flatMap(cFunctions);
   const rel = (f) => path.relative(root, f);
 
+  // The bootstrap's functions, or without one the aggregator's entry point; either way
+  // the aggregator itself must be there, or there is nothing to derive from.
+  const entry = fns.filter((f) => f.name === "dr_client_apply_stream_batch" && !f.isStatic);
   let roots = fns.filter((f) => bootstrap.includes(f.file));
   let rootsWhat = `the Lambda bootstrap (${bootstrap.map(rel).join(", ")})`;
   if (roots.length === 0) {
-    roots = fns.filter((f) => f.name === "dr_client_apply_stream_batch" && !f.isStatic);
+    roots = entry;
     rootsWhat = "dr_client_apply_stream_batch (no Lambda bootstrap source yet)";
   }
-  if (roots.length === 0) {
-    console.log("NOTE    the aggregator is not in the source yet (no dr_client_apply_stream_batch," +
-      " no C file using AWS_LAMBDA_RUNTIME_API): the role is checked against the planned" +
-      ` actions ${PLANNED_AGGREGATOR_ACTIONS.join(", ")}; derived from the code once it lands.`);
+  if (entry.length === 0) {
+    console.log(
+      "NOTE    the aggregator is not in the source yet (src/ defines no" +
+        " dr_client_apply_stream_batch): the role is checked against the planned actions" +
+        ` ${PLANNED_AGGREGATOR_ACTIONS.join(", ")}; derived from the code once it lands.`,
+    );
     return { actions: PLANNED_AGGREGATOR_ACTIONS, streamOps: [], errors: [], derived: false };
   }
 
@@ -419,8 +491,10 @@ function aggregatorActions(root) {
         const opArg = args[callee === "dr__ddb_call" ? 1 : 2] || "";
         const names = literals(opArg);
         if (names.length === 0) {
-          errors.push(`${fn.name} (${rel(fn.file)}) calls ${callee} with operation ` +
-            `${JSON.stringify(opArg)}: not a string literal, so the check cannot tell which`);
+          errors.push(
+            `${fn.name} (${rel(fn.file)}) calls ${callee} with operation ` +
+              `${JSON.stringify(opArg)}: not a string literal, so the check cannot tell which`,
+          );
         }
         for (const op of names) if (!ops.has(op)) ops.set(op, fn.name);
       } else {
@@ -429,9 +503,11 @@ function aggregatorActions(root) {
     }
     for (const lit of literals(fn.body)) if (lit in TX_ITEM_ACTIONS) kinds.add(lit);
     if (/\bratings_table\b/.test(fn.body) && !holdsNamesOnly(fn.name)) {
-      errors.push(`${fn.name} (${rel(fn.file)}) uses the ratings table, on which the role ` +
-        "grants nothing: give the role exactly what it needs there, or keep the aggregator " +
-        "off that table");
+      errors.push(
+        `${fn.name} (${rel(fn.file)}) uses the ratings table, on which the role ` +
+          "grants nothing: give the role exactly what it needs there, or keep the aggregator " +
+          "off that table",
+      );
     }
   }
 
@@ -440,15 +516,23 @@ function aggregatorActions(root) {
   for (const [op, fn] of ops) {
     if (STREAM_OPS.includes(op)) streamOps.push(op);
     else if (op === "TransactWriteItems") {
-      if (kinds.size === 0) errors.push(`${fn} sends TransactWriteItems but no Put/Update/Delete/ConditionCheck item was found`);
+      if (kinds.size === 0)
+        errors.push(
+          `${fn} sends TransactWriteItems but no Put/Update/Delete/ConditionCheck item was found`,
+        );
       for (const k of kinds) actions.add(TX_ITEM_ACTIONS[k]);
     } else if (op === "TransactGetItems") actions.add("GetItem");
     else actions.add(op);
   }
-  const sent = [...ops].sort().map(([op, fn]) => `${op} (${fn})`).join(", ");
-  console.log(`NOTE    aggregator operations derived from ${rootsWhat} through ${seen.size} ` +
-    `reachable functions: ${sent || "(none)"}; transaction items: ` +
-    `${[...kinds].sort().join(", ") || "(none)"}`);
+  const sent = [...ops]
+    .sort()
+    .map(([op, fn]) => `${op} (${fn})`)
+    .join(", ");
+  console.log(
+    `NOTE    aggregator operations derived from ${rootsWhat} through ${seen.size} ` +
+      `reachable functions: ${sent || "(none)"}; transaction items: ` +
+      `${[...kinds].sort().join(", ") || "(none)"}`,
+  );
   return { actions: [...actions].sort(), streamOps: streamOps.sort(), errors, derived: true };
 }
 
@@ -458,9 +542,14 @@ function grants(doc, evalT, what) {
   const out = [];
   for (const st of doc.statement || []) {
     const sid = st.sid || "(no sid)";
-    check((st.effect ?? "Allow") === "Allow", `${what} ${sid}: Allow only (no Deny to reason about)`);
-    check(!st.not_actions && !st.not_resources && !st.condition,
-      `${what} ${sid}: no not_actions, not_resources or conditions`);
+    check(
+      (st.effect ?? "Allow") === "Allow",
+      `${what} ${sid}: Allow only (no Deny to reason about)`,
+    );
+    check(
+      !st.not_actions && !st.not_resources && !st.condition,
+      `${what} ${sid}: no not_actions, not_resources or conditions`,
+    );
     const resources = (st.resources || []).map(evalT);
     for (const action of st.actions || []) {
       check(!action.includes("*"), `${what} ${sid}: action ${action} is not a wildcard`);
@@ -487,13 +576,22 @@ async function main() {
   // Tables ------------------------------------------------------------------------------
   const dump = runDump(dumpBin, {});
   const creates = dump.calls.filter((c) => c.operation === "CreateTable").map((c) => c.request);
-  const ttlCalls = dump.calls.filter((c) => c.operation === "UpdateTimeToLive").map((c) => c.request);
+  const ttlCalls = dump.calls
+    .filter((c) => c.operation === "UpdateTimeToLive")
+    .map((c) => c.request);
   const byName = {};
-  for (const [name, t] of Object.entries(res("aws_dynamodb_table"))) byName[evalT(t.name)] = [name, t];
-  same(Object.keys(byName).sort(), creates.map((r) => r.TableName).sort(),
-    "table names with every variable at its default (environment = prod)");
+  for (const [name, t] of Object.entries(res("aws_dynamodb_table")))
+    byName[evalT(t.name)] = [name, t];
+  same(
+    Object.keys(byName).sort(),
+    creates.map((r) => r.TableName).sort(),
+    "table names with every variable at its default (environment = prod)",
+  );
   const tableRes = {};
-  for (const [label, cName] of [["ratings", dump.ratings_table], ["stats", dump.stats_table]]) {
+  for (const [label, cName] of [
+    ["ratings", dump.ratings_table],
+    ["stats", dump.stats_table],
+  ]) {
     const request = creates.find((r) => r.TableName === cName);
     if (!request) fatal(`create_tables sent no CreateTable for ${cName}`);
     if (!byName[cName]) {
@@ -509,75 +607,157 @@ async function main() {
 
   // The Lambda ---------------------------------------------------------------------------
   const [fnAddr, fn] = one("aws_lambda_function");
-  same([fn.runtime, fn.handler], ["provided.al2023", "bootstrap"], `${fnAddr}: custom runtime`);
-  const arch = (fn.architectures || []).map(evalT);
-  check(arch.length === 1 && ["arm64", "x86_64"].includes(arch[0]),
-    `${fnAddr}: one architecture, arm64 or x86_64`, `it is ${JSON.stringify(arch)}`);
-  check(fn.filename && fn.source_code_hash === `\${filebase64sha256(${fn.filename.slice(2, -1)})}`,
+  same(
+    [fn.runtime, fn.handler],
+    ["provided.al2023", "bootstrap"],
+    `${fnAddr}: custom runtime`,
+    REQUIRED,
+  );
+  // The architecture is the zip's, which terraform cannot know: a variable that admits
+  // exactly the two Lambda offers.
+  const archVar = /^\$\{var\.(\w+)\}$/.exec((fn.architectures || [])[0] || "");
+  const archRule =
+    archVar &&
+    tf.variable[archVar[1]] &&
+    ((tf.variable[archVar[1]].validation || [])[0] || {}).condition;
+  check(
+    (fn.architectures || []).length === 1 &&
+      /contains\(\["arm64", "x86_64"\], var\.\w+\)/.test(archRule || ""),
+    `${fnAddr}: one architecture, from a variable allowing arm64 and x86_64 only`,
+    `architectures = ${JSON.stringify(fn.architectures)}, validation ${JSON.stringify(archRule)}`,
+  );
+  check(
+    fn.filename && fn.source_code_hash === `\${filebase64sha256(${fn.filename.slice(2, -1)})}`,
     `${fnAddr}: source_code_hash is the hash of the deployed file`,
-    `filename ${fn.filename}, source_code_hash ${fn.source_code_hash}`);
-  check(/build\/lambda\/bootstrap\.zip$/.test(evalT(fn.filename)),
+    `filename ${fn.filename}, source_code_hash ${fn.source_code_hash}`,
+  );
+  check(
+    /build\/lambda\/bootstrap\.zip$/.test(evalT(fn.filename)),
     `${fnAddr}: default package is build/lambda/bootstrap.zip (the lambda_zip target)`,
-    `it is ${evalT(fn.filename)}`);
+    `it is ${evalT(fn.filename)}`,
+  );
   const envVars = ((fn.environment || [])[0] || {}).variables || {};
-  const envFor = (label) => Object.keys(envVars).filter((k) => envVars[k] === tableRef(label, "name"));
+  const envFor = (label) =>
+    Object.keys(envVars).filter((k) => envVars[k] === tableRef(label, "name"));
   const markers = Object.fromEntries(Object.keys(envVars).map((k) => [k, `tfcheck-${k}`]));
   const withEnv = runDump(dumpBin, markers);
   for (const label of ["ratings", "stats"]) {
     const vars = envFor(label);
-    check(vars.length === 1, `${fnAddr}: one environment variable holds the ${label} table's name`,
-      `found ${JSON.stringify(vars)}`);
-    same(vars.length === 1 ? markers[vars[0]] : null, withEnv[`${label}_table`],
-      `${fnAddr}: the library reads the ${label} table name from ${vars[0]}`);
+    check(
+      vars.length === 1,
+      `${fnAddr}: one environment variable holds the ${label} table's name`,
+      `found ${JSON.stringify(vars)}`,
+    );
+    same(
+      vars.length === 1 ? markers[vars[0]] : null,
+      withEnv[`${label}_table`],
+      `${fnAddr}: the library reads the ${label} table name from ${vars[0]}`,
+    );
   }
   // Every variable given to the Lambda must be one the library or the bootstrap reads: a
   // misspelt name would be silently ignored.
   const cText = [...cSources(root).src, ...cSources(root).bootstrap]
-    .map((f) => fs.readFileSync(f, "utf8")).join("\n");
+    .map((f) => fs.readFileSync(f, "utf8"))
+    .join("\n");
   for (const k of Object.keys(envVars)) {
-    check(cText.includes(`"${k}"`), `${fnAddr}: environment variable ${k} is read by the C code`,
-      `no C source in src/ or the Lambda bootstrap mentions "${k}"`);
+    check(
+      cText.includes(`"${k}"`),
+      `${fnAddr}: environment variable ${k} is read by the C code`,
+      `no C source in src/ or the Lambda bootstrap mentions "${k}"`,
+    );
   }
   const [lgAddr, lg] = one("aws_cloudwatch_log_group");
-  same(evalT(lg.name), `/aws/lambda/${evalT(fn.function_name)}`, `${lgAddr}: the function's log group`);
-  check(Number.isInteger(evalT(lg.retention_in_days)) && evalT(lg.retention_in_days) > 0,
-    `${lgAddr}: logs expire`);
+  same(
+    evalT(lg.name),
+    `/aws/lambda/${evalT(fn.function_name)}`,
+    `${lgAddr}: the function's log group`,
+    REQUIRED,
+  );
+  check(
+    Number.isInteger(evalT(lg.retention_in_days)) && evalT(lg.retention_in_days) > 0,
+    `${lgAddr}: logs expire`,
+  );
 
   // The stream mapping ------------------------------------------------------------------
   const [esmAddr, esm] = one("aws_lambda_event_source_mapping");
   const [queueAddr, queue] = one("aws_sqs_queue");
-  same(esm.event_source_arn, tableRef("ratings", "stream_arn"), `${esmAddr}: reads the ratings stream`);
-  same(esm.function_name, `\${${fnAddr}.arn}`, `${esmAddr}: invokes the aggregator`);
-  same(esm.function_response_types, ["ReportBatchItemFailures"], `${esmAddr}: partial batch failures`);
-  same(evalT(esm.bisect_batch_on_function_error), true, `${esmAddr}: bisects a failing batch`);
+  same(
+    esm.event_source_arn,
+    tableRef("ratings", "stream_arn"),
+    `${esmAddr}: reads the ratings stream`,
+    REQUIRED,
+  );
+  same(esm.function_name, `\${${fnAddr}.arn}`, `${esmAddr}: invokes the aggregator`, REQUIRED);
+  same(
+    esm.function_response_types,
+    ["ReportBatchItemFailures"],
+    `${esmAddr}: partial batch failures`,
+    REQUIRED,
+  );
+  same(
+    evalT(esm.bisect_batch_on_function_error),
+    true,
+    `${esmAddr}: bisects a failing batch`,
+    REQUIRED,
+  );
   const retries = evalT(esm.maximum_retry_attempts);
   const age = evalT(esm.maximum_record_age_in_seconds);
-  check(Number.isInteger(retries) && retries >= 0 && retries <= 10000,
-    `${esmAddr}: retries bounded`, `maximum_retry_attempts = ${retries}`);
-  check(Number.isInteger(age) && age >= 60 && age < 86400,
-    `${esmAddr}: record age bounded below the stream's 24 h`, `maximum_record_age_in_seconds = ${age}`);
-  same([evalT(esm.batch_size), evalT(esm.parallelization_factor)], [100, 2],
-    `${esmAddr}: batch size and parallelization as the original terraform`);
-  check(["TRIM_HORIZON", "LATEST"].includes(esm.starting_position), `${esmAddr}: starting position`);
-  same(((((esm.destination_config || [])[0] || {}).on_failure || [])[0] || {}).destination_arn,
-    `\${${queueAddr}.arn}`, `${esmAddr}: failed batches go to ${queueAddr}`);
-  same(evalT(queue.sqs_managed_sse_enabled) === true || !!queue.kms_master_key_id, true,
-    `${queueAddr}: encrypted at rest`);
+  check(
+    Number.isInteger(retries) && retries >= 0 && retries <= 10000,
+    `${esmAddr}: retries bounded`,
+    `maximum_retry_attempts = ${retries}`,
+  );
+  check(
+    Number.isInteger(age) && age >= 60 && age < 86400,
+    `${esmAddr}: record age bounded below the stream's 24 h`,
+    `maximum_record_age_in_seconds = ${age}`,
+  );
+  same(
+    [evalT(esm.batch_size), evalT(esm.parallelization_factor)],
+    [100, 2],
+    `${esmAddr}: batch size and parallelization as the original terraform`,
+    REQUIRED,
+  );
+  check(
+    ["TRIM_HORIZON", "LATEST"].includes(esm.starting_position),
+    `${esmAddr}: starting position`,
+  );
+  same(
+    ((((esm.destination_config || [])[0] || {}).on_failure || [])[0] || {}).destination_arn,
+    `\${${queueAddr}.arn}`,
+    `${esmAddr}: failed batches go to ${queueAddr}`,
+    REQUIRED,
+  );
+  same(
+    evalT(queue.sqs_managed_sse_enabled) === true || !!queue.kms_master_key_id,
+    true,
+    `${queueAddr}: encrypted at rest`,
+    REQUIRED,
+  );
 
   // IAM ------------------------------------------------------------------------------------
   const [roleAddr, role] = one("aws_iam_role");
   const docs = tf.data.aws_iam_policy_document || {};
-  const assumeRef = /^\$\{data\.aws_iam_policy_document\.(\w+)\.json\}$/.exec(role.assume_role_policy || "");
-  if (!assumeRef || !docs[assumeRef[1]]) fatal(`${roleAddr}: assume_role_policy is not an aws_iam_policy_document`);
+  const assumeRef = /^\$\{data\.aws_iam_policy_document\.(\w+)\.json\}$/.exec(
+    role.assume_role_policy || "",
+  );
+  if (!assumeRef || !docs[assumeRef[1]])
+    fatal(`${roleAddr}: assume_role_policy is not an aws_iam_policy_document`);
   const trust = docs[assumeRef[1]].statement || [];
-  same(trust.map((s) => [s.actions, (s.principals || []).map((p) => [p.type, p.identifiers])]),
+  same(
+    trust.map((s) => [s.actions, (s.principals || []).map((p) => [p.type, p.identifiers])]),
     [[["sts:AssumeRole"], [["Service", ["lambda.amazonaws.com"]]]]],
-    `${roleAddr}: only Lambda may assume it`);
-  check(Object.keys(res("aws_iam_role_policy_attachment")).length === 0 &&
-    !role.managed_policy_arns && !role.inline_policy,
-  `${roleAddr}: no managed policies (they grant more than the aggregator uses)`);
+    `${roleAddr}: only Lambda may assume it`,
+    REQUIRED,
+  );
+  check(
+    Object.keys(res("aws_iam_role_policy_attachment")).length === 0 &&
+      !role.managed_policy_arns &&
+      !role.inline_policy,
+    `${roleAddr}: no managed policies (they grant more than the aggregator uses)`,
+  );
   const [polAddr, pol] = one("aws_iam_role_policy");
-  same(pol.role, `\${${roleAddr}.id}`, `${polAddr}: attached to ${roleAddr}`);
+  same(pol.role, `\${${roleAddr}.id}`, `${polAddr}: attached to ${roleAddr}`, REQUIRED);
   const polRef = /^\$\{data\.aws_iam_policy_document\.(\w+)\.json\}$/.exec(pol.policy || "");
   if (!polRef || !docs[polRef[1]]) fatal(`${polAddr}: policy is not an aws_iam_policy_document`);
 
@@ -595,10 +775,16 @@ async function main() {
   const actual = grants(docs[polRef[1]], evalT, `data.aws_iam_policy_document.${polRef[1]}`);
   const missing = expected.filter((g) => !actual.includes(g));
   const extra = actual.filter((g) => !expected.includes(g));
-  check(missing.length === 0, `${polAddr}: grants everything the aggregator needs`,
-    `missing: ${missing.join("; ")}`);
-  check(extra.length === 0, `${polAddr}: grants nothing else (least privilege)`,
-    `not needed: ${extra.join("; ")}`);
+  check(
+    missing.length === 0,
+    `${polAddr}: grants everything the aggregator needs`,
+    `missing: ${missing.join("; ")}`,
+  );
+  check(
+    extra.length === 0,
+    `${polAddr}: grants nothing else (least privilege)`,
+    `not needed: ${extra.join("; ")}`,
+  );
   for (const op of agg.streamOps) {
     check(STREAM_OPS.includes(op), `aggregator stream operation ${op} is covered`);
   }
