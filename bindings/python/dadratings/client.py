@@ -7,7 +7,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Callable, Dict, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import _lib
 from .errors import ClosedError, InvalidInputError, Status, make_error
@@ -169,7 +169,7 @@ class Client:
             (lib.dr_config_set_ratings_table, "ratings_table", ratings_table),
             (lib.dr_config_set_stats_table, "stats_table", stats_table),
         ]
-        setters: list = [
+        setters: List[Tuple[Callable[..., int], Any]] = [
             (fn, _encode(name, value)) for fn, name, value in str_options if value is not None
         ]
         for fn, name, value in [
@@ -207,7 +207,7 @@ class Client:
         self._finalizer = weakref.finalize(self, lib.dr_client_free, handle.value)
 
     @staticmethod
-    def _credentials(value: CredentialsLike) -> tuple:
+    def _credentials(value: CredentialsLike) -> Tuple[Optional[bytes], ...]:
         if isinstance(value, Credentials):
             parts: Sequence[Optional[str]] = (
                 value.access_key_id,
