@@ -465,6 +465,85 @@ DR_API const char *dr_dashboard_recent_submitted_at(const dr_dashboard *d, size_
  */
 DR_API dr_status dr_client_create_tables(dr_client *client, uint32_t flags);
 
+/* ------------------------------------------------------------------------ */
+/* Stream aggregation (see docs/aggregation.md)                             */
+/* ------------------------------------------------------------------------ */
+
+/** The outcome of applying one batch of stream records. Immutable. */
+typedef struct dr_batch_result dr_batch_result;
+
+/**
+ * Apply a batch of the ratings table's DynamoDB Streams records to the stats table,
+ * exactly once per record: a record delivered again, overlapping batches, a crash in
+ * the middle of a batch and a retry after a timeout whose first attempt succeeded all
+ * leave every aggregate exact (each applied record leaves a marker item, written in the
+ * same transaction as the counters it changes).
+ *
+ * What each record does:
+ *  - INSERT of a rating: counts it, unless the item was written in inline mode (its
+ *    aggregates were committed with it).
+ *  - MODIFY of a rating whose stars changed: moves it from the old count to the new one.
+ *  - REMOVE by a user: un-counts the rating. REMOVE by TTL (user identity: the DynamoDB
+ *    service) changes nothing: the aggregates are history.
+ *  - anything else (idempotency markers, unchanged ratings): skipped.
+ * Records are applied in order; at the first record that cannot be applied the rest are
+ * reported failed too, as Lambda resumes a shard from its first failure.
+ *
+ * @param records_json a Lambda event or a GetRecords response: an object with
+ *        "Records", or a bare array of records; `len` bytes of UTF-8 JSON.
+ * @param out receives the outcome, also when some records failed; free it with
+ *        dr_batch_result_free().
+ * @return DR_OK when the batch was read (see dr_batch_result_failed_count()),
+ *         DR_E_INVALID_ARGUMENT when records_json is not a batch of records.
+ * Thread-safe.  @since 1.0
+ */
+DR_API dr_status dr_client_apply_stream_batch(dr_client *client, const char *records_json,
+                                              size_t len, dr_batch_result **out);
+
+DR_API void dr_batch_result_free(dr_batch_result *result);
+/** Records counted, moved or un-counted by this call. */
+DR_API size_t dr_batch_result_applied(const dr_batch_result *result);
+/** Records that change nothing (inline-written, TTL removals, not ratings). */
+DR_API size_t dr_batch_result_skipped(const dr_batch_result *result);
+/** Records applied before (redelivered). */
+DR_API size_t dr_batch_result_duplicates(const dr_batch_result *result);
+/** Records not applied; the caller reports them for redelivery. */
+DR_API size_t dr_batch_result_failed_count(const dr_batch_result *result);
+/** The SequenceNumber of failed record `i`. Borrowed. */
+DR_API const char *dr_batch_result_failed_sequence_number(const dr_batch_result *result,
+                                                          size_t i);
+/**
+ * The Lambda partial batch response:
+ * {"batchItemFailures":[{"itemIdentifier":"<SequenceNumber>"}, ...]}.
+ * Release with dr_free().
+ */
+DR_API dr_status dr_batch_result_to_json(const dr_batch_result *result, char **out);
+
+/**
+ * Follows the ratings table's stream through the DynamoDB Streams API (DescribeStream,
+ * GetShardIterator, GetRecords), across shards and their children, applying each batch
+ * with dr_client_apply_stream_batch() and keeping a checkpoint per shard in the stats
+ * table, so that a restarted follower resumes where the last one stopped. Not
+ * synchronised: one thread polls a follower.
+ */
+typedef struct dr_follower dr_follower;
+
+/**
+ * @param client used for every request; must outlive the follower.
+ * @return DR_OK, DR_E_NOMEM.  @since 1.0
+ */
+DR_API dr_status dr_follower_new(dr_follower **out, dr_client *client);
+DR_API void dr_follower_free(dr_follower *follower);
+
+/**
+ * One round: read every readable shard once and apply what it holds.
+ * @param records_seen receives the number of records read this round (0: the stream was
+ *        idle; back off before the next round). May be NULL.
+ * @return DR_OK, or the error that stopped the round (its checkpoints are kept, so the
+ *         next round redoes only what was not applied).  @since 1.0
+ */
+DR_API dr_status dr_follower_poll(dr_follower *follower, uint64_t *records_seen);
+
 #ifdef __cplusplus
 }
 #endif

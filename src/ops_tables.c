@@ -112,9 +112,11 @@ static dr_status wait_active(dr_client *c, const char *name)
     return rc;
 }
 
-static dr_status enable_ttl(dr_client *c)
+/* TTL on expiresAt: old daily ratings (ratings table) and the stream aggregator's
+ * markers (stats table; aggregates never carry it). */
+static dr_status enable_ttl(dr_client *c, const char *table)
 {
-    json_t *req = json_pack("{s:s, s:{s:b, s:s}}", "TableName", c->ratings_table,
+    json_t *req = json_pack("{s:s, s:{s:b, s:s}}", "TableName", table,
                             "TimeToLiveSpecification", "Enabled", 1, "AttributeName",
                             "expiresAt");
     dr_status rc;
@@ -145,8 +147,9 @@ DR_API dr_status dr_client_create_tables(dr_client *c, uint32_t flags)
     if ((rc = wait_active(c, c->ratings_table)) != DR_OK ||
         (rc = wait_active(c, c->stats_table)) != DR_OK)
         return rc;
-    /* TTL can only be set on an ACTIVE table; only on the one created here. */
-    if (created_ratings && (rc = enable_ttl(c)) != DR_OK)
+    /* TTL can only be set on an ACTIVE table; only on those created here. */
+    if ((created_ratings && (rc = enable_ttl(c, c->ratings_table)) != DR_OK) ||
+        (created_stats && (rc = enable_ttl(c, c->stats_table)) != DR_OK))
         return dr__fail_context(rc, "create_tables: enabling TTL on expiresAt");
     dr__log(c, DR_LOG_INFO, "tables %s and %s are ready", c->ratings_table, c->stats_table);
     return DR_OK;

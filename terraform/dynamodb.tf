@@ -146,6 +146,13 @@ resource "aws_dynamodb_table" "joke_stats" {
     enabled = true
   }
 
+  # Only the stream aggregator's exactly-once markers carry expiresAt (a week ahead,
+  # far past the stream's 24-hour retention); aggregates never expire.
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+
   server_side_encryption {
     enabled = true
   }
