@@ -17,17 +17,17 @@
  * loop. Failures reject with a DadRatingsError subclass carrying the library's message
  * (lib/errors.js).
  */
-const { ref, load } = require('./lib/native');
+const { load } = require('./lib/native');
 const { Pool } = require('./lib/pool');
 const errors = require('./lib/errors');
 
 const { fromStatus, invalid, ClosedError, Status } = errors;
 
-const { lib, file: LIBRARY_FILE } = load();
+const lib = load();
 
-/** Library version string, e.g. "1.0.0". */
+/** The loaded library's version, e.g. "1.0.0". */
 function version() {
-  return lib.dr_version();
+  return lib.string(lib.dr_version());
 }
 
 /* ---- input checks --------------------------------------------------------------------
@@ -37,7 +37,9 @@ function version() {
  * there, silently truncating the value) and lone surrogates (UTF-8 encoding would replace
  * them). Its messages use the library's field names and style. */
 
-const HUGE = 1 << 20; // far above every library limit: refuse before copying to a thread
+// Far above every limit of the library (8 KiB of joke text, 256 bytes of id): longer strings
+// are refused before they are copied to a thread and into C.
+const HUGE = 64 * 1024;
 
 function describe(value) {
   if (value === null) return 'null';
@@ -143,14 +145,16 @@ const DEFAULT_THREADS = 4;
 
 /** On the main thread: a failed call's message is read right after it, on this thread. */
 function check(status) {
-  if (status !== 0) throw fromStatus(status, lib.dr_last_error_message() || lib.dr_strerror(status));
+  if (status !== 0) {
+    throw fromStatus(status, lib.string(lib.dr_last_error_message()) ||
+                             lib.string(lib.dr_strerror(status)));
+  }
 }
 
 /** Make a dr_config from the options, make the dr_client, free the dr_config. */
 function newClient(o) {
-  const cell = ref.alloc('pointer', ref.NULL);
-  check(lib.dr_config_new(cell));
-  const config = cell.deref();
+  check(lib.dr_config_new());
+  const config = lib.out;
   try {
     const set = (fn, value) => { if (value !== null && value !== undefined) check(fn(config, value)); };
     set(lib.dr_config_set_region, cString('region', o.region, true));
@@ -175,8 +179,8 @@ function newClient(o) {
       }
       check(lib.dr_config_set_aggregation_mode(config, AGGREGATION[o.aggregationMode]));
     }
-    check(lib.dr_client_new(cell, config));
-    return cell.deref();
+    check(lib.dr_client_new(config));
+    return lib.out;
   } finally {
     lib.dr_config_free(config);
   }
@@ -188,7 +192,7 @@ class Core {
     this.pointer = pointer;
     this.closed = false;
     this.closing = null;
-    this.pool = new Pool({ library: LIBRARY_FILE, client: ref.address(pointer), size: threads });
+    this.pool = new Pool({ library: lib.file, client: pointer, size: threads });
   }
 
   run(op, args) {
@@ -202,7 +206,7 @@ class Core {
       this.closing = (async () => {
         await this.pool.drain(); // calls already started finish; dr_client_free needs none running
         lib.dr_client_free(this.pointer);
-        this.pointer = null;
+        this.pointer = 0n;
         await this.pool.destroy();
       })();
     }
@@ -284,11 +288,10 @@ class DadRatingsClient {
   counters() {
     const core = this.#core;
     if (core.closed) throw new ClosedError('client is closed', Status.DR_E_CLOSED);
-    const cell = ref.alloc('uint64', 0);
     const result = {};
     COUNTERS.forEach((name, which) => {
-      check(lib.dr_client_counter(core.pointer, which, cell));
-      result[name] = Number(cell.deref());
+      check(lib.dr_client_counter(core.pointer, which));
+      result[name] = Number(lib.out);
     });
     return result;
   }
@@ -340,7 +343,7 @@ module.exports = {
   DadRatingsClient,
   getDefaultClient,
   version,
-  libraryPath: LIBRARY_FILE,
+  libraryPath: lib.file,
   Status: errors.Status,
   DadRatingsError: errors.DadRatingsError,
   InvalidInputError: errors.InvalidInputError,

@@ -30,7 +30,7 @@ const WORKER_FILE = path.join(__dirname, 'worker.js');
 
 class Pool {
   /**
-   * @param {{library: string, client: number, size: number}} options the library file, the
+   * @param {{library: string, client: bigint, size: number}} options the library file, the
    *   dr_client's address, and the most workers to run
    */
   constructor({ library, client, size }) {

@@ -1,34 +1,26 @@
 'use strict';
 /*
- * Body of a worker thread of a DadRatingsClient (see lib/pool.js for why calls run here).
+ * Body of a worker thread of a DadRatingsClient (lib/pool.js says why calls run here).
  *
- * Each message is one whole operation, run as synchronous ffi calls on this one OS thread:
- * build the input objects, make the call, and on failure read dr_last_error_code() and
- * dr_last_error_message() right away, before any other library call (the message is
- * thread-local and overwritten by the next failure on this thread). Every C object made
- * here is freed here, exactly once, in `finally` blocks.
+ * Each message is one whole operation, run as synchronous C calls on this one OS thread:
+ * build the input objects, make the call, and on failure read dr_last_error_message() right
+ * away, before any other library call (the message is thread-local and only valid until the
+ * next library call on this thread). Every C object made here is freed here, exactly once,
+ * in `finally` blocks.
  *
  * Protocol: {id, op, args} in; {id, ok: true, json} or {id, ok: false, status, message} out.
  */
 const { parentPort, workerData } = require('node:worker_threads');
-const { ref, load } = require('./native');
+const { load } = require('./native');
 
-const { lib } = load(workerData.library);
-const NULL = ref.NULL;
-
-/** Rebuild the shared dr_client pointer from its address (the client is thread-safe). */
-function pointerAt(address) {
-  const cell = Buffer.alloc(8);
-  cell.writeBigUInt64LE(BigInt(address));
-  return ref.readPointer(cell, 0, 0);
-}
-const client = pointerAt(workerData.client);
+const lib = load(workerData.library);
+const client = workerData.client; // the shared dr_client's address (BigInt); thread-safe
 
 /** Thrown by check(): carries what the library said, read on this thread. */
 class Failure {
   constructor(status) {
     this.status = status;
-    this.message = lib.dr_last_error_message() || lib.dr_strerror(status);
+    this.message = lib.string(lib.dr_last_error_message()) || lib.string(lib.dr_strerror(status));
   }
 }
 
@@ -36,18 +28,17 @@ function check(status) {
   if (status !== 0) throw new Failure(status);
 }
 
-/** Call fn(outCell) for a `T **out` parameter; returns the pointer it received. */
-function out(fn) {
-  const cell = ref.alloc('pointer', NULL);
-  check(fn(cell));
-  return cell.deref();
+/** Make the call; return what it put in its `out` parameter. */
+function out(status) {
+  check(status);
+  return lib.out;
 }
 
-/** Render an object with its *_to_json function, then dr_free the string. */
+/** Render a result object with its *_to_json function, then dr_free the string. */
 function toJson(render, object) {
-  const text = out((cell) => render(object, cell));
+  const text = out(render(object));
   try {
-    return ref.readCString(text, 0);
+    return lib.string(text);
   } finally {
     lib.dr_free(text);
   }
@@ -63,11 +54,11 @@ function statsJson(stats) {
 
 const OPS = {
   readStats({ jokeId }) {
-    return statsJson(out((cell) => lib.dr_client_read_stats(client, jokeId, cell)));
+    return statsJson(out(lib.dr_client_read_stats(client, jokeId)));
   },
 
   writeRating(a) {
-    const rating = out((cell) => lib.dr_rating_new(cell, a.jokeId, a.rating));
+    const rating = out(lib.dr_rating_new(a.jokeId, a.rating));
     let stats;
     try {
       // null unsets a field; the binding passes only strings or null.
@@ -76,7 +67,7 @@ const OPS = {
       check(lib.dr_rating_set_mode(rating, a.mode));
       check(lib.dr_rating_set_date(rating, a.dateKey));
       check(lib.dr_rating_set_idempotency_key(rating, a.idempotencyKey));
-      stats = out((cell) => lib.dr_client_write_rating(client, rating, cell));
+      stats = out(lib.dr_client_write_rating(client, rating));
     } finally {
       lib.dr_rating_free(rating);
     }
@@ -84,7 +75,7 @@ const OPS = {
   },
 
   dashboardStats() {
-    const dashboard = out((cell) => lib.dr_client_dashboard_stats(client, cell));
+    const dashboard = out(lib.dr_client_dashboard_stats(client));
     try {
       return toJson(lib.dr_dashboard_to_json, dashboard);
     } finally {
