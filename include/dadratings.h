@@ -256,8 +256,10 @@ DR_API dr_status dr_config_set_connect_timeout_ms(dr_config *config, uint32_t ms
 DR_API dr_status dr_config_set_request_timeout_ms(dr_config *config, uint32_t ms);
 
 /**
- * Attempts per request including the first, 1..10; 0 restores the default (3, the AWS
- * SDKs' standard retry mode).  @since 1.0
+ * Attempts per request including the first, 1..10; 0 restores the default: 3, as the AWS
+ * SDKs' standard retry mode, or 4 with AWS_NEW_RETRIES_2026=true, as their updated
+ * standard mode gives DynamoDB (which also changes backoff and quota costs; see
+ * docs/retries.md).  @since 1.0
  */
 DR_API dr_status dr_config_set_max_attempts(dr_config *config, uint32_t attempts);
 

@@ -112,7 +112,8 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
                                                        : DR_DEFAULT_CONNECT_TIMEOUT_MS;
     c->request_timeout_ms = config->request_timeout_ms ? config->request_timeout_ms
                                                        : DR_DEFAULT_REQUEST_TIMEOUT_MS;
-    c->max_attempts = config->max_attempts ? config->max_attempts : DR_DEFAULT_MAX_ATTEMPTS;
+    c->retry_policy = dr__retry_policy_from_env();
+    c->max_attempts = config->max_attempts ? config->max_attempts : c->retry_policy->max_attempts;
     c->global_shards = config->global_shards ? config->global_shards : 1;
     c->mode = config->mode;
     c->log_fn = config->log_fn;
@@ -137,11 +138,12 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
         (rc = dr__http_pool_new(&c->pool)) != DR_OK ||
         (rc = dr__credentials_chain_new(&c->credentials, &creds)) != DR_OK ||
         (rc = dr__sigv4_signer_new(&c->signer)) != DR_OK ||
-        (rc = dr__retry_quota_new(&c->quota)) != DR_OK) {
+        (rc = dr__retry_quota_new(&c->quota, c->retry_policy)) != DR_OK) {
         dr_client_free(c);
         return rc;
     }
-    dr__log(c, DR_LOG_INFO, "client ready: region %s, endpoint %s", c->region, c->endpoint);
+    dr__log(c, DR_LOG_INFO, "client ready: region %s, endpoint %s, %s retries (%u attempts)",
+            c->region, c->endpoint, c->retry_policy->name, c->max_attempts);
     *out = c;
     return DR_OK;
 }

@@ -11,6 +11,7 @@
 #include "http.h"
 
 struct dr_retry_quota;
+struct dr_retry_policy;
 struct dr_sigv4_signer;
 
 struct dr_client {
@@ -24,6 +25,7 @@ struct dr_client {
     uint32_t connect_timeout_ms;
     uint32_t request_timeout_ms;
     uint32_t max_attempts;
+    const struct dr_retry_policy *retry_policy;
     uint32_t global_shards;
     dr_aggregation_mode mode;
     dr_log_fn log_fn;

@@ -418,7 +418,8 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
         }
         spent += cost;
         {
-            uint32_t delay = dr__retry_backoff_ms(attempt + 1, rc, dr__random01(),
+            uint32_t delay = dr__retry_backoff_ms(c->retry_policy, attempt + 1, rc,
+                                                  dr__random01(),
                                                   retry_after_hint_ms(&resp));
             dr__log(c, DR_LOG_INFO, "%s: %s; retrying in %u ms", operation, dr_strerror(rc),
                     delay);

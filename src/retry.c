@@ -1,23 +1,36 @@
 #include "retry.h"
 
 #include <pthread.h>
+#include <stdlib.h>
+#include <strings.h>
 #include <stdatomic.h>
 #include <time.h>
 
 #include "alloc.h"
 #include "error.h"
 
+const dr_retry_policy dr__retry_standard = {"standard", 3, 100, 500, 5, 10, 5};
+const dr_retry_policy dr__retry_standard_2026 = {"standard (2026)", 4, 25, 1000, 14, 14, 5};
+
+const dr_retry_policy *dr__retry_policy_from_env(void)
+{
+    const char *v = getenv("AWS_NEW_RETRIES_2026");
+    return v && !strcasecmp(v, "true") ? &dr__retry_standard_2026 : &dr__retry_standard;
+}
+
 struct dr_retry_quota {
     atomic_uint tokens;
+    const dr_retry_policy *policy;
 };
 
-dr_status dr__retry_quota_new(dr_retry_quota **out)
+dr_status dr__retry_quota_new(dr_retry_quota **out, const dr_retry_policy *policy)
 {
     dr_retry_quota *q = dr__malloc(sizeof *q);
     *out = NULL;
     if (!q)
         return dr__fail(DR_E_NOMEM, "out of memory creating the retry quota");
     atomic_init(&q->tokens, DR_RETRY_QUOTA_INITIAL);
+    q->policy = policy;
     *out = q;
     return DR_OK;
 }
@@ -29,8 +42,9 @@ void dr__retry_quota_free(dr_retry_quota *q)
 
 uint32_t dr__retry_quota_acquire(dr_retry_quota *q, dr_status code)
 {
-    uint32_t cost = (code == DR_E_TIMEOUT || code == DR_E_NETWORK) ? DR_RETRY_TIMEOUT_COST
-                                                                    : DR_RETRY_COST;
+    uint32_t cost = code == DR_E_THROTTLED                          ? q->policy->throttle_cost
+                    : (code == DR_E_TIMEOUT || code == DR_E_NETWORK) ? q->policy->timeout_cost
+                                                                     : q->policy->cost;
     unsigned have = atomic_load(&q->tokens);
     do {
         if (have < cost)
@@ -69,10 +83,10 @@ int dr__retry_is_retryable(dr_status code)
     }
 }
 
-uint32_t dr__retry_backoff_ms(uint32_t next_attempt, dr_status code, double random01,
-                              uint32_t hint_ms)
+uint32_t dr__retry_backoff_ms(const dr_retry_policy *policy, uint32_t next_attempt,
+                              dr_status code, double random01, uint32_t hint_ms)
 {
-    uint64_t base = code == DR_E_THROTTLED ? DR_RETRY_THROTTLE_BASE_MS : DR_RETRY_BASE_MS;
+    uint64_t base = code == DR_E_THROTTLED ? policy->throttle_base_ms : policy->base_ms;
     uint32_t exponent = next_attempt >= 2 ? next_attempt - 2 : 0;
     uint64_t ceiling = exponent >= 20 ? DR_RETRY_MAX_BACKOFF_MS : base << exponent;
     uint32_t delay;

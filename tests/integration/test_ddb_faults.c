@@ -741,7 +741,7 @@ static void test_retry_quota_stops_retries(void **state)
                   (unsigned long long)d.retries, dr__retry_quota_available(c->quota),
                   pc.requests);
     assert_int_equal(d.requests, HAMMER_THREADS * HAMMER_CALLS);
-    assert_int_equal(d.retries, DR_RETRY_QUOTA_INITIAL / DR_RETRY_COST); /* 100 */
+    assert_int_equal(d.retries, DR_RETRY_QUOTA_INITIAL / dr__retry_standard.cost); /* 100 */
     assert_int_equal(d.attempts, d.requests + d.retries);                 /* 180 */
     assert_int_equal(dr__retry_quota_available(c->quota), 0);
     assert_int_equal(pc.requests, (long)d.attempts);
