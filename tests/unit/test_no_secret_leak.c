@@ -272,6 +272,85 @@ static void case_expired_with_failing_refresh(void)
     mini_http_stop(s);
 }
 
+/* The DynamoDB transport and the operations: every kind of failed answer from a
+ * loopback "DynamoDB", with the secret and token in the client's own credentials and
+ * everything logged at DEBUG. */
+static void drive_operations(dr_client *client)
+{
+    dr_stats *stats = NULL;
+    dr_dashboard *dashboard = NULL;
+    dr_rating *rating = NULL;
+    check(dr_client_read_stats(client, "joke", &stats));
+    dr_stats_free(stats);
+    check(dr_client_dashboard_stats(client, &dashboard));
+    dr_dashboard_free(dashboard);
+    check(dr_rating_new(&rating, "joke", 5));
+    check(dr_rating_set_idempotency_key(rating, "leak-test"));
+    check(dr_client_write_rating(client, rating, &stats));
+    dr_stats_free(stats);
+    dr_rating_free(rating);
+    check(dr_client_create_tables(client, 0));
+    check(dr_client_apply_stream_batch(client, "{\"Records\":[{}]}", 17, NULL));
+}
+
+static void case_dynamodb_transport(void)
+{
+    static const struct {
+        int status;
+        const char *body;
+    } answers[] = {
+        {200, "not json at all"},
+        {200, "[]"},
+        {400, "{\"__type\":\"com.amazon.coral.service#UnrecognizedClientException\","
+              "\"message\":\"The security token included in the request is invalid.\"}"},
+        {400, "{\"__type\":\"com.amazon.coral.service#InvalidSignatureException\","
+              "\"message\":\"The request signature we calculated does not match\"}"},
+        {400, "{\"__type\":\"com.amazon.coral.service#InvalidSignatureException\","
+              "\"message\":\"Signature expired: 20200101T000000Z is now earlier than "
+              "20261125T000000Z\"}"},
+        {400, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ValidationException\"}"},
+        {400, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#TransactionCanceledException\","
+              "\"CancellationReasons\":[{\"Code\":\"ValidationError\"}]}"},
+        {500, "{\"__type\":\"InternalFailure\"}"},
+        {503, "<html>unavailable</html>"},
+        {0, ""}, /* connection closed without an answer */
+    };
+    mini_http *s = mini_http_start();
+    dr_config *cfg = NULL;
+    dr_client *client = NULL;
+    char endpoint[64];
+    size_t i;
+
+    assert_non_null(s);
+    check(dr_config_new(&cfg));
+    check(dr_config_set_log(cfg, leak_log, DR_LOG_DEBUG, NULL));
+    check(dr_config_set_region(cfg, "us-east-1"));
+    check(dr_config_set_credentials(cfg, "AKIDLEAKTEST", SECRET, TOKEN));
+    check(dr_config_set_max_attempts(cfg, 2));
+    check(dr_config_set_request_timeout_ms(cfg, 2000));
+    check(dr_config_set_endpoint(cfg, mini_http_url(s)));
+    check(dr_client_new(&client, cfg));
+    assert_non_null(client);
+    for (i = 0; i < sizeof answers / sizeof *answers; i++) {
+        mini_http_respond(s, "POST", "/", answers[i].status, answers[i].body);
+        drive_operations(client);
+    }
+    dr_client_free(client);
+    client = NULL;
+    /* Every answer was met by signed requests, retries included. */
+    assert_true(mini_http_count(s, "POST", "/") >= 2 * (sizeof answers / sizeof *answers));
+
+    /* Nothing listening at all. */
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%u", (unsigned)mini_http_closed_port());
+    check(dr_config_set_endpoint(cfg, endpoint));
+    check(dr_client_new(&client, cfg));
+    if (client)
+        drive_operations(client);
+    dr_client_free(client);
+    dr_config_free(cfg);
+    mini_http_stop(s);
+}
+
 typedef struct leak_case {
     const char *name;
     void (*run)(void);
@@ -285,6 +364,7 @@ static const leak_case cases[] = {
     {"container", case_container},
     {"instance metadata", case_instance_metadata},
     {"expired credentials, failing refresh", case_expired_with_failing_refresh},
+    {"DynamoDB transport and operations", case_dynamodb_transport},
 };
 
 /* Print only the lines that leak: the whole transcript is too long for cmocka. */
