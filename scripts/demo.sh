@@ -13,8 +13,7 @@ cd "$DR_REPO_ROOT"
 dr_build_main "$DR_REPO_ROOT/build"
 
 demo=build/examples/dr_demo
-[ -x "$demo" ] || demo=build/examples/dr_hello
-[ -x "$demo" ] || dr_die "neither build/examples/dr_demo nor build/examples/dr_hello was built"
+[ -x "$demo" ] || dr_die "build/examples/dr_demo was not built"
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/dr-demo.XXXXXX")
 cleanup() {
