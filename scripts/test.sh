@@ -10,6 +10,7 @@
 #        asan      build-asan/  every test under AddressSanitizer + UBSan
 #        tsan      build-tsan/  tests labelled `threads` under ThreadSanitizer
 #        valgrind  build/       tests labelled `unit` under valgrind memcheck
+#        (with release: the Python binding's unittest suite and tests/interop, on build/)
 #   5. a combined summary; the last line is ctest-style and counts every test run.
 # Exit status: 0 only if every build and every test passed.
 #
@@ -148,6 +149,42 @@ if has_stage valgrind; then
             cat "$f"
         fi
     done
+fi
+
+# --- python: the Python binding and the cross-language test (issue 7) -------------------
+# With the release stage, on build/: python3 -m unittest for bindings/python/tests, then
+# tests/interop (Python + Node + C on one pair of tables). unittest is not ctest: the counts
+# come from its own summary ("Ran N tests", "FAILED (failures=F, errors=E)").
+run_unittest() {   # run_unittest NAME START_DIR
+    local name=$1 start=$2 log rc ran failed=0 n line verdict
+    banner "$name: python3 -m unittest discover -s $start -v"
+    log="$state/unittest-$name.log"
+    set +e
+    DADRATINGS_LIBRARY="$DR_REPO_ROOT/build/src/libdadratings.so.1" \
+    DR_INTEROP_C="$DR_REPO_ROOT/build/tests/interop/dr_interop_c" \
+        python3 -m unittest discover -s "$start" -v 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    ran=$(sed -nE 's/^Ran ([0-9]+) tests? in .*/\1/p' "$log" | tail -n 1)
+    ran=${ran:-0}
+    verdict=$(grep -E '^(OK|FAILED)( \(.*\))?$' "$log" | tail -n 1 || true)
+    for n in $(grep -oE '(failures|errors|unexpected successes)=[0-9]+' <<<"$verdict" | cut -d= -f2 || true); do
+        failed=$((failed + n))
+    done
+    [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && [ "$ran" -gt 0 ] && failed=1  # crashed mid-run
+    line="$ran tests, $failed failed (unittest: ${verdict:-no summary})"
+    total_run=$((total_run + ran))
+    total_failed=$((total_failed + failed))
+    if [ "$rc" -ne 0 ] || [ "$ran" -eq 0 ]; then
+        stages_failed=$((stages_failed + 1))
+        summary+=("FAILED  $name: $line (exit $rc)")
+    else
+        summary+=("ok      $name: $line")
+    fi
+}
+if has_stage release; then
+    run_unittest python bindings/python/tests
+    run_unittest interop tests/interop
 fi
 
 banner "summary"
