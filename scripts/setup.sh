@@ -6,6 +6,7 @@
 #     differential test (NODE_PATH=$DR_CACHE_DIR/node-tools/node_modules).
 #     Also pinned @cdktf/hcl2json and @cdktf/hcl-tools (HCL parser and formatter, WASM)
 #     for the terraform consistency test.
+#   - outside the cache: bindings/node/node_modules, the Node binding's npm dependencies (npm ci).
 # Idempotent: when everything is present it only checks, and touches no network.
 # Network: only the Debian mirrors (apt) and the npm registry, and only for what is missing.
 set -euo pipefail
@@ -100,5 +101,21 @@ else
 JSON
     (cd "$DR_NODE_TOOLS_DIR" && npm install --no-fund --no-audit --loglevel=error >/dev/null)
     printf '%s\n' "$want" >"$DR_NODE_TOOLS_DIR/.versions"
+fi
+# (c) the Node binding's npm dependencies, exactly as bindings/node/package-lock.json pins them
+# (@2060.io/ffi-napi and ref-napi: no prebuilt binaries, node-gyp builds them, about a minute).
+# The marker holds the hash of package.json and the lock: unchanged, nothing is run.
+node_pkg="$DR_REPO_ROOT/bindings/node"
+node_want="$(cat "$node_pkg/package.json" "$node_pkg/package-lock.json" | sha256sum | cut -d' ' -f1)"
+node_want+=" node-abi-$(node -p process.versions.modules) $(uname -m)"
+if [ -f "$node_pkg/node_modules/.dadratings-installed" ] &&
+   [ "$(cat "$node_pkg/node_modules/.dadratings-installed")" = "$node_want" ]; then
+    dr_log "bindings/node dependencies: present"
+else
+    dr_log "bindings/node dependencies: npm ci (builds the ffi addons; about a minute)"
+    (cd "$node_pkg" && npm ci --no-fund --no-audit --loglevel=error >/dev/null &&
+        node -e "require('@2060.io/ffi-napi')") ||
+        dr_die "bindings/node: npm ci failed or its ffi addon does not load"
+    printf '%s\n' "$node_want" >"$node_pkg/node_modules/.dadratings-installed"
 fi
 dr_log "ready: DynamoDB Local in $DR_DDB_LOCAL_DIR; NODE_PATH=$DR_NODE_TOOLS_DIR/node_modules"

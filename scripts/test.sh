@@ -10,6 +10,7 @@
 #        asan      build-asan/  every test under AddressSanitizer + UBSan
 #        tsan      build-tsan/  tests labelled `threads` under ThreadSanitizer
 #        valgrind  build/       tests labelled `unit` under valgrind memcheck
+#        (with release: the Node binding's node --test suite, on build/)
 #        (with release: the Python binding's unittest suite and tests/interop, on build/)
 #   5. a combined summary; the last line is ctest-style and counts every test run.
 # Exit status: 0 only if every build and every test passed.
@@ -186,6 +187,37 @@ if has_stage release; then
     run_unittest python bindings/python/tests
     run_unittest interop tests/interop
 fi
+
+# --- node: the Node binding's tests (issue 7) -----------------------------------------------
+# With the release stage, on build/: node --test bindings/node/test/ against this run's DynamoDB
+# Local (its dependencies come from setup.sh). The counts are node's own TAP summary
+# ("# tests N", "# fail F", "# cancelled C"); a run that ends without one counts as failed.
+run_node_tests() {
+    local log rc tests failed cancelled line
+    banner "node: node --test bindings/node/test/"
+    log="$state/node-test.log"
+    set +e
+    DADRATINGS_LIBRARY="$DR_REPO_ROOT/build/src/libdadratings.so.1" \
+        node --test --test-reporter=tap bindings/node/test/ 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    tests=$(sed -nE 's/^# tests ([0-9]+)$/\1/p' "$log" | tail -n 1)
+    failed=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$log" | tail -n 1)
+    cancelled=$(sed -nE 's/^# cancelled ([0-9]+)$/\1/p' "$log" | tail -n 1)
+    tests=${tests:-0}
+    failed=$((${failed:-0} + ${cancelled:-0}))
+    [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # ended without a summary
+    line="$tests tests, $failed failed (node --test)"
+    total_run=$((total_run + tests))
+    total_failed=$((total_failed + failed))
+    if [ "$rc" -ne 0 ] || [ "$tests" -eq 0 ]; then
+        stages_failed=$((stages_failed + 1))
+        summary+=("FAILED  node: $line (exit $rc)")
+    else
+        summary+=("ok      node: $line")
+    fi
+}
+has_stage release && run_node_tests
 
 banner "summary"
 # Stopped here rather than by the trap so that the summary stays the last thing printed.
