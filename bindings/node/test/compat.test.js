@@ -97,3 +97,14 @@ test('the three functions equal the original module on the same stored data', as
     assert.equal(item.GSI1SK, Number((item.totalScore / item.totalRatings).toFixed(2)), item.PK);
   }
 });
+
+test('stream mode: writeRating folds the new rating in, flagged by a non-enumerable pending', async (t) => {
+  const { client } = await newClient('stream', { aggregationMode: 'stream' });
+  t.after(() => client.close());
+  const result = await client.writeRating({ jokeId: 'streamed', rating: 4 });
+  assert.equal(result.pending, true);
+  assert.deepStrictEqual(Object.keys(result), ['counts', 'totalRatings', 'average', 'jokeId', 'lastRatedAt']);
+  assert.deepStrictEqual({ ...result, lastRatedAt: null },
+    { counts: { 1: 0, 2: 0, 3: 0, 4: 1, 5: 0 }, totalRatings: 1, average: 4, jokeId: 'streamed', lastRatedAt: null });
+  assert.equal(JSON.stringify(result).includes('pending'), false);
+});
