@@ -55,21 +55,24 @@ static dr_status set_string(char **slot, const char *value, int secret)
             return dr__fail(DR_E_INVALID_ARGUMENT, fn ": config is NULL");                \
     } while (0)
 
+int dr__region_is_valid(const char *region)
+{
+    size_t i, n = strlen(region);
+    if (n == 0 || n > 64)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') ||
+              region[i] == '-'))
+            return 0;
+    return 1;
+}
+
 DR_API dr_status dr_config_set_region(dr_config *c, const char *region)
 {
-    size_t i;
     REQUIRE_CONFIG(c, "dr_config_set_region");
-    if (region) {
-        /* Region names go into host names and the credential scope. */
-        if (!*region || strlen(region) > 64)
-            return dr__fail(DR_E_INVALID_ARGUMENT, "region: must be 1..64 characters");
-        for (i = 0; region[i]; i++) {
-            char ch = region[i];
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
-                return dr__fail(DR_E_INVALID_ARGUMENT,
-                                "region: only a-z, 0-9 and '-' are allowed");
-        }
-    }
+    if (region && !dr__region_is_valid(region))
+        return dr__fail(DR_E_INVALID_ARGUMENT,
+                        "region: 1..64 characters, only a-z, 0-9 and '-' are allowed");
     return set_string(&c->region, region, 0);
 }
 

@@ -31,6 +31,10 @@ struct dr_config {
     void *log_payload;
 };
 
+/* Region names go into host names and the credential scope: 1..64 of [a-z0-9-].
+ * Held to by every source of a region (configuration, environment, profile). */
+int dr__region_is_valid(const char *region);
+
 /* DynamoDB table names: 3..255 of [A-Za-z0-9_.-]. */
 dr_status dr__validate_table_name(const char *what, const char *name);
 

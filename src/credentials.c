@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "credentials_provider.h"
 #include "error.h"
 
@@ -360,23 +361,9 @@ dr_status dr__credentials_chain_get(dr_credentials_chain *chain, dr_credentials 
 
 /* ---- region -------------------------------------------------------------------- */
 
-/* The rule dr_config_set_region applies: the region becomes part of the endpoint's
- * host name, so values from the environment or a file are held to it too. */
-static int region_is_valid(const char *region)
-{
-    size_t i, n = strlen(region);
-    if (n == 0 || n > 64)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') ||
-              region[i] == '-'))
-            return 0;
-    return 1;
-}
-
 static dr_status copy_region(const char *region, const char *source, char **out)
 {
-    if (!region_is_valid(region))
+    if (!dr__region_is_valid(region))
         return dr__fail(DR_E_CONFIG, "region from %s is invalid: only a-z, 0-9 and '-' "
                                      "are allowed, 1..64 characters", source);
     *out = dr__strdup(region);

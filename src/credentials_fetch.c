@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "credentials_provider.h"
+#include "timeutil.h"
 #include "error.h"
 #include "http.h"
 
@@ -120,26 +121,6 @@ static int read_digits(const char **p, int n, int *out)
     return 1;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm):
- * pure arithmetic, unlike timegm(), which is neither C11 nor POSIX. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
 /* "Z", or "+hh:mm" / "-hh:mm" (also without the colon): seconds east of UTC. */
 static int parse_zone(const char *p, int64_t *offset)
 {
@@ -175,8 +156,7 @@ int dr__parse_iso8601(const char *s, int64_t *out)
     if (!read_digits(&p, 2, &h) || *p++ != ':' || !read_digits(&p, 2, &mi) ||
         *p++ != ':' || !read_digits(&p, 2, &sec))
         return 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-        sec > 60)
+    if (!dr__valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 60)
         return 0;
     if (*p == '.' || *p == ',') {
         /* Fractions are dropped: expiry is tracked to the second. */
@@ -190,6 +170,6 @@ int dr__parse_iso8601(const char *s, int64_t *out)
         return 0;
     if (sec == 60)
         sec = 59; /* a leap second: close enough for an expiry */
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    *out = dr__utc_to_epoch(y, mo, d, h, mi, sec) - offset;
     return 1;
 }
