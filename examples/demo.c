@@ -1,6 +1,8 @@
 /* The library's main job on the local stack: create the tables, store a handful of
  * ratings across jokes and authors, then print one joke's statistics and the dashboard
- * as JSON. Uses only the public header.
+ * as JSON (inline mode). Then the same in stream mode: ratings written with one PutItem
+ * each, and the follower applying the table's stream to the stats. Uses only the public
+ * header.
  *
  * Configuration comes from the environment as with the AWS SDKs: AWS_ENDPOINT_URL_DYNAMODB
  * (e.g. http://127.0.0.1:8000 for DynamoDB Local), AWS_REGION, AWS_ACCESS_KEY_ID and
@@ -66,6 +68,74 @@ static int print_json(const char *title, dr_status rc, char *json)
     return 0;
 }
 
+/* Stream mode on its own pair of tables: the submit's result is flagged pending until
+ * the follower has applied the stream. */
+static int stream_mode_demo(void)
+{
+    dr_config *config = NULL;
+    dr_client *client = NULL;
+    dr_follower *follower = NULL;
+    dr_rating *rating = NULL;
+    dr_stats *stats = NULL;
+    char *json = NULL;
+    uint64_t seen = 0, total = 0;
+    int stars[] = {5, 3, 4}, status = 1;
+    size_t i;
+    dr_status rc;
+
+    if ((rc = dr_config_new(&config)) != DR_OK ||
+        (rc = dr_config_set_ratings_table(config, "demo-stream-ratings")) != DR_OK ||
+        (rc = dr_config_set_stats_table(config, "demo-stream-stats")) != DR_OK ||
+        (rc = dr_config_set_aggregation_mode(config, DR_AGGREGATION_STREAM)) != DR_OK ||
+        (rc = dr_client_new(&client, config)) != DR_OK ||
+        (rc = dr_client_create_tables(client, DR_CREATE_TABLES_WAIT)) != DR_OK) {
+        fail("stream mode setup", rc);
+        goto done;
+    }
+    for (i = 0; i < sizeof stars / sizeof *stars; i++) {
+        dr_stats_free(stats);
+        stats = NULL;
+        dr_rating_free(rating);
+        rating = NULL;
+        if ((rc = dr_rating_new(&rating, "scarecrow", stars[i])) != DR_OK ||
+            (rc = dr_client_write_rating(client, rating, &stats)) != DR_OK) {
+            fail("stream mode write_rating", rc);
+            goto done;
+        }
+    }
+    rc = dr_stats_to_json(stats, &json);
+    if (print_json("stream mode: write_rating's result (pending: the stream is not applied yet)",
+                   rc, json) != 0)
+        goto done;
+    if ((rc = dr_follower_new(&follower, client)) != DR_OK) {
+        fail("follower", rc);
+        goto done;
+    }
+    do { /* until a round finds nothing new */
+        if ((rc = dr_follower_poll(follower, &seen)) != DR_OK) {
+            fail("follower", rc);
+            goto done;
+        }
+        total += seen;
+    } while (seen);
+    printf("stream mode: the follower applied %llu stream records\n", (unsigned long long)total);
+    dr_stats_free(stats);
+    stats = NULL;
+    if ((rc = dr_client_read_stats(client, "scarecrow", &stats)) != DR_OK) {
+        fail("stream mode read_stats", rc);
+        goto done;
+    }
+    rc = dr_stats_to_json(stats, &json);
+    status = print_json("stream mode: read_stats(\"scarecrow\") after the follower", rc, json);
+done:
+    dr_follower_free(follower);
+    dr_stats_free(stats);
+    dr_rating_free(rating);
+    dr_client_free(client);
+    dr_config_free(config);
+    return status;
+}
+
 int main(void)
 {
     dr_client *client = NULL;
@@ -100,7 +170,7 @@ int main(void)
     rc = dr_dashboard_to_json(dashboard, &json);
     if (print_json("dashboard_stats()", rc, json) != 0)
         goto done;
-    status = 0;
+    status = stream_mode_demo();
 done:
     dr_dashboard_free(dashboard);
     dr_stats_free(stats);
