@@ -6,7 +6,8 @@
  *
  * Configuration comes from the environment, as for every program on the library
  * (AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, credentials, DYNAMODB_*_TABLE).
- * --until-idle          exit 0 after the first round that finds no record
+ * --until-idle          exit 0 after the first round that finds no record, 1 after
+ *                       5 failed rounds in a row (without it, errors are retried forever)
  * --crash-after-applied kill itself with SIGKILL right after the Nth record is applied
  *                       (before its checkpoint): for crash-recovery tests
  * SIGINT and SIGTERM stop it cleanly between rounds. */
@@ -22,6 +23,7 @@
 
 #define IDLE_BACKOFF_MIN_MS 100
 #define IDLE_BACKOFF_MAX_MS 2000
+#define UNTIL_IDLE_MAX_FAILED_ROUNDS 5
 
 static volatile sig_atomic_t g_stop;
 static long g_crash_after = -1;
@@ -58,7 +60,7 @@ int main(int argc, char **argv)
     dr_follower *follower = NULL;
     long backoff = IDLE_BACKOFF_MIN_MS;
     uint64_t total = 0;
-    int until_idle = 0, status = 1, i;
+    int until_idle = 0, failed_rounds = 0, status = 1, i;
     dr_status rc;
 
     for (i = 1; i < argc; i++) {
@@ -89,8 +91,12 @@ int main(int argc, char **argv)
         if (rc != DR_OK) {
             /* Checkpoints hold: the next round redoes only what was not applied. */
             fprintf(stderr, "dr_follow: %s: %s\n", dr_strerror(rc), dr_last_error_message());
+            if (until_idle && ++failed_rounds >= UNTIL_IDLE_MAX_FAILED_ROUNDS)
+                goto done;
         } else if (seen == 0 && until_idle) {
             break;
+        } else {
+            failed_rounds = 0;
         }
         total += seen;
         if (seen == 0 || rc != DR_OK) {
