@@ -727,7 +727,9 @@ static void scan_block(const unsigned char *p, size_t n)
 
 static void *scan_malloc(size_t n)
 {
-    unsigned char *p = malloc(n + HDR);
+    /* Zero-filled: scan_free reads whole blocks, also bytes the library never wrote,
+     * and those must be defined for valgrind (and for a meaningful search). */
+    unsigned char *p = calloc(1, n + HDR);
     if (!p)
         return NULL;
     memcpy(p, &n, sizeof(n));
