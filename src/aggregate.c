@@ -266,7 +266,12 @@ DR_API dr_status dr_client_apply_stream_batch(dr_client *c, const char *records_
     if (!c || !records_json)
         return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_apply_stream_batch: %s is NULL",
                         c ? "records_json" : "client");
+    memset(&jerr, 0, sizeof jerr);
     batch = json_loadb(records_json, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* jansson out of memory is not a malformed batch: the caller must retry it, not
+     * drop it. An empty text means jansson failed before parsing (its buffers). */
+    if (!batch && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]))
+        return dr__fail(DR_E_NOMEM, "out of memory parsing the stream batch");
     if (!batch)
         return dr__fail(DR_E_INVALID_ARGUMENT, "stream batch is not JSON: %s (line %d)",
                         jerr.text, jerr.line);
