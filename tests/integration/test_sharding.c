@@ -1,0 +1,309 @@
+/* Write sharding (docs/scaling.md): with dr_config_set_global_shards(cfg, 4) the GLOBAL
+ * counters spread over GLOBAL, GLOBAL#1..#3 and the top-performers index over
+ * TOP_PERFORMERS#0..#3; dashboard_stats must sum and merge them back exactly, in the
+ * documented number of requests (1 BatchGetItem + authors + 4 top queries + recent = 7).
+ * Checked in inline mode under 16 writer threads and in stream mode through the
+ * follower, against the test's own tallies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pthread.h>
+
+#include <cmocka.h>
+
+#include "dadratings.h"
+#include "ddb_json.h"
+#include "dr_test.h"
+
+#define SHARDS 4
+#define JOKES 10
+#define AUTHORS 3
+#define THREADS 16
+
+static const char *const author_names[AUTHORS] = {"Ann", "Bob", "Cid"};
+
+typedef struct tally {
+    uint64_t total, score, count[5];
+} tally;
+
+typedef struct fixture {
+    dr_client *client;
+    char ratings[96], stats[96];
+    char ids[JOKES][16];
+    tally jokes[JOKES], authors[AUTHORS], global;
+    pthread_mutex_t lock;
+} fixture;
+
+static void tally_add(tally *t, int stars)
+{
+    t->total++;
+    t->score += (uint64_t)stars;
+    t->count[stars - 1]++;
+}
+
+/* JavaScript's Number((score/total).toFixed(2)), independently of the library. */
+static double js_average(uint64_t score, uint64_t total)
+{
+    char digits[128], *dot;
+    long whole, frac;
+    if (!score || !total)
+        return 0;
+    snprintf(digits, sizeof digits, "%.60f", (double)score / (double)total);
+    dot = strchr(digits, '.');
+    whole = strtol(digits, NULL, 10);
+    frac = (dot[1] - '0') * 10 + (dot[2] - '0');
+    if (dot[3] >= '5')
+        frac++;
+    return (double)(whole * 100 + frac) / 100.0;
+}
+
+static void open_tables(fixture *f, dr_aggregation_mode mode)
+{
+    dr_config *cfg = NULL;
+    int i;
+    pthread_mutex_init(&f->lock, NULL);
+    for (i = 0; i < JOKES; i++)
+        snprintf(f->ids[i], sizeof f->ids[0], "shard-%02d", i);
+    dr_test_unique_name(f->ratings, sizeof f->ratings, "shard-r");
+    dr_test_unique_name(f->stats, sizeof f->stats, "shard-s");
+    f->client = dr_test_client(NULL, f->ratings, f->stats, &cfg);
+    dr_client_free(f->client);
+    assert_int_equal(dr_config_set_global_shards(cfg, SHARDS), DR_OK);
+    assert_int_equal(dr_config_set_aggregation_mode(cfg, mode), DR_OK);
+    assert_int_equal(dr_client_new(&f->client, cfg), DR_OK);
+    dr_config_free(cfg);
+    if (dr_client_create_tables(f->client, DR_CREATE_TABLES_WAIT) != DR_OK)
+        fail_msg("create_tables: %s", dr_last_error_message());
+}
+
+static int setup_inline(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    open_tables(f, DR_AGGREGATION_INLINE);
+    *state = f;
+    return 0;
+}
+
+static int setup_stream(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    open_tables(f, DR_AGGREGATION_STREAM);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    dr_test_delete_table(f->client, f->ratings);
+    dr_test_delete_table(f->client, f->stats);
+    dr_client_free(f->client);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+    return 0;
+}
+
+typedef struct writer {
+    fixture *f;
+    unsigned seed;
+    int writes, failures;
+    char first_error[256];
+} writer;
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    int i;
+    for (i = 0; i < w->writes; i++) {
+        int joke = (int)(rand_r(&w->seed) % JOKES), stars = (int)(rand_r(&w->seed) % 5) + 1;
+        dr_rating *r = NULL;
+        dr_status rc = dr_rating_new(&r, w->f->ids[joke], stars);
+        if (rc == DR_OK)
+            rc = dr_rating_set_author(r, author_names[joke % AUTHORS]);
+        if (rc == DR_OK)
+            rc = dr_client_write_rating(w->f->client, r, NULL);
+        dr_rating_free(r);
+        if (rc == DR_OK) {
+            pthread_mutex_lock(&w->f->lock);
+            tally_add(&w->f->jokes[joke], stars);
+            tally_add(&w->f->authors[joke % AUTHORS], stars);
+            tally_add(&w->f->global, stars);
+            pthread_mutex_unlock(&w->f->lock);
+        } else if (w->failures++ == 0) {
+            snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
+        }
+    }
+    return NULL;
+}
+
+static void write_with_threads(fixture *f, int per_thread)
+{
+    pthread_t tids[THREADS];
+    writer w[THREADS];
+    int i, failures = 0;
+    for (i = 0; i < THREADS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].f = f;
+        w[i].seed = 17u + (unsigned)i;
+        w[i].writes = per_thread;
+        assert_int_equal(pthread_create(&tids[i], NULL, writer_main, &w[i]), 0);
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tids[i], NULL);
+        if (w[i].failures)
+            print_error("writer %d: %d failures, first: %s\n", i, w[i].failures,
+                        w[i].first_error);
+        failures += w[i].failures;
+    }
+    assert_int_equal(failures, 0);
+    assert_true(f->global.total == (uint64_t)(THREADS * per_thread));
+}
+
+static const fixture *g_sort;
+
+static int compare_expected(const void *pa, const void *pb)
+{
+    int a = *(const int *)pa, b = *(const int *)pb;
+    double x = js_average(g_sort->jokes[a].score, g_sort->jokes[a].total);
+    double y = js_average(g_sort->jokes[b].score, g_sort->jokes[b].total);
+    if (x != y)
+        return x > y ? -1 : 1;
+    if (g_sort->jokes[a].total != g_sort->jokes[b].total)
+        return g_sort->jokes[a].total > g_sort->jokes[b].total ? -1 : 1;
+    return -strcmp(g_sort->ids[a], g_sort->ids[b]);
+}
+
+/* Totals, authors and the merged top 8 exact; the request count as documented. */
+static void assert_dashboard_exact(fixture *f)
+{
+    dr_dashboard *d = NULL;
+    uint64_t before = 0, after = 0;
+    int order[JOKES], i, k, n = 0;
+    size_t j;
+
+    assert_int_equal(dr_client_counter(f->client, DR_COUNTER_REQUESTS, &before), DR_OK);
+    if (dr_client_dashboard_stats(f->client, &d) != DR_OK)
+        fail_msg("dashboard_stats: %s", dr_last_error_message());
+    assert_int_equal(dr_client_counter(f->client, DR_COUNTER_REQUESTS, &after), DR_OK);
+    print_message("dashboard_stats with %d shards: %llu requests\n", SHARDS,
+                  (unsigned long long)(after - before));
+    assert_true(after - before == 3 + SHARDS);
+
+    assert_true(dr_dashboard_overall_ratings(d) == f->global.total);
+    assert_true(dr_dashboard_overall_average(d) == js_average(f->global.score, f->global.total));
+    for (k = 1; k <= 5; k++)
+        assert_true(dr_dashboard_rating_count(d, k) == f->global.count[k - 1]);
+    for (i = 0; i < JOKES; i++)
+        n += f->jokes[i].total > 0;
+    assert_int_equal(dr_dashboard_unique_jokes(d), n);
+    assert_int_equal(dr_dashboard_author_count(d), AUTHORS);
+    for (j = 0; j < AUTHORS; j++) {
+        int a;
+        for (a = 0; strcmp(author_names[a], dr_dashboard_author_name(d, j)); a++)
+            assert_true(a + 1 < AUTHORS);
+        assert_true(dr_dashboard_author_total_ratings(d, j) == f->authors[a].total);
+        for (k = 1; k <= 5; k++)
+            assert_true(dr_dashboard_author_rating_count(d, j, k) == f->authors[a].count[k - 1]);
+    }
+
+    n = 0;
+    for (i = 0; i < JOKES; i++)
+        if (f->jokes[i].total >= 3)
+            order[n++] = i;
+    g_sort = f;
+    qsort(order, (size_t)n, sizeof *order, compare_expected);
+    assert_int_equal(dr_dashboard_top_count(d), n < 8 ? n : 8);
+    for (j = 0; j < dr_dashboard_top_count(d); j++) {
+        const tally *t = &f->jokes[order[j]];
+        assert_string_equal(dr_dashboard_top_joke_id(d, j), f->ids[order[j]]);
+        assert_true(dr_dashboard_top_total_ratings(d, j) == t->total);
+        assert_true(dr_dashboard_top_average(d, j) == js_average(t->score, t->total));
+    }
+    dr_dashboard_free(d);
+}
+
+/* The stored layout: the GLOBAL shards sum to the total, and the top index spans more
+ * than one TOP_PERFORMERS#k partition (else the merge would be untested). */
+static void assert_layout_sharded(fixture *f, int min_global_shards)
+{
+    json_t *items = dr_test_scan_all(f->client, f->stats), *item;
+    uint64_t sum = 0, unique = 0;
+    int shards = 0, partitions[SHARDS] = {0}, used = 0, k;
+    size_t i;
+
+    json_array_foreach(items, i, item) {
+        const char *pk = dr__av_get_s(item, "PK"), *sk = dr__av_get_s(item, "SK");
+        const char *part = dr__av_get_s(item, "GSI2PK");
+        uint64_t total = 0, u = 0;
+        if (pk && sk && !strcmp(sk, "AGGREGATE") &&
+            (!strcmp(pk, "GLOBAL") || !strncmp(pk, "GLOBAL#", 7))) {
+            shards++;
+            assert_int_equal(dr__av_get_u64(item, "totalRatings", &total), 0);
+            sum += total;
+            if (dr__av_get_u64(item, "uniqueJokes", &u) == 0)
+                unique += u;
+        }
+        if (part && !strncmp(part, "TOP_PERFORMERS#", 15)) {
+            k = atoi(part + 15);
+            assert_true(k >= 0 && k < SHARDS);
+            partitions[k]++;
+            /* GSI1 (the JavaScript services' index) is not written when sharded. */
+            assert_null(json_object_get(item, "GSI1PK"));
+        }
+        assert_true(!part || strcmp(part, "TOP_PERFORMERS") != 0);
+    }
+    json_decref(items);
+    for (k = 0; k < SHARDS; k++)
+        used += partitions[k] > 0;
+    print_message("%d GLOBAL shard items, top index over %d partitions\n", shards, used);
+    assert_true(shards >= min_global_shards && shards <= SHARDS);
+    assert_true(sum == f->global.total);
+    assert_int_equal(unique, JOKES);
+    assert_true(used >= 2);
+}
+
+static void test_inline_sharded_dashboard_is_exact(void **state)
+{
+    fixture *f = *state;
+    write_with_threads(f, 50);
+    /* 800 changes over 4 shards picked at random: all 4 are used. */
+    assert_layout_sharded(f, SHARDS);
+    assert_dashboard_exact(f);
+}
+
+static void test_stream_sharded_dashboard_is_exact(void **state)
+{
+    fixture *f = *state;
+    dr_follower *fo = NULL;
+    uint64_t seen = 0, total = 0;
+    int idle = 0;
+
+    write_with_threads(f, 10);
+    assert_int_equal(dr_follower_new(&fo, f->client), DR_OK);
+    while (idle < 2) {
+        if (dr_follower_poll(fo, &seen) != DR_OK)
+            fail_msg("follower: %s", dr_last_error_message());
+        total += seen;
+        idle = seen ? 0 : idle + 1;
+    }
+    dr_follower_free(fo);
+    assert_true(total == f->global.total);
+    assert_layout_sharded(f, 2);
+    assert_dashboard_exact(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_inline_sharded_dashboard_is_exact, setup_inline,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stream_sharded_dashboard_is_exact, setup_stream,
+                                        teardown),
+    };
+    return cmocka_run_group_tests_name("sharding", tests, NULL, NULL);
+}
