@@ -1,0 +1,251 @@
+/* Stream aggregation throughput against DynamoDB Local: records applied per second by
+ * dr_client_apply_stream_batch fed 1 record at a time and 100 at a time, and by
+ * dr_follower_poll end to end (DescribeStream, GetShardIterator, GetRecords, apply,
+ * checkpoint) until the stream is idle.
+ *
+ * Usage: bench_follower [--endpoint URL] [--ratings N]
+ *   URL defaults to $DR_TEST_ENDPOINT; N (default 500) ratings are written once in
+ *   stream mode, their records read once through the Streams API, and every run applies
+ *   them into a fresh stats table, so that each run really applies (no markers from an
+ *   earlier run). Tables are deleted at the end. Exit status 1 on any failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "client.h"
+#include "ddb.h"
+#include "dadratings.h"
+
+static const char *g_endpoint;
+static char g_ratings[64];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_follower: %s: %s\n", what, dr_last_error_message());
+    exit(1);
+}
+
+/* A stream-mode client on the shared ratings table and stats table `stats`, created. */
+static dr_client *client_for(const char *stats)
+{
+    dr_config *cfg = NULL;
+    dr_client *c = NULL;
+    if (dr_config_new(&cfg) != DR_OK || dr_config_set_region(cfg, "us-east-1") != DR_OK ||
+        dr_config_set_endpoint(cfg, g_endpoint) != DR_OK ||
+        dr_config_set_credentials(cfg, "AKIDLOCALBENCH", "bench-secret", NULL) != DR_OK ||
+        dr_config_set_ratings_table(cfg, g_ratings) != DR_OK ||
+        dr_config_set_stats_table(cfg, stats) != DR_OK ||
+        dr_config_set_aggregation_mode(cfg, DR_AGGREGATION_STREAM) != DR_OK ||
+        dr_client_new(&c, cfg) != DR_OK)
+        die("client");
+    dr_config_free(cfg);
+    if (dr_client_create_tables(c, DR_CREATE_TABLES_WAIT) != DR_OK)
+        die("create_tables");
+    return c;
+}
+
+static void drop_table(dr_client *c, const char *name)
+{
+    json_t *req = json_pack("{s:s}", "TableName", name);
+    (void)dr__ddb_call(c, "DeleteTable", req, NULL, NULL);
+    json_decref(req);
+}
+
+/* Every record of the ratings table's stream, read as test_stream.c does. */
+static json_t *read_all_records(dr_client *c)
+{
+    json_t *req = json_pack("{s:s}", "TableName", g_ratings), *resp = NULL, *shards, *sh;
+    json_t *all = json_array();
+    char arn[512];
+    size_t i;
+    if (dr__ddb_call(c, "DescribeTable", req, &resp, NULL) != DR_OK)
+        die("DescribeTable");
+    json_decref(req);
+    snprintf(arn, sizeof arn, "%s",
+             json_string_value(json_object_get(json_object_get(resp, "Table"), "LatestStreamArn")));
+    json_decref(resp);
+    req = json_pack("{s:s}", "StreamArn", arn);
+    if (dr__ddb_call_service(c, DR_SERVICE_STREAMS, "DescribeStream", req, &resp, NULL) != DR_OK)
+        die("DescribeStream");
+    json_decref(req);
+    shards = json_incref(json_object_get(json_object_get(resp, "StreamDescription"), "Shards"));
+    json_decref(resp);
+    json_array_foreach(shards, i, sh) {
+        json_t *it = NULL, *recs;
+        char *iterator;
+        req = json_pack("{s:s, s:O, s:s}", "StreamArn", arn, "ShardId",
+                        json_object_get(sh, "ShardId"), "ShardIteratorType", "TRIM_HORIZON");
+        if (dr__ddb_call_service(c, DR_SERVICE_STREAMS, "GetShardIterator", req, &it, NULL) !=
+            DR_OK)
+            die("GetShardIterator");
+        json_decref(req);
+        iterator = strdup(json_string_value(json_object_get(it, "ShardIterator")));
+        json_decref(it);
+        /* An open shard always has a next iterator: stop at the first empty page. */
+        while (iterator) {
+            req = json_pack("{s:s, s:i}", "ShardIterator", iterator, "Limit", 1000);
+            if (dr__ddb_call_service(c, DR_SERVICE_STREAMS, "GetRecords", req, &resp, NULL) !=
+                DR_OK)
+                die("GetRecords");
+            json_decref(req);
+            free(iterator);
+            recs = json_object_get(resp, "Records");
+            json_array_extend(all, recs);
+            iterator = json_array_size(recs) && json_object_get(resp, "NextShardIterator")
+                           ? strdup(json_string_value(json_object_get(resp, "NextShardIterator")))
+                           : NULL;
+            json_decref(resp);
+        }
+    }
+    json_decref(shards);
+    return all;
+}
+
+/* Apply `records` in batches of `size` into a fresh stats table; records/s. */
+static double run_batches(json_t *records, size_t size, int run)
+{
+    char stats[64];
+    dr_client *c;
+    size_t n = json_array_size(records), from, applied = 0;
+    double t0, elapsed;
+
+    snprintf(stats, sizeof stats, "bench-fol-s-%ld-%d", (long)getpid(), run);
+    c = client_for(stats);
+    t0 = now_s();
+    for (from = 0; from < n; from += size) {
+        json_t *slice = json_array();
+        dr_batch_result *r = NULL;
+        char *body;
+        size_t i;
+        for (i = from; i < n && i < from + size; i++)
+            json_array_append(slice, json_array_get(records, i));
+        body = json_dumps(slice, JSON_COMPACT);
+        if (dr_client_apply_stream_batch(c, body, strlen(body), &r) != DR_OK ||
+            dr_batch_result_failed_count(r))
+            die("apply_stream_batch");
+        applied += dr_batch_result_applied(r);
+        dr_batch_result_free(r);
+        free(body);
+        json_decref(slice);
+    }
+    elapsed = now_s() - t0;
+    if (applied != n) {
+        fprintf(stderr, "bench_follower: applied %zu of %zu\n", applied, n);
+        exit(1);
+    }
+    drop_table(c, stats);
+    dr_client_free(c);
+    return (double)n / elapsed;
+}
+
+/* dr_follower_poll until a round finds nothing, into a fresh stats table; records/s. */
+static double run_follower(size_t n, double *idle_round_s)
+{
+    char stats[64];
+    dr_client *c;
+    dr_follower *f = NULL;
+    uint64_t seen = 1, total = 0;
+    double t0, t_last = 0, elapsed;
+
+    snprintf(stats, sizeof stats, "bench-fol-s-%ld-follow", (long)getpid());
+    c = client_for(stats);
+    if (dr_follower_new(&f, c) != DR_OK)
+        die("follower");
+    t0 = now_s();
+    while (seen) {
+        if (dr_follower_poll(f, &seen) != DR_OK)
+            die("follower_poll");
+        total += seen;
+        if (seen)
+            t_last = now_s();
+    }
+    elapsed = t_last - t0;
+    *idle_round_s = now_s() - t_last;
+    if (total != n) {
+        fprintf(stderr, "bench_follower: follower saw %llu of %zu\n", (unsigned long long)total,
+                n);
+        exit(1);
+    }
+    dr_follower_free(f);
+    drop_table(c, stats);
+    dr_client_free(c);
+    return (double)n / elapsed;
+}
+
+int main(int argc, char **argv)
+{
+    char stats0[64];
+    dr_client *writer;
+    json_t *records;
+    int i, n = 500;
+    double t0, idle_s, r1, r100, rf;
+
+    g_endpoint = getenv("DR_TEST_ENDPOINT");
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--endpoint") && i + 1 < argc)
+            g_endpoint = argv[++i];
+        else if (!strcmp(argv[i], "--ratings") && i + 1 < argc)
+            n = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_follower [--endpoint URL] [--ratings N]\n");
+            return 2;
+        }
+    }
+    if (!g_endpoint || n < 1) {
+        fprintf(stderr, "bench_follower: give --endpoint or set DR_TEST_ENDPOINT\n");
+        return 2;
+    }
+    snprintf(g_ratings, sizeof g_ratings, "bench-fol-r-%ld", (long)getpid());
+    snprintf(stats0, sizeof stats0, "bench-fol-s-%ld-w", (long)getpid());
+    writer = client_for(stats0);
+
+    /* Ratings over 20 jokes and 4 authors: realistic contention on jokes, none between
+     * runs (each has its own stats table). */
+    t0 = now_s();
+    for (i = 0; i < n; i++) {
+        static const char *const authors[] = {"Ann", "Bob", "Cid", "Dee"};
+        dr_rating *r = NULL;
+        char id[16];
+        snprintf(id, sizeof id, "bench-%02d", i % 20);
+        if (dr_rating_new(&r, id, i % 5 + 1) != DR_OK ||
+            dr_rating_set_author(r, authors[i % 4]) != DR_OK ||
+            dr_client_write_rating(writer, r, NULL) != DR_OK)
+            die("write_rating");
+        dr_rating_free(r);
+    }
+    printf("wrote %d ratings in stream mode: %.0f writes/s (PutItem)\n", n,
+           n / (now_s() - t0));
+    records = read_all_records(writer);
+    if (json_array_size(records) != (size_t)n) {
+        fprintf(stderr, "bench_follower: the stream holds %zu records, not %d\n",
+                json_array_size(records), n);
+        return 1;
+    }
+
+    r1 = run_batches(records, 1, 1);
+    printf("apply_stream_batch, batches of 1:   %8.1f records/s\n", r1);
+    r100 = run_batches(records, 100, 100);
+    printf("apply_stream_batch, batches of 100: %8.1f records/s\n", r100);
+    rf = run_follower((size_t)n, &idle_s);
+    printf("dr_follower_poll end to end:        %8.1f records/s (until the last record; the "
+           "idle round that confirms it took %.3f s)\n",
+           rf, idle_s);
+
+    json_decref(records);
+    drop_table(writer, stats0);
+    drop_table(writer, g_ratings);
+    dr_client_free(writer);
+    return 0;
+}
