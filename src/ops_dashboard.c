@@ -1,10 +1,10 @@
 /* dashboard_stats: four independent reads issued concurrently, whatever the number of
  * ratings:
- *   1. the GLOBAL counters: GetItem (or one BatchGetItem over the shards);
+ *   1. the GLOBAL counters: one BatchGetItem of every shard (one key when unsharded);
  *   2. the per-author counters: Query PK = GLOBAL, SK begins_with AUTHOR#, paged (its
  *      size grows with the number of authors, never with the number of ratings);
  *   3. the top performers: Query of the sparse top index, best first, Limit 8 (one
- *      query per shard of that index when sharded);
+ *      query per shard of that index, in sequence, when sharded);
  *   4. the recent ratings: Query of the ratings table's GSI1, newest first, Limit 20.
  * Each runs on its own thread (the caller's thread runs the first); the client is
  * shared, as it may be. */
