@@ -128,9 +128,11 @@ static void test_refresh_under_load(void **state)
     print_message("%ld calls, %d credential requests (every second one failing), "
                   "%d credentials served\n", calls, atomic_load(&src.requests),
                   atomic_load(&src.creds.served));
-    /* Several refreshes happened, failed ones among them. */
-    assert_true(atomic_load(&src.creds.served) >= 3);
-    assert_true(atomic_load(&src.requests) >= 4);
+    /* Refreshes happened, a failed one among them: at least the first fetch, one failing
+     * refresh and one that succeeded. (Unloaded, about six in RUN_S; under valgrind on a
+     * busy machine, where threads run one at a time, as few as one cycle fits.) */
+    assert_true(atomic_load(&src.creds.served) >= 2);
+    assert_true(atomic_load(&src.requests) >= 3);
     /* One refresher at a time: credentials fall due every LIFETIME_S - WINDOW_S
      * seconds and a due refresh takes at most two requests (one failing). Eight threads
      * each refreshing would ask several times more often. */

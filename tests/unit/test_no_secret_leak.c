@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <cmocka.h>
 
 #include "creds_sandbox.h"
@@ -31,16 +33,21 @@
     "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIALEAK\",\"SecretAccessKey\":\"" SECRET    \
     "\",\"Token\":\"" TOKEN "\",\"Expiration\":\"2001-01-01T00:00:00Z\"}"
 
-/* Everything said during one case. */
+/* Everything said during one case. The log callback runs on whichever thread logs,
+ * several at once (dashboard_stats reads on four threads), hence the lock. */
 static char *g_said;
 static size_t g_said_len;
+static pthread_mutex_t g_said_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void say(const char *what, const char *text)
 {
     size_t n = strlen(what) + strlen(text) + 3;
+    pthread_mutex_lock(&g_said_lock);
     g_said = realloc(g_said, g_said_len + n + 1);
+    if (g_said)
+        g_said_len += (size_t)snprintf(g_said + g_said_len, n + 1, "%s: %s\n", what, text);
+    pthread_mutex_unlock(&g_said_lock);
     assert_non_null(g_said);
-    g_said_len += (size_t)snprintf(g_said + g_said_len, n + 1, "%s: %s\n", what, text);
 }
 
 static void leak_log(dr_log_level level, const char *message, void *payload)
