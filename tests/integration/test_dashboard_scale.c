@@ -102,9 +102,7 @@ static void *count_realloc(void *ptr, size_t n)
 
 static const char *const author_names[AUTHORS] = {"Ann", "Bob", "Cid", "Dee"};
 
-typedef struct tally {
-    uint64_t total, score, count[5];
-} tally;
+typedef dr_test_tally tally;
 
 typedef struct written {
     int joke, stars, daily;
@@ -138,23 +136,6 @@ static void record(model *m, int joke, int stars, const char *last_rated_at)
     if (strcmp(last_rated_at, m->last_rated[joke]) > 0)
         snprintf(m->last_rated[joke], sizeof m->last_rated[0], "%s", last_rated_at);
     pthread_mutex_unlock(&m->lock);
-}
-
-/* JavaScript's Number((score/total).toFixed(2)) computed independently of the library
- * (as in test_operations.c): the double's exact decimal expansion, rounded half up. */
-static double js_average(uint64_t score, uint64_t total)
-{
-    char digits[128], *dot;
-    long whole, frac;
-    if (!score || !total)
-        return 0;
-    snprintf(digits, sizeof digits, "%.60f", (double)score / (double)total);
-    dot = strchr(digits, '.');
-    whole = strtol(digits, NULL, 10);
-    frac = (dot[1] - '0') * 10 + (dot[2] - '0');
-    if (dot[3] >= '5')
-        frac++;
-    return (double)(whole * 100 + frac) / 100.0;
 }
 
 /* ---- writes -------------------------------------------------------------------- */
@@ -355,7 +336,7 @@ static void bulk_load(fixture *f, int n)
                          dr__av_s(m->texts[i]), "statsVersion", dr__av_n_u64(t->total));
         set_counters(item, t);
         if (t->total >= 3) { /* the sparse index keys, as docs/data-model.md lays out */
-            double avg = js_average(t->score, t->total);
+            double avg = dr_test_js_average(t->score, t->total);
             unsigned h = (unsigned)(avg * 100 + 0.5);
             char avg_text[16], rank[96];
             snprintf(avg_text, sizeof avg_text, "%g", avg);
@@ -423,7 +404,7 @@ static void assert_dashboard_exact(model *m, const dr_dashboard *d)
     int k, n = 0;
 
     assert_true(dr_dashboard_overall_ratings(d) == m->global.total);
-    assert_true(dr_dashboard_overall_average(d) == js_average(m->global.score, m->global.total));
+    assert_true(dr_dashboard_overall_average(d) == dr_test_js_average(m->global.score, m->global.total));
     for (k = 0; k < JOKES; k++)
         n += m->jokes[k].total > 0;
     assert_int_equal(dr_dashboard_unique_jokes(d), n);
@@ -440,7 +421,7 @@ static void assert_dashboard_exact(model *m, const dr_dashboard *d)
         assert_true(a < AUTHORS);
         assert_true(dr_dashboard_author_total_ratings(d, i) == m->authors[a].total);
         assert_true(dr_dashboard_author_average(d, i) ==
-                    js_average(m->authors[a].score, m->authors[a].total));
+                    dr_test_js_average(m->authors[a].score, m->authors[a].total));
         for (k = 1; k <= 5; k++)
             assert_true(dr_dashboard_author_rating_count(d, i, k) == m->authors[a].count[k - 1]);
         if (i > 0) /* most ratings first, ties by name */
@@ -455,7 +436,7 @@ static void assert_dashboard_exact(model *m, const dr_dashboard *d)
         if (m->jokes[k].total < 3)
             continue;
         top[n].joke = k;
-        top[n].average = js_average(m->jokes[k].score, m->jokes[k].total);
+        top[n].average = dr_test_js_average(m->jokes[k].score, m->jokes[k].total);
         n++;
     }
     g_sort_model = m;

@@ -23,9 +23,7 @@
 #define MAX_JOKES 64
 #define MAX_AUTHORS 8
 
-typedef struct tally {
-    uint64_t total, score, count[5];
-} tally;
+typedef dr_test_tally tally;
 
 typedef struct model {
     char joke_ids[MAX_JOKES][32];
@@ -38,13 +36,6 @@ typedef struct model {
     tally global;
     pthread_mutex_t lock;
 } model;
-
-static void tally_add(tally *t, int stars)
-{
-    t->total++;
-    t->score += (uint64_t)stars;
-    t->count[stars - 1]++;
-}
 
 static int author_index(model *m, const char *author)
 {
@@ -59,28 +50,10 @@ static int author_index(model *m, const char *author)
 static void model_record(model *m, int joke, int stars)
 {
     pthread_mutex_lock(&m->lock);
-    tally_add(&m->jokes[joke], stars);
-    tally_add(&m->by_author[author_index(m, m->joke_author[joke])], stars);
-    tally_add(&m->global, stars);
+    dr_test_tally_add(&m->jokes[joke], stars);
+    dr_test_tally_add(&m->by_author[author_index(m, m->joke_author[joke])], stars);
+    dr_test_tally_add(&m->global, stars);
     pthread_mutex_unlock(&m->lock);
-}
-
-/* JavaScript's Number((score/total).toFixed(2)), computed independently of the
- * library: print the double's exact decimal expansion and round half up by hand. */
-static double js_average(uint64_t score, uint64_t total)
-{
-    char digits[128];
-    char *dot;
-    long whole, frac;
-    if (!score || !total)
-        return 0;
-    snprintf(digits, sizeof digits, "%.60f", (double)score / (double)total);
-    dot = strchr(digits, '.');
-    whole = strtol(digits, NULL, 10);
-    frac = (dot[1] - '0') * 10 + (dot[2] - '0');
-    if (dot[3] >= '5')
-        frac++;
-    return (double)(whole * 100 + frac) / 100.0;
 }
 
 /* ---- fixture: fresh tables per test ---------------------------------------- */
@@ -154,7 +127,7 @@ static void assert_stats_match(const dr_stats *s, const char *joke, const tally 
     assert_true(dr_stats_total_score(s) == t->score);
     for (k = 1; k <= 5; k++)
         assert_true(dr_stats_count(s, k) == t->count[k - 1]);
-    assert_true(dr_stats_average(s) == js_average(t->score, t->total));
+    assert_true(dr_stats_average(s) == dr_test_js_average(t->score, t->total));
 }
 
 /* The newest submittedAt of a joke's rating items, from a scan of the ratings table. */
@@ -233,7 +206,7 @@ static void test_every_field_of_the_three_shapes(void **state)
     /* dashboard_stats: totals, distribution, authors, top performers, recent. */
     assert_int_equal(dr_client_dashboard_stats(f->client, &d), DR_OK);
     assert_true(dr_dashboard_overall_ratings(d) == m->global.total);
-    assert_true(dr_dashboard_overall_average(d) == js_average(m->global.score, m->global.total));
+    assert_true(dr_dashboard_overall_average(d) == dr_test_js_average(m->global.score, m->global.total));
     assert_int_equal(dr_dashboard_unique_jokes(d), 4);
     for (k = 1; k <= 5; k++)
         assert_true(dr_dashboard_rating_count(d, (int32_t)k) == m->global.count[k - 1]);
@@ -244,7 +217,7 @@ static void test_every_field_of_the_three_shapes(void **state)
         assert_true(a < m->author_count);
         assert_true(dr_dashboard_author_total_ratings(d, i) == m->by_author[a].total);
         assert_true(dr_dashboard_author_average(d, i) ==
-                    js_average(m->by_author[a].score, m->by_author[a].total));
+                    dr_test_js_average(m->by_author[a].score, m->by_author[a].total));
         for (k = 1; k <= 5; k++)
             assert_true(dr_dashboard_author_rating_count(d, i, (int32_t)k) ==
                         m->by_author[a].count[k - 1]);
@@ -257,7 +230,7 @@ static void test_every_field_of_the_three_shapes(void **state)
     assert_string_equal(dr_dashboard_top_joke_id(d, 0), "pun-1");
     assert_string_equal(dr_dashboard_top_joke_id(d, 1), "pun-4");
     assert_string_equal(dr_dashboard_top_joke_id(d, 2), "pun-3");
-    assert_true(dr_dashboard_top_average(d, 0) == js_average(14, 3));
+    assert_true(dr_dashboard_top_average(d, 0) == dr_test_js_average(14, 3));
     assert_true(dr_dashboard_top_total_ratings(d, 2) == 4);
     assert_string_equal(dr_dashboard_top_author(d, 1), "Unknown");
     assert_string_equal(dr_dashboard_top_joke_text(d, 1), plan[3].text);
@@ -381,7 +354,7 @@ static void test_concurrent_writes_are_exact(void **state)
                 continue;
             assert_int_equal(dr__av_get_u64(item, "totalRatings", &total), 0);
             assert_int_equal(dr__av_get_u64(item, "totalScore", &score), 0);
-            snprintf(expected, sizeof expected, "%g", js_average(score, total));
+            snprintf(expected, sizeof expected, "%g", dr_test_js_average(score, total));
             assert_string_equal(avg, expected);
             checked++;
         }
@@ -466,7 +439,7 @@ typedef struct expected_top {
 static int compare_expected(const void *pa, const void *pb)
 {
     const expected_top *a = pa, *b = pb;
-    double x = js_average(a->score, a->total), y = js_average(b->score, b->total);
+    double x = dr_test_js_average(a->score, a->total), y = dr_test_js_average(b->score, b->total);
     if (x != y)
         return x > y ? -1 : 1;
     if (a->total != b->total)
@@ -512,7 +485,7 @@ static void test_top_performers_are_the_true_top_8(void **state)
         assert_string_equal(dr_dashboard_top_joke_id(d, (size_t)i), expected[i].id);
         assert_true(dr_dashboard_top_total_ratings(d, (size_t)i) == expected[i].total);
         assert_true(dr_dashboard_top_average(d, (size_t)i) ==
-                    js_average(expected[i].score, expected[i].total));
+                    dr_test_js_average(expected[i].score, expected[i].total));
     }
     dr_dashboard_free(d);
 }

@@ -27,9 +27,7 @@
 
 static const char *const author_names[AUTHORS] = {"Ann", "Bob", "Cid"};
 
-typedef struct tally {
-    uint64_t total, score, count[5];
-} tally;
+typedef dr_test_tally tally;
 
 typedef struct fixture {
     dr_client *client;
@@ -38,29 +36,6 @@ typedef struct fixture {
     tally jokes[JOKES], authors[AUTHORS], global;
     pthread_mutex_t lock;
 } fixture;
-
-static void tally_add(tally *t, int stars)
-{
-    t->total++;
-    t->score += (uint64_t)stars;
-    t->count[stars - 1]++;
-}
-
-/* JavaScript's Number((score/total).toFixed(2)), independently of the library. */
-static double js_average(uint64_t score, uint64_t total)
-{
-    char digits[128], *dot;
-    long whole, frac;
-    if (!score || !total)
-        return 0;
-    snprintf(digits, sizeof digits, "%.60f", (double)score / (double)total);
-    dot = strchr(digits, '.');
-    whole = strtol(digits, NULL, 10);
-    frac = (dot[1] - '0') * 10 + (dot[2] - '0');
-    if (dot[3] >= '5')
-        frac++;
-    return (double)(whole * 100 + frac) / 100.0;
-}
 
 static void open_tables(fixture *f, dr_aggregation_mode mode)
 {
@@ -130,9 +105,9 @@ static void *writer_main(void *arg)
         dr_rating_free(r);
         if (rc == DR_OK) {
             pthread_mutex_lock(&w->f->lock);
-            tally_add(&w->f->jokes[joke], stars);
-            tally_add(&w->f->authors[joke % AUTHORS], stars);
-            tally_add(&w->f->global, stars);
+            dr_test_tally_add(&w->f->jokes[joke], stars);
+            dr_test_tally_add(&w->f->authors[joke % AUTHORS], stars);
+            dr_test_tally_add(&w->f->global, stars);
             pthread_mutex_unlock(&w->f->lock);
         } else if (w->failures++ == 0) {
             snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
@@ -169,8 +144,8 @@ static const fixture *g_sort;
 static int compare_expected(const void *pa, const void *pb)
 {
     int a = *(const int *)pa, b = *(const int *)pb;
-    double x = js_average(g_sort->jokes[a].score, g_sort->jokes[a].total);
-    double y = js_average(g_sort->jokes[b].score, g_sort->jokes[b].total);
+    double x = dr_test_js_average(g_sort->jokes[a].score, g_sort->jokes[a].total);
+    double y = dr_test_js_average(g_sort->jokes[b].score, g_sort->jokes[b].total);
     if (x != y)
         return x > y ? -1 : 1;
     if (g_sort->jokes[a].total != g_sort->jokes[b].total)
@@ -195,7 +170,7 @@ static void assert_dashboard_exact(fixture *f)
     assert_true(after - before == 3 + SHARDS);
 
     assert_true(dr_dashboard_overall_ratings(d) == f->global.total);
-    assert_true(dr_dashboard_overall_average(d) == js_average(f->global.score, f->global.total));
+    assert_true(dr_dashboard_overall_average(d) == dr_test_js_average(f->global.score, f->global.total));
     for (k = 1; k <= 5; k++)
         assert_true(dr_dashboard_rating_count(d, k) == f->global.count[k - 1]);
     for (i = 0; i < JOKES; i++)
@@ -222,7 +197,7 @@ static void assert_dashboard_exact(fixture *f)
         const tally *t = &f->jokes[order[j]];
         assert_string_equal(dr_dashboard_top_joke_id(d, j), f->ids[order[j]]);
         assert_true(dr_dashboard_top_total_ratings(d, j) == t->total);
-        assert_true(dr_dashboard_top_average(d, j) == js_average(t->score, t->total));
+        assert_true(dr_dashboard_top_average(d, j) == dr_test_js_average(t->score, t->total));
     }
     dr_dashboard_free(d);
 }

@@ -106,3 +106,25 @@ json_t *dr_test_scan_all(dr_client *client, const char *table)
     } while (start);
     return all;
 }
+
+void dr_test_tally_add(dr_test_tally *t, int stars)
+{
+    t->total++;
+    t->score += (uint64_t)stars;
+    t->count[stars - 1]++;
+}
+
+double dr_test_js_average(uint64_t score, uint64_t total)
+{
+    char digits[128], *dot;
+    long whole, frac;
+    if (!score || !total)
+        return 0;
+    snprintf(digits, sizeof digits, "%.60f", (double)score / (double)total);
+    dot = strchr(digits, '.');
+    whole = strtol(digits, NULL, 10);
+    frac = (dot[1] - '0') * 10 + (dot[2] - '0');
+    if (dot[3] >= '5')
+        frac++;
+    return (double)(whole * 100 + frac) / 100.0;
+}

@@ -5,6 +5,7 @@
 #define DR_TEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -24,6 +25,18 @@ void dr_test_unique_name(char *out, size_t cap, const char *prefix);
 /* Create a table keyed PK (S) + SK (S), wait until ACTIVE. */
 void dr_test_create_simple_table(dr_client *client, const char *name);
 void dr_test_delete_table(dr_client *client, const char *name);
+
+/* The tests' own model of what must be stored: counters kept by the test from the
+ * ratings it wrote, never read back from the stats table it checks. */
+typedef struct dr_test_tally {
+    uint64_t total, score, count[5];
+} dr_test_tally;
+
+void dr_test_tally_add(dr_test_tally *t, int stars);
+
+/* JavaScript's Number((score / total).toFixed(2)), computed independently of the
+ * library: the double's exact decimal expansion, rounded half up by hand. */
+double dr_test_js_average(uint64_t score, uint64_t total);
 
 /* Every item of a table (Scan with paging). New reference: a JSON array. */
 json_t *dr_test_scan_all(dr_client *client, const char *table);
