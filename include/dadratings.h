@@ -412,10 +412,11 @@ DR_API dr_status dr_client_read_stats(dr_client *client, const char *joke_id, dr
 typedef struct dr_dashboard dr_dashboard;
 
 /**
- * The dashboard of DESIGN.md section 3. Issues a fixed number of concurrent requests
- * whatever the number of ratings: the global counters, the top performers, the recent
- * ratings, and the per-author figures (paged: their cost grows with the number of
- * authors, never with the number of ratings).
+ * The dashboard of DESIGN.md section 3. Issues a fixed number of requests, concurrently,
+ * whatever the number of ratings: four (the global counters, the per-author figures, the
+ * top performers, the recent ratings), plus one per further page of authors (a page holds
+ * 1 MB of author items: their number grows with authors, never with ratings), plus
+ * N - 1 top-performer queries with N global shards (dr_config_set_global_shards()).
  * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_dashboard_stats(dr_client *client, dr_dashboard **out);
