@@ -25,10 +25,19 @@
 
 #define THREADS 8
 /* Credentials live LIFETIME_S; refresh starts WINDOW_S before expiry, leaving time for
- * a failed attempt and a successful one even under valgrind. */
-#define LIFETIME_S 8
-#define WINDOW_S 6
-#define RUN_S 12
+ * a failed attempt and a successful one. All three are multiplied by DR_TEST_TIME_SCALE
+ * (default 1): under valgrind, where the threads run one at a time, the test stage sets 3,
+ * so that two metadata round trips still fit in the window. */
+#define LIFETIME_S (8 * time_scale())
+#define WINDOW_S (6 * time_scale())
+#define RUN_S (12 * time_scale())
+
+static int time_scale(void)
+{
+    const char *v = getenv("DR_TEST_TIME_SCALE");
+    int scale = v ? atoi(v) : 1;
+    return scale >= 1 && scale <= 20 ? scale : 1;
+}
 
 typedef struct flaky_source {
     creds_source creds;
