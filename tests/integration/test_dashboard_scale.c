@@ -569,11 +569,8 @@ static int setup(void **state)
         snprintf(f->m.texts[i], sizeof f->m.texts[0], "Joke %02d: I'm reading a book on "
                                                       "anti-gravity.", i);
     }
-    dr_test_unique_name(f->ratings, sizeof f->ratings, "scale-r");
-    dr_test_unique_name(f->stats, sizeof f->stats, "scale-s");
-    f->client = dr_test_client(NULL, f->ratings, f->stats, NULL);
-    if (dr_client_create_tables(f->client, DR_CREATE_TABLES_WAIT) != DR_OK)
-        fail_msg("create_tables: %s", dr_last_error_message());
+    f->client = dr_test_open_tables(f->ratings, f->stats, sizeof f->ratings, "scale",
+                                    DR_AGGREGATION_INLINE, 1);
     *state = f;
     return 0;
 }
@@ -581,9 +578,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    dr_test_delete_table(f->client, f->ratings);
-    dr_test_delete_table(f->client, f->stats);
-    dr_client_free(f->client);
+    dr_test_close_tables(f->client, f->ratings, f->stats);
     pthread_mutex_destroy(&f->m.lock);
     free(f);
     return 0;

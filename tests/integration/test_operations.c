@@ -80,12 +80,9 @@ static dr_client *client_for(fixture *f, const char *endpoint, uint32_t timeout_
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    dr_test_unique_name(f->ratings, sizeof f->ratings, "ratings");
-    dr_test_unique_name(f->stats, sizeof f->stats, "stats");
     pthread_mutex_init(&f->m.lock, NULL);
-    f->client = client_for(f, NULL, 0);
-    if (dr_client_create_tables(f->client, DR_CREATE_TABLES_WAIT) != DR_OK)
-        fail_msg("create_tables: %s", dr_last_error_message());
+    f->client = dr_test_open_tables(f->ratings, f->stats, sizeof f->ratings, "ops",
+                                    DR_AGGREGATION_INLINE, 1);
     *state = f;
     return 0;
 }
@@ -93,9 +90,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    dr_test_delete_table(f->client, f->ratings);
-    dr_test_delete_table(f->client, f->stats);
-    dr_client_free(f->client);
+    dr_test_close_tables(f->client, f->ratings, f->stats);
     pthread_mutex_destroy(&f->m.lock);
     free(f);
     return 0;

@@ -39,21 +39,12 @@ typedef struct fixture {
 
 static void open_tables(fixture *f, dr_aggregation_mode mode)
 {
-    dr_config *cfg = NULL;
     int i;
     pthread_mutex_init(&f->lock, NULL);
     for (i = 0; i < JOKES; i++)
         snprintf(f->ids[i], sizeof f->ids[0], "shard-%02d", i);
-    dr_test_unique_name(f->ratings, sizeof f->ratings, "shard-r");
-    dr_test_unique_name(f->stats, sizeof f->stats, "shard-s");
-    f->client = dr_test_client(NULL, f->ratings, f->stats, &cfg);
-    dr_client_free(f->client);
-    assert_int_equal(dr_config_set_global_shards(cfg, SHARDS), DR_OK);
-    assert_int_equal(dr_config_set_aggregation_mode(cfg, mode), DR_OK);
-    assert_int_equal(dr_client_new(&f->client, cfg), DR_OK);
-    dr_config_free(cfg);
-    if (dr_client_create_tables(f->client, DR_CREATE_TABLES_WAIT) != DR_OK)
-        fail_msg("create_tables: %s", dr_last_error_message());
+    f->client = dr_test_open_tables(f->ratings, f->stats, sizeof f->ratings, "shard", mode,
+                                    SHARDS);
 }
 
 static int setup_inline(void **state)
@@ -75,9 +66,7 @@ static int setup_stream(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    dr_test_delete_table(f->client, f->ratings);
-    dr_test_delete_table(f->client, f->stats);
-    dr_client_free(f->client);
+    dr_test_close_tables(f->client, f->ratings, f->stats);
     pthread_mutex_destroy(&f->lock);
     free(f);
     return 0;

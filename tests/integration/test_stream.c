@@ -31,26 +31,12 @@ typedef struct fixture {
 
 static void open_pair(pair *p, const char *tag, dr_aggregation_mode mode)
 {
-    dr_config *cfg = NULL;
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "%s-r", tag);
-    dr_test_unique_name(p->ratings, sizeof p->ratings, prefix);
-    snprintf(prefix, sizeof prefix, "%s-s", tag);
-    dr_test_unique_name(p->stats, sizeof p->stats, prefix);
-    p->client = dr_test_client(NULL, p->ratings, p->stats, &cfg);
-    dr_client_free(p->client);
-    assert_int_equal(dr_config_set_aggregation_mode(cfg, mode), DR_OK);
-    assert_int_equal(dr_client_new(&p->client, cfg), DR_OK);
-    dr_config_free(cfg);
-    if (dr_client_create_tables(p->client, DR_CREATE_TABLES_WAIT) != DR_OK)
-        fail_msg("create_tables: %s", dr_last_error_message());
+    p->client = dr_test_open_tables(p->ratings, p->stats, sizeof p->ratings, tag, mode, 1);
 }
 
 static void close_pair(pair *p)
 {
-    dr_test_delete_table(p->client, p->ratings);
-    dr_test_delete_table(p->client, p->stats);
-    dr_client_free(p->client);
+    dr_test_close_tables(p->client, p->ratings, p->stats);
 }
 
 static int setup(void **state)

@@ -46,6 +46,33 @@ dr_client *dr_test_client(const char *endpoint, const char *ratings_table,
     return client;
 }
 
+dr_client *dr_test_open_tables(char *ratings, char *stats, size_t cap, const char *tag,
+                               dr_aggregation_mode mode, uint32_t shards)
+{
+    dr_config *cfg = NULL;
+    dr_client *client = NULL;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s-r", tag);
+    dr_test_unique_name(ratings, cap, prefix);
+    snprintf(prefix, sizeof prefix, "%s-s", tag);
+    dr_test_unique_name(stats, cap, prefix);
+    dr_client_free(dr_test_client(NULL, ratings, stats, &cfg));
+    assert_int_equal(dr_config_set_aggregation_mode(cfg, mode), DR_OK);
+    assert_int_equal(dr_config_set_global_shards(cfg, shards), DR_OK);
+    assert_int_equal(dr_client_new(&client, cfg), DR_OK);
+    dr_config_free(cfg);
+    if (dr_client_create_tables(client, DR_CREATE_TABLES_WAIT) != DR_OK)
+        fail_msg("create_tables: %s", dr_last_error_message());
+    return client;
+}
+
+void dr_test_close_tables(dr_client *client, const char *ratings, const char *stats)
+{
+    dr_test_delete_table(client, ratings);
+    dr_test_delete_table(client, stats);
+    dr_client_free(client);
+}
+
 void dr_test_unique_name(char *out, size_t cap, const char *prefix)
 {
     static unsigned counter;

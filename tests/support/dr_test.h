@@ -19,6 +19,14 @@ const char *dr_test_endpoint(void);
 dr_client *dr_test_client(const char *endpoint, const char *ratings_table,
                           const char *stats_table, dr_config **config_out);
 
+/* A fresh pair of uniquely named tables, "<tag>-r-..." and "<tag>-s-..." (written into
+ * `ratings` and `stats`, each `cap` bytes), created as create_tables makes them, and a
+ * client on them in `mode` with `shards` GLOBAL shards. Fails the test on error. */
+dr_client *dr_test_open_tables(char *ratings, char *stats, size_t cap, const char *tag,
+                               dr_aggregation_mode mode, uint32_t shards);
+/* Delete both tables and free the client. */
+void dr_test_close_tables(dr_client *client, const char *ratings, const char *stats);
+
 /* "<prefix>-<pid>-<counter>-<time>": distinct across tests running in parallel. */
 void dr_test_unique_name(char *out, size_t cap, const char *prefix);
 
