@@ -667,7 +667,9 @@ typedef struct sigv4_state {
     query_list query;
 } sigv4_state;
 
-static int is_scope_part(const char *s)
+/* 1..max unreserved characters: what a scope part (region, service) and an access key id,
+ * which go into the scope and the Authorization header verbatim, may be. */
+static int is_unreserved_word(const char *s, size_t max)
 {
     size_t n = 0;
     if (!s || !*s)
@@ -675,26 +677,14 @@ static int is_scope_part(const char *s)
     for (; s[n]; n++)
         if (!is_unreserved((unsigned char)s[n]))
             return 0;
-    return n <= MAX_SCOPE_PART;
-}
-
-/* The access key id goes into the scope and the Authorization header verbatim. */
-static int is_access_key_id(const char *s)
-{
-    size_t n = 0;
-    if (!s || !*s)
-        return 0;
-    for (; s[n]; n++)
-        if (!is_unreserved((unsigned char)s[n]))
-            return 0;
-    return n <= MAX_ACCESS_KEY_ID;
+    return n <= max;
 }
 
 static dr_status validate_credentials(const dr_credentials *c)
 {
     size_t secret_len;
 
-    if (!c || !is_access_key_id(c->access_key_id))
+    if (!c || !is_unreserved_word(c->access_key_id, MAX_ACCESS_KEY_ID))
         return dr__fail(DR_E_INVALID_ARGUMENT,
                         "sigv4: missing or malformed access key id (at most %d of A-Z a-z "
                         "0-9 -._~)", MAX_ACCESS_KEY_ID);
@@ -714,7 +704,8 @@ static dr_status stage_validate(const sigv4_state *st)
 
     if (rc != DR_OK)
         return rc;
-    if (!is_scope_part(p->region) || !is_scope_part(p->service))
+    if (!is_unreserved_word(p->region, MAX_SCOPE_PART) ||
+        !is_unreserved_word(p->service, MAX_SCOPE_PART))
         return dr__fail(DR_E_INVALID_ARGUMENT,
                         "sigv4: region and service must be 1..%d of A-Z a-z 0-9 -._~",
                         MAX_SCOPE_PART);
