@@ -1,9 +1,7 @@
 /* See fake_runtime_api.h. */
 #include "fake_runtime_api.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +11,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "loopback.h"
 
 #define FAKE_MAX_REQUEST (8 * 1024 * 1024)
 #define FAKE_PREFIX "/2018-06-01/runtime"
@@ -279,11 +279,7 @@ static void *serve(void *arg)
 {
     fake_api *api = arg;
     while (!stopping(api)) {
-        struct pollfd p = {api->listen_fd, POLLIN, 0};
-        int fd;
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        fd = accept(api->listen_fd, NULL, NULL);
+        int fd = loopback_accept(api->listen_fd, 50);
         if (fd >= 0)
             serve_connection(api, fd);
     }
@@ -292,24 +288,16 @@ static void *serve(void *arg)
 
 fake_api *fake_api_start(void)
 {
-    struct sockaddr_in addr;
-    socklen_t len = sizeof addr;
     fake_api *api = calloc(1, sizeof *api);
+    uint16_t port;
     if (!api)
         return NULL;
-    api->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (api->listen_fd < 0 || bind(api->listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-        getsockname(api->listen_fd, (struct sockaddr *)&addr, &len) != 0 ||
-        listen(api->listen_fd, 16) != 0) {
-        if (api->listen_fd >= 0)
-            close(api->listen_fd);
+    api->listen_fd = loopback_listen(16, &port);
+    if (api->listen_fd < 0) {
         free(api);
         return NULL;
     }
-    snprintf(api->address, sizeof api->address, "127.0.0.1:%u", (unsigned)ntohs(addr.sin_port));
+    snprintf(api->address, sizeof api->address, "127.0.0.1:%u", (unsigned)port);
     pthread_mutex_init(&api->lock, NULL);
     pthread_cond_init(&api->changed, NULL);
     if (pthread_create(&api->thread, NULL, serve, api) != 0) {

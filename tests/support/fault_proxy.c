@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 /* Limits from the brief: a header block larger than this, or a body larger than
  * that, is not a DynamoDB request (its API caps requests at 16 MB). */
 #define FP_MAX_HEADER_BYTES (64 * 1024)
@@ -1681,28 +1683,6 @@ static int resolve_upstream(const char *host_port)
     return 0;
 }
 
-/* Loopback and an ephemeral port only: tests run in parallel and must never expose
- * a proxy beyond this machine. */
-static int listen_on_loopback(int *out_port)
-{
-    struct sockaddr_in addr;
-    socklen_t len = sizeof addr;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 128) != 0 ||
-        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
-        close(fd);
-        return -1;
-    }
-    *out_port = ntohs(addr.sin_port);
-    return fd;
-}
-
 /* Written to a temporary name and renamed, so a reader polling for it never sees
  * a half-written number. */
 static int write_number_file(const char *path, long value)
@@ -1799,7 +1779,8 @@ int main(int argc, char **argv)
 {
     fp_options o;
     fp_buf err = {0};
-    int listen_fd = -1, port = 0, rc = 1;
+    int listen_fd = -1, rc = 1;
+    uint16_t port = 0;
 
     memset(&o, 0, sizeof o);
     pthread_mutex_init(&g.lock, NULL);
@@ -1823,7 +1804,7 @@ int main(int argc, char **argv)
         log_msg("%s", err.data ? err.data : "invalid rule");
         goto out;
     }
-    if (install_signal_handlers() != 0 || (listen_fd = listen_on_loopback(&port)) < 0) {
+    if (install_signal_handlers() != 0 || (listen_fd = loopback_listen(128, &port)) < 0) {
         log_msg("cannot listen on 127.0.0.1: %s", strerror(errno));
         goto out;
     }
@@ -1832,7 +1813,7 @@ int main(int argc, char **argv)
         log_msg("cannot write the port or pid file");
         goto out;
     }
-    printf("PORT=%d\n", port);
+    printf("PORT=%u\n", (unsigned)port);
     fflush(stdout);
     serve(listen_fd);
     close(listen_fd);

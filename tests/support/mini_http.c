@@ -2,10 +2,7 @@
  * injection in a test cannot break the server), aborting on OOM is acceptable. */
 #include "mini_http.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +13,8 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "loopback.h"
 
 #define MINI_MAX_ROUTES 32
 #define MINI_MAX_REQUEST (64 * 1024)
@@ -352,35 +351,11 @@ static void *serve(void *arg)
 {
     mini_http *s = arg;
     while (!atomic_load(&s->stop)) {
-        struct pollfd p = {s->listen_fd, POLLIN, 0};
-        int fd;
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        fd = accept(s->listen_fd, NULL, NULL);
+        int fd = loopback_accept(s->listen_fd, 50);
         if (fd >= 0)
             serve_connection(s, fd);
     }
     return NULL;
-}
-
-static int bind_loopback(uint16_t *port)
-{
-    struct sockaddr_in addr;
-    socklen_t len = sizeof addr;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
-        close(fd);
-        return -1;
-    }
-    *port = ntohs(addr.sin_port);
-    return fd;
 }
 
 mini_http *mini_http_start(void)
@@ -388,10 +363,8 @@ mini_http *mini_http_start(void)
     mini_http *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->listen_fd = bind_loopback(&s->port);
-    if (s->listen_fd < 0 || listen(s->listen_fd, 64) != 0) {
-        if (s->listen_fd >= 0)
-            close(s->listen_fd);
+    s->listen_fd = loopback_listen(64, &s->port);
+    if (s->listen_fd < 0) {
         free(s);
         return NULL;
     }
@@ -432,7 +405,7 @@ const char *mini_http_url(const mini_http *s)
 uint16_t mini_http_closed_port(void)
 {
     uint16_t port = 0;
-    int fd = bind_loopback(&port);
+    int fd = loopback_listen(1, &port);
     if (fd < 0)
         return 0;
     close(fd);
