@@ -199,52 +199,13 @@ static void write_sequential(fixture *f, int n, unsigned *seed)
     }
 }
 
-typedef struct writer {
-    fixture *f;
-    unsigned seed;
-    int writes, failures;
-    char first_error[256];
-} writer;
-
-static void *writer_main(void *arg)
+/* One random rating (a third with a text), for dr_test_run_threads. */
+static dr_status write_random(void *ctx, int thread, int call, unsigned *seed)
 {
-    writer *w = arg;
-    int i;
-    for (i = 0; i < w->writes; i++) {
-        int joke = (int)(rand_r(&w->seed) % JOKES), stars = (int)(rand_r(&w->seed) % 5) + 1;
-        if (write_rating(w->f, joke, stars, (int)(rand_r(&w->seed) % 3) == 0, 0) != DR_OK &&
-            w->failures++ == 0)
-            snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
-    }
-    return NULL;
-}
-
-static double write_concurrently(fixture *f, int n)
-{
-    enum { THREADS = 16 };
-    pthread_t tids[THREADS];
-    writer w[THREADS];
-    struct timespec t0, t1;
-    int i, failures = 0;
-
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (i = 0; i < THREADS; i++) {
-        memset(&w[i], 0, sizeof w[i]);
-        w[i].f = f;
-        w[i].seed = 4242u + (unsigned)i;
-        w[i].writes = n / THREADS + (i < n % THREADS);
-        assert_int_equal(pthread_create(&tids[i], NULL, writer_main, &w[i]), 0);
-    }
-    for (i = 0; i < THREADS; i++) {
-        pthread_join(tids[i], NULL);
-        if (w[i].failures)
-            print_error("writer %d: %d failures, first: %s\n", i, w[i].failures,
-                        w[i].first_error);
-        failures += w[i].failures;
-    }
-    assert_int_equal(failures, 0);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    int joke = (int)(rand_r(seed) % JOKES), stars = (int)(rand_r(seed) % 5) + 1;
+    (void)thread;
+    (void)call;
+    return write_rating(ctx, joke, stars, (int)(rand_r(seed) % 3) == 0, 0);
 }
 
 /* ---- the bulk alternative: items written directly ---------------------------------- */
@@ -531,7 +492,7 @@ static void test_dashboard_cost_is_flat(void **state)
                       final - 100 - RECENT, (double)(t1.tv_sec - t0.tv_sec) +
                                                 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     } else {
-        seconds = write_concurrently(f, final - 100 - RECENT);
+        seconds = dr_test_run_threads(16, final - 100 - RECENT, write_random, f, 4242u);
         print_message("%d ratings written by 16 threads in %.1f s (%.0f/s); %llu requests, "
                   "%llu retries, %llu transaction conflicts so far\n",
                   final - 100 - RECENT, seconds, (final - 100 - RECENT) / seconds,

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pthread.h>
 
 #include <cmocka.h>
 
@@ -182,39 +181,29 @@ static void test_missing_table_is_not_found(void **state)
 
 /* --- 16 threads, one client ------------------------------------------------ */
 
-typedef struct worker {
-    fixture *f;
-    int index;
-    int requests;
-    int failures;
-    char first_error[256];
-} worker;
-
-static void *worker_main(void *arg)
+/* Even calls put an item in the thread's own partition, odd ones get one back; for
+ * dr_test_run_threads. */
+static dr_status put_or_get(void *ctx, int thread, int call, unsigned *seed)
 {
-    worker *w = arg;
+    fixture *f = ctx;
+    json_t *req, *resp = NULL;
     char pk[32], sk[32];
-    int i;
-    for (i = 0; i < w->requests; i++) {
-        json_t *req, *resp = NULL;
-        dr_status rc;
-        snprintf(pk, sizeof pk, "JOKE#t%d", w->index);
-        snprintf(sk, sizeof sk, "RATING#%d", i % 50);
-        if (i % 2 == 0) {
-            json_t *item = key(pk, sk);
-            dr__item_set(item, "n", dr__av_n_u64((uint64_t)i));
-            req = json_pack("{s:s, s:o}", "TableName", w->f->table, "Item", item);
-            rc = dr__ddb_call(w->f->client, "PutItem", req, NULL, NULL);
-        } else {
-            req = json_pack("{s:s, s:o}", "TableName", w->f->table, "Key", key(pk, sk));
-            rc = dr__ddb_call(w->f->client, "GetItem", req, &resp, NULL);
-        }
-        if (rc != DR_OK && w->failures++ == 0)
-            snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
-        json_decref(resp);
-        json_decref(req);
+    dr_status rc;
+    (void)seed;
+    snprintf(pk, sizeof pk, "JOKE#t%d", thread);
+    snprintf(sk, sizeof sk, "RATING#%d", call % 50);
+    if (call % 2 == 0) {
+        json_t *item = key(pk, sk);
+        dr__item_set(item, "n", dr__av_n_u64((uint64_t)call));
+        req = json_pack("{s:s, s:o}", "TableName", f->table, "Item", item);
+        rc = dr__ddb_call(f->client, "PutItem", req, NULL, NULL);
+    } else {
+        req = json_pack("{s:s, s:o}", "TableName", f->table, "Key", key(pk, sk));
+        rc = dr__ddb_call(f->client, "GetItem", req, &resp, NULL);
     }
-    return NULL;
+    json_decref(resp);
+    json_decref(req);
+    return rc;
 }
 
 static void test_sixteen_threads_share_one_client(void **state)
@@ -223,28 +212,11 @@ static void test_sixteen_threads_share_one_client(void **state)
     fixture *f = *state;
     const char *scale = getenv("DR_TEST_THREAD_REQUESTS"); /* smaller under TSan */
     int per_thread = scale ? atoi(scale) : 625;            /* 16 x 625 = 10,000 */
-    pthread_t tids[THREADS];
-    worker workers[THREADS];
     uint64_t before = 0, after = 0;
-    int i, failures = 0;
 
     dr_client_counter(f->client, DR_COUNTER_REQUESTS, &before);
-    for (i = 0; i < THREADS; i++) {
-        memset(&workers[i], 0, sizeof workers[i]);
-        workers[i].f = f;
-        workers[i].index = i;
-        workers[i].requests = per_thread;
-        assert_int_equal(pthread_create(&tids[i], NULL, worker_main, &workers[i]), 0);
-    }
-    for (i = 0; i < THREADS; i++) {
-        pthread_join(tids[i], NULL);
-        if (workers[i].failures)
-            print_error("thread %d: %d failures, first: %s\n", i, workers[i].failures,
-                        workers[i].first_error);
-        failures += workers[i].failures;
-    }
+    dr_test_run_threads(THREADS, THREADS * per_thread, put_or_get, f, 0);
     dr_client_counter(f->client, DR_COUNTER_REQUESTS, &after);
-    assert_int_equal(failures, 0);
     assert_true(after - before == (uint64_t)(THREADS * per_thread));
     print_message("16 threads sent %d requests through one client\n", THREADS * per_thread);
 }

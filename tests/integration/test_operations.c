@@ -250,34 +250,25 @@ static void test_every_field_of_the_three_shapes(void **state)
 
 /* ---- 2. concurrency: 16 threads x 500 writes --------------------------------- */
 
-typedef struct writer {
-    fixture *f;
-    unsigned seed;
-    int writes;
-    int failures;
-    char first_error[256];
-} writer;
-
-static void *writer_main(void *arg)
+/* One random rating by its joke's author, recorded in the model once stored; for
+ * dr_test_run_threads. */
+static dr_status write_random(void *ctx, int thread, int call, unsigned *seed)
 {
-    writer *w = arg;
-    int i;
-    for (i = 0; i < w->writes; i++) {
-        int joke = (int)(rand_r(&w->seed) % 10);
-        int stars = (int)(rand_r(&w->seed) % 5) + 1;
-        dr_rating *r = NULL;
-        dr_status rc = dr_rating_new(&r, w->f->m.joke_ids[joke], stars);
-        if (rc == DR_OK)
-            rc = dr_rating_set_author(r, w->f->m.joke_author[joke]);
-        if (rc == DR_OK)
-            rc = dr_client_write_rating(w->f->client, r, NULL);
-        dr_rating_free(r);
-        if (rc == DR_OK)
-            model_record(&w->f->m, joke, stars);
-        else if (w->failures++ == 0)
-            snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
-    }
-    return NULL;
+    fixture *f = ctx;
+    int joke = (int)(rand_r(seed) % 10);
+    int stars = (int)(rand_r(seed) % 5) + 1;
+    dr_rating *r = NULL;
+    dr_status rc = dr_rating_new(&r, f->m.joke_ids[joke], stars);
+    (void)thread;
+    (void)call;
+    if (rc == DR_OK)
+        rc = dr_rating_set_author(r, f->m.joke_author[joke]);
+    if (rc == DR_OK)
+        rc = dr_client_write_rating(f->client, r, NULL);
+    dr_rating_free(r);
+    if (rc == DR_OK)
+        model_record(&f->m, joke, stars);
+    return rc;
 }
 
 static void test_concurrent_writes_are_exact(void **state)
@@ -288,10 +279,8 @@ static void test_concurrent_writes_are_exact(void **state)
     model *m = &f->m;
     const char *env = getenv("DR_TEST_WRITES_PER_THREAD"); /* fewer under TSan */
     int per_thread = env ? atoi(env) : 500;
-    pthread_t tids[THREADS];
-    writer w[THREADS];
     dr_dashboard *d = NULL;
-    int i, k, failures = 0;
+    int i, k;
     uint64_t conflicts = 0;
 
     for (i = 0; i < 10; i++) {
@@ -299,20 +288,7 @@ static void test_concurrent_writes_are_exact(void **state)
         m->joke_author[i] = authors[i % 4];
     }
     m->joke_count = 10;
-    for (i = 0; i < THREADS; i++) {
-        memset(&w[i], 0, sizeof w[i]);
-        w[i].f = f;
-        w[i].seed = 1234u + (unsigned)i;
-        w[i].writes = per_thread;
-        assert_int_equal(pthread_create(&tids[i], NULL, writer_main, &w[i]), 0);
-    }
-    for (i = 0; i < THREADS; i++) {
-        pthread_join(tids[i], NULL);
-        if (w[i].failures)
-            print_error("writer %d: %d failures, first: %s\n", i, w[i].failures, w[i].first_error);
-        failures += w[i].failures;
-    }
-    assert_int_equal(failures, 0);
+    dr_test_run_threads(THREADS, THREADS * per_thread, write_random, f, 1234u);
     assert_true(m->global.total == (uint64_t)(THREADS * per_thread));
 
     for (i = 0; i < 10; i++) {

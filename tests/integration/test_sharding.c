@@ -72,59 +72,33 @@ static int teardown(void **state)
     return 0;
 }
 
-typedef struct writer {
-    fixture *f;
-    unsigned seed;
-    int writes, failures;
-    char first_error[256];
-} writer;
-
-static void *writer_main(void *arg)
+/* One random rating by its joke's author, tallied once stored; for dr_test_run_threads. */
+static dr_status write_random(void *ctx, int thread, int call, unsigned *seed)
 {
-    writer *w = arg;
-    int i;
-    for (i = 0; i < w->writes; i++) {
-        int joke = (int)(rand_r(&w->seed) % JOKES), stars = (int)(rand_r(&w->seed) % 5) + 1;
-        dr_rating *r = NULL;
-        dr_status rc = dr_rating_new(&r, w->f->ids[joke], stars);
-        if (rc == DR_OK)
-            rc = dr_rating_set_author(r, author_names[joke % AUTHORS]);
-        if (rc == DR_OK)
-            rc = dr_client_write_rating(w->f->client, r, NULL);
-        dr_rating_free(r);
-        if (rc == DR_OK) {
-            pthread_mutex_lock(&w->f->lock);
-            dr_test_tally_add(&w->f->jokes[joke], stars);
-            dr_test_tally_add(&w->f->authors[joke % AUTHORS], stars);
-            dr_test_tally_add(&w->f->global, stars);
-            pthread_mutex_unlock(&w->f->lock);
-        } else if (w->failures++ == 0) {
-            snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
-        }
+    fixture *f = ctx;
+    int joke = (int)(rand_r(seed) % JOKES), stars = (int)(rand_r(seed) % 5) + 1;
+    dr_rating *r = NULL;
+    dr_status rc = dr_rating_new(&r, f->ids[joke], stars);
+    (void)thread;
+    (void)call;
+    if (rc == DR_OK)
+        rc = dr_rating_set_author(r, author_names[joke % AUTHORS]);
+    if (rc == DR_OK)
+        rc = dr_client_write_rating(f->client, r, NULL);
+    dr_rating_free(r);
+    if (rc == DR_OK) {
+        pthread_mutex_lock(&f->lock);
+        dr_test_tally_add(&f->jokes[joke], stars);
+        dr_test_tally_add(&f->authors[joke % AUTHORS], stars);
+        dr_test_tally_add(&f->global, stars);
+        pthread_mutex_unlock(&f->lock);
     }
-    return NULL;
+    return rc;
 }
 
 static void write_with_threads(fixture *f, int per_thread)
 {
-    pthread_t tids[THREADS];
-    writer w[THREADS];
-    int i, failures = 0;
-    for (i = 0; i < THREADS; i++) {
-        memset(&w[i], 0, sizeof w[i]);
-        w[i].f = f;
-        w[i].seed = 17u + (unsigned)i;
-        w[i].writes = per_thread;
-        assert_int_equal(pthread_create(&tids[i], NULL, writer_main, &w[i]), 0);
-    }
-    for (i = 0; i < THREADS; i++) {
-        pthread_join(tids[i], NULL);
-        if (w[i].failures)
-            print_error("writer %d: %d failures, first: %s\n", i, w[i].failures,
-                        w[i].first_error);
-        failures += w[i].failures;
-    }
-    assert_int_equal(failures, 0);
+    dr_test_run_threads(THREADS, THREADS * per_thread, write_random, f, 17u);
     assert_true(f->global.total == (uint64_t)(THREADS * per_thread));
 }
 

@@ -1,5 +1,6 @@
 #include "dr_test.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -154,4 +155,55 @@ double dr_test_js_average(uint64_t score, uint64_t total)
     if (dot[3] >= '5')
         frac++;
     return (double)(whole * 100 + frac) / 100.0;
+}
+
+#define DR_TEST_MAX_THREADS 64
+
+typedef struct test_thread {
+    pthread_t id;
+    dr_test_call_fn fn;
+    void *ctx;
+    int index, calls, failures;
+    unsigned seed;
+    char first_error[256];
+} test_thread;
+
+static void *test_thread_main(void *arg)
+{
+    test_thread *t = arg;
+    int i;
+    for (i = 0; i < t->calls; i++)
+        if (t->fn(t->ctx, t->index, i, &t->seed) != DR_OK && t->failures++ == 0)
+            snprintf(t->first_error, sizeof t->first_error, "%s", dr_last_error_message());
+    return NULL;
+}
+
+double dr_test_run_threads(int threads, int calls, dr_test_call_fn fn, void *ctx,
+                           unsigned seed)
+{
+    test_thread t[DR_TEST_MAX_THREADS];
+    struct timespec t0, t1;
+    int i, failures = 0;
+
+    assert_true(threads >= 1 && threads <= DR_TEST_MAX_THREADS);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (i = 0; i < threads; i++) {
+        memset(&t[i], 0, sizeof t[i]);
+        t[i].fn = fn;
+        t[i].ctx = ctx;
+        t[i].index = i;
+        t[i].calls = calls / threads + (i < calls % threads);
+        t[i].seed = seed + (unsigned)i;
+        assert_int_equal(pthread_create(&t[i].id, NULL, test_thread_main, &t[i]), 0);
+    }
+    for (i = 0; i < threads; i++) {
+        assert_int_equal(pthread_join(t[i].id, NULL), 0);
+        if (t[i].failures)
+            print_error("thread %d: %d of %d calls failed, first: %s\n", i, t[i].failures,
+                        t[i].calls, t[i].first_error);
+        failures += t[i].failures;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(failures, 0);
+    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 }

@@ -46,6 +46,17 @@ void dr_test_tally_add(dr_test_tally *t, int stars);
  * library: the double's exact decimal expansion, rounded half up by hand. */
 double dr_test_js_average(uint64_t score, uint64_t total);
 
+/* One call of a dr_test_run_threads run: call number `call` (from 0) of thread `thread`,
+ * with the thread's own rand_r state in `seed`. DR_OK, or the failure's status (its
+ * message is this thread's dr_last_error_message()). */
+typedef dr_status (*dr_test_call_fn)(void *ctx, int thread, int call, unsigned *seed);
+
+/* `calls` calls of `fn` spread evenly over `threads` threads (at most 64) started together,
+ * thread i seeded with `seed` + i. Prints each failing thread's count and first message and
+ * fails the test if any call failed. Returns the wall time in seconds. */
+double dr_test_run_threads(int threads, int calls, dr_test_call_fn fn, void *ctx,
+                           unsigned seed);
+
 /* Every item of a table (Scan with paging). New reference: a JSON array. */
 json_t *dr_test_scan_all(dr_client *client, const char *table);
 
