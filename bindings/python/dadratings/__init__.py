@@ -20,7 +20,7 @@ Example::
 from __future__ import annotations
 
 from . import _lib
-from .client import COUNTERS, Client, Credentials
+from .client import COUNTERS, LOGGER_NAME, Client, Credentials
 from .errors import (
     AuthError,
     ClosedError,
@@ -75,6 +75,7 @@ __all__ = [
     "AuthError",
     "AuthorTotals",
     "COUNTERS",
+    "LOGGER_NAME",
     "Client",
     "ClosedError",
     "ConditionError",

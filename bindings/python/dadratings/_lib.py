@@ -39,6 +39,9 @@ LIBRARY_ENV = "DADRATINGS_LIBRARY"
 
 _c_status = c_int32  # enum dr_status: an int in the C ABI; values fit in 32 bits.
 
+#: dr_log_fn: void (*)(dr_log_level level, const char *message, void *payload).
+LOG_FN = ctypes.CFUNCTYPE(None, c_int32, c_char_p, c_void_p)
+
 # name -> (restype, argtypes). Every function the binding calls is listed here.
 _PROTOTYPES = {
     # version and errors
@@ -62,6 +65,7 @@ _PROTOTYPES = {
     "dr_config_set_max_attempts": (_c_status, [c_void_p, c_uint32]),
     "dr_config_set_aggregation_mode": (_c_status, [c_void_p, c_int32]),
     "dr_config_set_global_shards": (_c_status, [c_void_p, c_uint32]),
+    "dr_config_set_log": (_c_status, [c_void_p, LOG_FN, c_int32, c_void_p]),
     # client
     "dr_client_new": (_c_status, [POINTER(c_void_p), c_void_p]),
     "dr_client_free": (None, [c_void_p]),

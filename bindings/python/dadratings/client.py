@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import logging
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -35,6 +36,38 @@ COUNTERS = (
     "errors_client",
     "transaction_conflicts",
 )
+
+
+#: The :mod:`logging` logger that receives the library's log lines (see ``log_level``).
+LOGGER_NAME = "dadratings"
+
+# dr_log_level (1 error .. 4 debug) -> logging level.
+_LOG_LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG}
+
+
+def _c_log_level(level: int) -> int:
+    """The most verbose dr_log_level that a logging level lets through."""
+    for c_level in (4, 3, 2):
+        if level <= _LOG_LEVELS[c_level]:
+            return c_level
+    return 1
+
+
+def _log_forwarder(logger: logging.Logger) -> Any:
+    """A dr_log_fn that hands each line to ``logger``. The library calls it on the thread
+    doing the work (dashboard_stats' own threads too); ctypes takes the GIL for it."""
+
+    def forward(level: int, message: Optional[bytes], _payload: Optional[int]) -> None:
+        text = message.decode("utf-8", "replace") if message else ""
+        logger.log(_LOG_LEVELS.get(level, logging.ERROR), "%s", text)
+
+    return _lib.LOG_FN(forward)
+
+
+def _free_client(handle: int, _log_callback: Any) -> None:
+    # The log callback is an argument only to keep it alive as long as the C client,
+    # which calls it.
+    _lib.lib.dr_client_free(handle)
 
 
 @dataclass(frozen=True)
@@ -132,6 +165,9 @@ class Client:
         max_attempts: attempts per request including the first, 1..10 (0: default 3).
         aggregation_mode: ``"inline"`` (default) or ``"stream"``.
         global_shards: spread the hot global counters over 1..64 items (default 1).
+        log_level: a :mod:`logging` level, e.g. ``logging.DEBUG``: the library's log lines
+            at that level and above (request attempts, retries, credential refreshes;
+            never secrets) go to the logger ``"dadratings"``. Unset: the library is silent.
 
     Raises:
         InvalidInputError: an option is invalid (the message names it).
@@ -153,6 +189,7 @@ class Client:
         max_attempts: Optional[int] = None,
         aggregation_mode: Optional[str] = None,
         global_shards: Optional[int] = None,
+        log_level: Optional[int] = None,
     ) -> None:
         self._lock = threading.Condition(threading.Lock())
         self._inflight = 0
@@ -189,6 +226,14 @@ class Client:
                 (lib.dr_config_set_aggregation_mode, _AGGREGATION_MODES[aggregation_mode])
             )
         creds = self._credentials(credentials) if credentials is not None else None
+        log_callback, c_log_level = None, 0
+        if log_level is not None:
+            if not isinstance(log_level, int) or isinstance(log_level, bool):
+                raise TypeError(
+                    f"log_level: must be a logging level (int), got {type(log_level).__name__}"
+                )
+            log_callback = _log_forwarder(logging.getLogger(LOGGER_NAME))
+            c_log_level = _c_log_level(log_level)
 
         config = ctypes.c_void_p()
         _check(lib.dr_config_new(ctypes.byref(config)))
@@ -197,6 +242,8 @@ class Client:
                 _check(fn(config, arg))
             if creds is not None:
                 _check(lib.dr_config_set_credentials(config, *creds))
+            if log_callback is not None:
+                _check(lib.dr_config_set_log(config, log_callback, c_log_level, None))
             handle = ctypes.c_void_p()
             _check(lib.dr_client_new(ctypes.byref(handle), config))
         finally:
@@ -204,7 +251,7 @@ class Client:
         self._handle = handle.value
         self._closed = False
         # Frees the C client exactly once: on close(), or at garbage collection.
-        self._finalizer = weakref.finalize(self, lib.dr_client_free, handle.value)
+        self._finalizer = weakref.finalize(self, _free_client, handle.value, log_callback)
 
     @staticmethod
     def _credentials(value: CredentialsLike) -> Tuple[Optional[bytes], ...]:
