@@ -47,6 +47,7 @@ from .results import (
     RatingDistribution,
     RecentRating,
     Stats,
+    StreamBatchResult,
     TopPerformer,
 )
 
@@ -96,6 +97,7 @@ __all__ = [
     "ServiceValidationError",
     "Stats",
     "Status",
+    "StreamBatchResult",
     "ThrottledError",
     "TopPerformer",
     "TransactionError",

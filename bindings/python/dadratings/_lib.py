@@ -121,6 +121,14 @@ _PROTOTYPES = {
     "dr_dashboard_recent_mode": (c_char_p, [c_void_p, c_size_t]),
     "dr_dashboard_recent_date": (c_char_p, [c_void_p, c_size_t]),
     "dr_dashboard_recent_submitted_at": (c_char_p, [c_void_p, c_size_t]),
+    # stream aggregation
+    "dr_client_apply_stream_batch": (_c_status, [c_void_p, c_char_p, c_size_t, POINTER(c_void_p)]),
+    "dr_batch_result_free": (None, [c_void_p]),
+    "dr_batch_result_applied": (c_size_t, [c_void_p]),
+    "dr_batch_result_skipped": (c_size_t, [c_void_p]),
+    "dr_batch_result_duplicates": (c_size_t, [c_void_p]),
+    "dr_batch_result_failed_count": (c_size_t, [c_void_p]),
+    "dr_batch_result_failed_sequence_number": (c_char_p, [c_void_p, c_size_t]),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import threading
 import weakref
@@ -12,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, T
 
 from . import _lib
 from .errors import ClosedError, InvalidInputError, Status, make_error
-from .results import Dashboard, Stats
+from .results import Dashboard, Stats, StreamBatchResult
 
 _T = TypeVar("_T")
 
@@ -429,6 +430,51 @@ class Client:
                 return Dashboard._from_handle(dash_h.value, _check)
             finally:
                 lib.dr_dashboard_free(dash_h)
+
+        return self._call(body)
+
+    def apply_stream_batch(self, records: Union[str, bytes, Dict[str, Any], List[Any]]) -> StreamBatchResult:
+        """Apply a batch of the ratings table's DynamoDB Streams records to the statistics,
+        exactly once per record (stream mode; see the C library's docs/aggregation.md).
+
+        ``records`` is a Lambda event or a GetRecords response (an object with
+        ``"Records"``), or a list of records: as parsed JSON (dict or list) or as JSON
+        text. A Lambda handler can be::
+
+            def handler(event, context):
+                return client.apply_stream_batch(event).lambda_response()
+
+        Records that could not be applied are in the result, not raised: report them for
+        redelivery.
+
+        Raises:
+            InvalidInputError: ``records`` is not a batch of stream records.
+            TypeError: ``records`` is not a str, bytes, dict or list.
+        """
+        if isinstance(records, (dict, list)):
+            data = json.dumps(records).encode("utf-8")
+        elif isinstance(records, str):
+            try:
+                data = records.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _invalid("records: is not valid UTF-8") from None
+        elif isinstance(records, bytes):
+            data = records
+        else:
+            raise TypeError(
+                f"records: must be a dict, list, str or bytes, got {type(records).__name__}"
+            )
+
+        def body(handle: int) -> StreamBatchResult:
+            lib = _lib.lib
+            result_h = ctypes.c_void_p()
+            # c_char_p passes bytes as they are; the length lets an embedded NUL be seen
+            # (and rejected as invalid JSON) rather than cut the text short.
+            _check(lib.dr_client_apply_stream_batch(handle, data, len(data), ctypes.byref(result_h)))
+            try:
+                return StreamBatchResult._from_handle(result_h.value)
+            finally:
+                lib.dr_batch_result_free(result_h)
 
         return self._call(body)
 

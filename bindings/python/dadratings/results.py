@@ -13,7 +13,7 @@ from __future__ import annotations
 import ctypes
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _lib
 
@@ -210,4 +210,42 @@ class Dashboard:
             top_performers=top,
             recent_ratings=recent,
             _json=_json_of(lib.dr_dashboard_to_json, h, check),
+        )
+
+
+@dataclass(frozen=True)
+class StreamBatchResult:
+    """What :meth:`Client.apply_stream_batch` did with a batch of stream records.
+
+    ``failed_sequence_numbers`` are the records not applied (the first that failed and
+    every one after it, in order); hand them back for redelivery, for example with
+    :meth:`lambda_response` as a Lambda function's return value.
+    """
+
+    applied: int
+    skipped: int
+    duplicates: int
+    failed_sequence_numbers: Tuple[str, ...]
+
+    def lambda_response(self) -> Dict[str, List[Dict[str, str]]]:
+        """The Lambda partial batch response:
+        ``{"batchItemFailures": [{"itemIdentifier": "<SequenceNumber>"}, ...]}``."""
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": seq} for seq in self.failed_sequence_numbers
+            ]
+        }
+
+    @classmethod
+    def _from_handle(cls, h: int) -> "StreamBatchResult":
+        lib = _lib.lib
+        failed = tuple(
+            _text(lib.dr_batch_result_failed_sequence_number(h, i)) or ""
+            for i in range(lib.dr_batch_result_failed_count(h))
+        )
+        return cls(
+            applied=int(lib.dr_batch_result_applied(h)),
+            skipped=int(lib.dr_batch_result_skipped(h)),
+            duplicates=int(lib.dr_batch_result_duplicates(h)),
+            failed_sequence_numbers=failed,
         )

@@ -8,11 +8,13 @@ $DADRATINGS_LIBRARY or the usual lookup.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import unittest
+import urllib.request
 import uuid
-from typing import Any, Tuple
+from typing import Any, Dict, List, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BINDING_ROOT = os.path.dirname(HERE)
@@ -80,3 +82,48 @@ def rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         resident_pages = int(f.read().split()[1])
     return resident_pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def raw_call(test: unittest.TestCase, target: str, body: Dict[str, Any]) -> Dict[str, Any]:
+    """POST one action of the DynamoDB JSON protocol ("DynamoDB_20120810.Scan",
+    "DynamoDBStreams_20120810.GetRecords"...) to DynamoDB Local, without the library.
+    DynamoDB Local does not check the signature."""
+    request = urllib.request.Request(
+        endpoint(test),
+        data=json.dumps(body).encode("utf-8"),
+        method="POST",
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": target,
+            "X-Amz-Date": "20240101T000000Z",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDPYTHONTEST/20240101/us-east-1/"
+            "dynamodb/aws4_request, SignedHeaders=host, Signature=00",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def stream_records(test: unittest.TestCase, table: str) -> List[Dict[str, Any]]:
+    """Every record of `table`'s stream so far, shard by shard, as GetRecords returns them
+    (the raw Streams API: DescribeTable, DescribeStream, GetShardIterator, GetRecords)."""
+    arn = raw_call(test, "DynamoDB_20120810.DescribeTable", {"TableName": table})["Table"][
+        "LatestStreamArn"
+    ]
+    stream = raw_call(test, "DynamoDBStreams_20120810.DescribeStream", {"StreamArn": arn})
+    records: List[Dict[str, Any]] = []
+    for shard in stream["StreamDescription"]["Shards"]:
+        iterator = raw_call(
+            test,
+            "DynamoDBStreams_20120810.GetShardIterator",
+            {"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"},
+        ).get("ShardIterator")
+        while iterator:
+            page = raw_call(
+                test, "DynamoDBStreams_20120810.GetRecords", {"ShardIterator": iterator}
+            )
+            if not page.get("Records"):
+                break  # caught up with an open shard
+            records.extend(page["Records"])
+            iterator = page.get("NextShardIterator")
+    return records
