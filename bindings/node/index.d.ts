@@ -130,6 +130,18 @@ export interface Counters {
   errorsClient: number; transactionConflicts: number;
 }
 
+/** What applyStreamBatch did; `batchItemFailures` is the Lambda partial batch response. */
+export interface StreamBatchResult {
+  /** Records counted, moved or un-counted by this call. */
+  applied: number;
+  /** Records that change nothing (inline-written, TTL removals, not ratings). */
+  skipped: number;
+  /** Records applied before (redelivered). */
+  duplicates: number;
+  /** Records not applied, to be delivered again: the first failure and every record after it. */
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
 export class DadRatingsClient {
   /** @throws InvalidInputError or ConfigError, synchronously, for bad options. */
   constructor(options?: ClientOptions);
@@ -139,6 +151,11 @@ export class DadRatingsClient {
   readStats(input: { jokeId: string }): Promise<JokeStats>;
   /** The dashboard (a fixed number of requests). */
   getDashboardStats(): Promise<DashboardStats>;
+  /**
+   * Apply a batch of the ratings table's stream records (a Lambda event, a GetRecords response,
+   * an array of records, or their JSON text) exactly once per record. Stream mode.
+   */
+  applyStreamBatch(records: object | unknown[] | string): Promise<StreamBatchResult>;
   /** Create both tables unless they exist; by default waits until they are ACTIVE. */
   createTables(options?: { wait?: boolean }): Promise<void>;
   /** The client's counters, now. @throws ClosedError after close(). */

@@ -273,6 +273,31 @@ class DadRatingsClient {
   }
 
   /**
+   * Apply a batch of the ratings table's stream records to the statistics, exactly once per
+   * record (stream mode). Records that could not be applied (the first failure and every
+   * record after it) come back in `batchItemFailures`, the Lambda partial batch response:
+   *
+   *   exports.handler = async (event) => {
+   *     const { batchItemFailures } = await client.applyStreamBatch(event);
+   *     return { batchItemFailures };
+   *   };
+   *
+   * @param {object|Array|string} records a Lambda event or a GetRecords response (an object
+   *        with `Records`), an array of records, or the JSON text of one of these
+   * @returns {Promise<{applied: number, skipped: number, duplicates: number,
+   *          batchItemFailures: {itemIdentifier: string}[]}>}
+   */
+  async applyStreamBatch(records) {
+    let json;
+    if (typeof records === 'string') json = records;
+    else if (records !== null && typeof records === 'object') json = JSON.stringify(records);
+    else throw invalid(`records: must be an object, an array or JSON text, got ${describe(records)}`);
+    if (json.includes('\0')) throw invalid('records: contains a NUL character');
+    if (!json.isWellFormed()) throw invalid('records: is not well-formed Unicode (lone surrogate)');
+    return JSON.parse(await this.#core.run('applyStreamBatch', { json }));
+  }
+
+  /**
    * Create both tables (keys, indexes, stream) unless they exist.
    * @param {{wait?: boolean}} [options] wait (default true) until both are ACTIVE
    */

@@ -80,6 +80,13 @@ const DECLARATIONS = {
   dr_stats_to_json: ['int', ['pointer', 'out']],
   dr_dashboard_free: ['void', ['pointer']],
   dr_dashboard_to_json: ['int', ['pointer', 'out']],
+
+  dr_client_apply_stream_batch: ['int', ['pointer', 'string', 'size', 'out']],
+  dr_batch_result_free: ['void', ['pointer']],
+  dr_batch_result_applied: ['size', ['pointer']],
+  dr_batch_result_skipped: ['size', ['pointer']],
+  dr_batch_result_duplicates: ['size', ['pointer']],
+  dr_batch_result_to_json: ['int', ['pointer', 'out']],
 };
 
 const LIBC = {

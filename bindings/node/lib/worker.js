@@ -83,6 +83,22 @@ const OPS = {
     }
   },
 
+  applyStreamBatch({ json }) {
+    const length = BigInt(Buffer.byteLength(json, 'utf8'));
+    const result = out(lib.dr_client_apply_stream_batch(client, json, length));
+    try {
+      const { batchItemFailures } = JSON.parse(toJson(lib.dr_batch_result_to_json, result));
+      return JSON.stringify({
+        applied: Number(lib.dr_batch_result_applied(result)),
+        skipped: Number(lib.dr_batch_result_skipped(result)),
+        duplicates: Number(lib.dr_batch_result_duplicates(result)),
+        batchItemFailures,
+      });
+    } finally {
+      lib.dr_batch_result_free(result);
+    }
+  },
+
   createTables({ flags }) {
     check(lib.dr_client_create_tables(client, flags));
     return null;

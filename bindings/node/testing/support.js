@@ -41,6 +41,16 @@ async function newClient(tag, options = {}) {
 
 /** POST one DynamoDB_20120810 action. DynamoDB Local does not check the signature. */
 function ddb(action, body) {
+  return post(`DynamoDB_20120810.${action}`, body);
+}
+
+/** POST one DynamoDBStreams_20120810 action (same endpoint on DynamoDB Local). */
+function streams(action, body) {
+  return post(`DynamoDBStreams_20120810.${action}`, body);
+}
+
+/** POST `body` with X-Amz-Target `target`; resolves with the parsed JSON response. */
+function post(target, body) {
   const url = new URL(endpoint());
   const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
@@ -51,7 +61,7 @@ function ddb(action, body) {
       path: '/',
       headers: {
         'Content-Type': 'application/x-amz-json-1.0',
-        'X-Amz-Target': `DynamoDB_20120810.${action}`,
+        'X-Amz-Target': target,
         'Content-Length': payload.length,
         Authorization: 'AWS4-HMAC-SHA256 Credential=AKIDNODETEST/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00',
         'X-Amz-Date': '20240101T000000Z',
@@ -61,7 +71,7 @@ function ddb(action, body) {
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) reject(new Error(`${action}: HTTP ${res.statusCode}: ${text}`));
+        if (res.statusCode !== 200) reject(new Error(`${target}: HTTP ${res.statusCode}: ${text}`));
         else resolve(JSON.parse(text));
       });
     });
@@ -82,6 +92,26 @@ async function scanAll(table) {
   return items;
 }
 
+/** Every record of a table's stream so far, shard by shard, as GetRecords returns them. */
+async function streamRecords(table) {
+  const { Table } = await ddb('DescribeTable', { TableName: table });
+  const arn = Table.LatestStreamArn;
+  const { StreamDescription } = await streams('DescribeStream', { StreamArn: arn });
+  const records = [];
+  for (const shard of StreamDescription.Shards) {
+    let { ShardIterator: iterator } = await streams('GetShardIterator', {
+      StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON',
+    });
+    while (iterator) {
+      const page = await streams('GetRecords', { ShardIterator: iterator });
+      if (page.Records.length === 0) break; // caught up with an open shard
+      records.push(...page.Records);
+      iterator = page.NextShardIterator;
+    }
+  }
+  return records;
+}
+
 /** A DynamoDB attribute value as the AWS SDK's DocumentClient gives it (N -> number). */
 function fromAttribute(av) {
   if ('S' in av) return av.S;
@@ -99,4 +129,4 @@ function unmarshall(item) {
   return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, fromAttribute(v)]));
 }
 
-module.exports = { endpoint, tableNames, newClient, ddb, scanAll, unmarshall };
+module.exports = { endpoint, tableNames, newClient, ddb, scanAll, streamRecords, unmarshall };
