@@ -43,13 +43,16 @@ def m(size):
         with lock: live[p] = size; total[0] += 1
     return p
 def r(old, size):
+    # The old block leaves the books before realloc may free it: once freed, another
+    # thread's malloc can get the same address and book it, which a pop afterwards would
+    # erase (dashboard_stats allocates from four threads at once).
     with lock:
         if old and old not in live: problems.append("realloc of an unknown block")
+        old_size = live.pop(old, None)
     p = libc.realloc(old, size)
-    if p or not size:
-        with lock:
-            live.pop(old, None)
-            if p: live[p] = size; total[0] += 1
+    with lock:
+        if p: live[p] = size; total[0] += 1
+        elif old and size: live[old] = old_size  # failed: the old block is still there
     return p
 def f(p):
     if p:
