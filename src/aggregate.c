@@ -8,9 +8,10 @@
  * counters, so either both exist or neither: a redelivered record finds its marker and
  * changes nothing, whatever happened to the delivery before it (a duplicate, an
  * overlapping batch, a crash mid-batch, a timeout whose attempt had in fact succeeded).
- * docs/aggregation.md gives the whole argument. Markers carry expiresAt, one week
- * ahead: far past the stream's 24-hour retention, after which no record can return, so
- * TTL on the stats table may reclaim them. */
+ * Several INSERTs of one joke in a batch share one transaction, a marker each, so they
+ * count together or not at all. docs/aggregation.md gives the whole argument. Markers
+ * carry expiresAt, one week ahead: far past the stream's 24-hour retention, after which
+ * no record can return, so TTL on the stats table may reclaim them. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -176,60 +177,160 @@ static json_t *marker_guard(dr_client *c, const record_plan *p, const char *even
     return guard;
 }
 
-static dr_status apply_record(dr_client *c, const json_t *record, dr_batch_result *r)
-{
-    record_plan p;
-    dr_change chg;
-    dr_commit_outcome outcome = DR_COMMIT_NOTHING;
-    dr_counts after;
-    char last[64], now[25];
-    const char *event_id = json_string_value(json_object_get(record, "eventID"));
-    json_t *guards;
-    char seed[37];
-    dr_status rc;
+/* Records per transaction: a marker each, plus the joke's stats, a GLOBAL shard and the
+ * author's item, well below TransactWriteItems' 100 items. */
+#define DR_GROUP_MAX 25
 
-    if ((rc = plan_record(record, &p)) != DR_OK)
-        return rc;
-    if (p.kind == RECORD_SKIP) {
-        r->skipped++;
-        return DR_OK;
-    }
-    if (!p.rated_at) {
-        dr__iso8601_now(now); /* as the JavaScript aggregator did */
-        p.rated_at = now;
+/* A record of the batch, planned, and what became of it. */
+typedef struct batch_entry {
+    record_plan plan;
+    const char *event_id;
+    int done; /* applied, found applied before, or skipped */
+} batch_entry;
+
+static void delta_add(dr_delta *sum, const dr_delta *d)
+{
+    int i;
+    sum->total += d->total;
+    sum->score += d->score;
+    for (i = 0; i < 5; i++)
+        sum->count[i] += d->count[i];
+}
+
+/* Whether record `j` can join a group of INSERTs of `first`'s joke and author. */
+static int joins_group(const record_plan *first, const record_plan *j)
+{
+    return j->kind == RECORD_INSERT && !strcmp(j->joke_id, first->joke_id) &&
+           !strcmp(j->author, first->author);
+}
+
+/* Commit entries `members` (indexes, in batch order; one joke and author) as one change:
+ * a marker per record and the sum of their deltas, so that either all of them count or,
+ * when one was applied before, none does (DR_COMMIT_DUPLICATE). */
+static dr_status commit_members(dr_client *c, const batch_entry *entries, const size_t *members,
+                                size_t count, dr_commit_outcome *outcome)
+{
+    const record_plan *first = &entries[members[0]].plan;
+    dr_change chg;
+    dr_counts after;
+    char last[64], seed[37];
+    json_t *guards = json_array();
+    dr_status rc;
+    size_t k;
+    int failed = !guards;
+
+    memset(&chg, 0, sizeof chg);
+    chg.joke_id = first->joke_id;
+    chg.author = first->author;
+    chg.rated_at = first->rated_at;
+    for (k = 0; k < count && !failed; k++) {
+        const batch_entry *e = &entries[members[k]];
+        failed |= json_array_append_new(guards, marker_guard(c, &e->plan, e->event_id));
+        delta_add(&chg.delta, &e->plan.delta);
+        if (strcmp(e->plan.rated_at, chg.rated_at) > 0) /* ISO 8601: newest sorts last */
+            chg.rated_at = e->plan.rated_at;
+        if (e->plan.joke_text) /* as applied one by one: the last text given wins */
+            chg.joke_text = e->plan.joke_text;
     }
     /* A fresh token seed per application: the transport's retries of one attempt share
      * a token (DynamoDB applies it once), while a redelivered record, whose transaction
      * body differs (its counters are read anew), gets a new token and meets its marker.
      * A token reused with another body would be refused as IdempotentParameterMismatch. */
-    if ((rc = dr__uuid_v4(seed)) != DR_OK)
-        return rc;
-    guards = json_pack("[o]", marker_guard(c, &p, event_id));
-    if (!guards)
+    if (failed) {
+        json_decref(guards);
         return dr__fail(DR_E_NOMEM, "out of memory building a record's change");
-    memset(&chg, 0, sizeof chg);
-    chg.joke_id = p.joke_id;
-    chg.delta = p.delta;
-    chg.rated_at = p.rated_at;
-    chg.author = p.author;
-    chg.joke_text = p.joke_text;
+    }
+    if ((rc = dr__uuid_v4(seed)) != DR_OK) {
+        json_decref(guards);
+        return rc;
+    }
     chg.guards = guards;
     chg.token_seed = seed;
     chg.global_shard = c->global_shards > 1 ? (uint32_t)(dr__random01() * c->global_shards) : 0;
-    rc = dr__commit_change(c, &chg, &outcome, &after, last, sizeof last);
+    rc = dr__commit_change(c, &chg, outcome, &after, last, sizeof last);
     json_decref(guards);
     if (rc != DR_OK)
-        return dr__fail_context(rc, "record %s", p.sequence_number);
-    if (outcome == DR_COMMIT_APPLIED)
-        r->applied++;
-    else if (outcome == DR_COMMIT_DUPLICATE)
-        r->duplicates++;
-    else
-        r->skipped++; /* nothing stored to un-count */
-    dr__log(c, DR_LOG_DEBUG, "stream record %s: %s", p.sequence_number,
-            outcome == DR_COMMIT_APPLIED     ? "applied"
-            : outcome == DR_COMMIT_DUPLICATE ? "duplicate"
-                                             : "nothing to un-count");
+        return dr__fail_context(rc, "record %s", first->sequence_number);
+    return DR_OK;
+}
+
+/* Count an outcome for `count` records and mark them done. */
+static void settle(dr_client *c, batch_entry *entries, const size_t *members, size_t count,
+                   dr_commit_outcome outcome, dr_batch_result *r)
+{
+    size_t k;
+    for (k = 0; k < count; k++) {
+        batch_entry *e = &entries[members[k]];
+        e->done = 1;
+        if (outcome == DR_COMMIT_APPLIED)
+            r->applied++;
+        else if (outcome == DR_COMMIT_DUPLICATE)
+            r->duplicates++;
+        else
+            r->skipped++; /* nothing stored to un-count */
+        dr__log(c, DR_LOG_DEBUG, "stream record %s: %s", e->plan.sequence_number,
+                outcome == DR_COMMIT_APPLIED     ? "applied"
+                : outcome == DR_COMMIT_DUPLICATE ? "duplicate"
+                                                 : "nothing to un-count");
+    }
+}
+
+/* Apply a group; when one of its records was applied before, apply them one by one, so
+ * that the others still count. Stops at the first failure. */
+static dr_status apply_group(dr_client *c, batch_entry *entries, const size_t *members,
+                             size_t count, dr_batch_result *r)
+{
+    dr_commit_outcome outcome = DR_COMMIT_NOTHING;
+    dr_status rc = commit_members(c, entries, members, count, &outcome);
+    size_t k;
+    if (rc != DR_OK)
+        return rc;
+    if (outcome != DR_COMMIT_DUPLICATE || count == 1) {
+        settle(c, entries, members, count, outcome, r);
+        return DR_OK;
+    }
+    for (k = 0; k < count; k++) {
+        if ((rc = commit_members(c, entries, members + k, 1, &outcome)) != DR_OK)
+            return rc;
+        settle(c, entries, members + k, 1, outcome, r);
+    }
+    return DR_OK;
+}
+
+/* Apply entries [0, n) in groups: each INSERT gathers the later INSERTs of its joke and
+ * author (up to DR_GROUP_MAX) into one transaction, which saves a GetItem and a
+ * transaction per record when a batch holds several ratings of a joke. A joke's other
+ * records (MODIFY, REMOVE) are applied alone, and a group never reaches past one, so each
+ * joke's changes keep their order; across jokes order does not matter. Groups run in the
+ * order of their first record. Stops at the first failure. */
+static dr_status apply_entries(dr_client *c, batch_entry *entries, size_t n, dr_batch_result *r)
+{
+    size_t members[DR_GROUP_MAX], i, j, count;
+    dr_status rc;
+
+    for (i = 0; i < n; i++) {
+        const record_plan *first = &entries[i].plan;
+        if (entries[i].done)
+            continue;
+        if (first->kind == RECORD_SKIP) {
+            entries[i].done = 1;
+            r->skipped++;
+            continue;
+        }
+        members[0] = i;
+        count = 1;
+        for (j = i + 1; first->kind == RECORD_INSERT && j < n && count < DR_GROUP_MAX; j++) {
+            const record_plan *next = &entries[j].plan;
+            if (entries[j].done || next->kind == RECORD_SKIP ||
+                strcmp(next->joke_id, first->joke_id) != 0)
+                continue; /* another joke's, or changes nothing */
+            if (!joins_group(first, next))
+                break; /* the joke's next change must wait for this group */
+            members[count++] = j;
+        }
+        if ((rc = apply_group(c, entries, members, count, r)) != DR_OK)
+            return rc;
+    }
     return DR_OK;
 }
 
@@ -250,15 +351,50 @@ static dr_status add_failure(dr_batch_result *r, const char *sequence_number)
     return DR_OK;
 }
 
+/* Plan every record up to the first that cannot be applied; returns how many were
+ * planned (all of them, or the index of that record). */
+static size_t plan_entries(const json_t *records, batch_entry *entries, char now[25])
+{
+    size_t i, n = json_array_size(records);
+    dr__iso8601_now(now);
+    for (i = 0; i < n; i++) {
+        const json_t *record = json_array_get(records, i);
+        if (plan_record(record, &entries[i].plan) != DR_OK)
+            return i;
+        entries[i].event_id = json_string_value(json_object_get(record, "eventID"));
+        if (!entries[i].plan.rated_at)
+            entries[i].plan.rated_at = now; /* as the JavaScript aggregator did */
+    }
+    return n;
+}
+
+/* Report every record from the first one not done to the end. Lambda resumes a shard
+ * from its first reported failure, so everything before it must be done; records after
+ * it that were applied (in another joke's group) come back as duplicates. */
+static dr_status report_failures(const json_t *records, const batch_entry *entries, size_t n,
+                                 dr_batch_result *r)
+{
+    size_t i, from = 0;
+    while (from < n && entries[from].done)
+        from++;
+    for (i = from; i < n; i++) {
+        const json_t *ddb = json_object_get(json_array_get(records, i), "dynamodb");
+        if (add_failure(r, json_string_value(json_object_get(ddb, "SequenceNumber"))) != DR_OK)
+            return DR_E_NOMEM;
+    }
+    return DR_OK;
+}
+
 DR_API dr_status dr_client_apply_stream_batch(dr_client *c, const char *records_json, size_t len,
                                               dr_batch_result **out)
 {
     json_error_t jerr;
     json_t *batch;
-    const json_t *records, *record;
+    const json_t *records;
+    batch_entry *entries = NULL;
     dr_batch_result *r;
-    dr_status rc = DR_OK;
-    size_t i;
+    char now[25], reason[512] = "";
+    size_t n, planned;
 
     if (!out)
         return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_apply_stream_batch: out is NULL");
@@ -282,28 +418,30 @@ DR_API dr_status dr_client_apply_stream_batch(dr_client *c, const char *records_
                         "stream batch has no \"Records\" array (a Lambda event or a "
                         "GetRecords response is expected)");
     }
-    if (!(r = dr__calloc(1, sizeof *r))) {
+    n = json_array_size(records);
+    r = dr__calloc(1, sizeof *r);
+    if (!r || (n && !(entries = dr__calloc(n, sizeof *entries)))) {
+        dr__free(r);
         json_decref(batch);
         return dr__fail(DR_E_NOMEM, "out of memory");
     }
-    json_array_foreach(records, i, record) {
-        const char *seq = json_string_value(
-            json_object_get(json_object_get(record, "dynamodb"), "SequenceNumber"));
-        if (rc == DR_OK && apply_record(c, record, r) == DR_OK)
-            continue;
-        /* This record and every later one go back for redelivery: Lambda resumes a
-         * shard from its first reported failure, and order matters within a joke. */
-        if (rc == DR_OK) {
-            rc = dr_last_error_code();
-            dr__log(c, DR_LOG_WARN, "stream record failed: %s", dr_last_error_message());
-        }
-        if (add_failure(r, seq) != DR_OK) {
-            json_decref(batch);
-            dr_batch_result_free(r);
-            return DR_E_NOMEM;
-        }
+    /* The first failure in batch order is logged: a record that cannot be planned comes
+     * after every record applied, so a failed commit, if any, came before it. */
+    planned = plan_entries(records, entries, now);
+    if (planned < n)
+        snprintf(reason, sizeof reason, "%s", dr_last_error_message());
+    if (apply_entries(c, entries, planned, r) != DR_OK)
+        snprintf(reason, sizeof reason, "%s", dr_last_error_message());
+    if (reason[0])
+        dr__log(c, DR_LOG_WARN, "stream record failed: %s", reason);
+    if (report_failures(records, entries, n, r) != DR_OK) {
+        dr_batch_result_free(r);
+        r = NULL;
     }
+    dr__free(entries);
     json_decref(batch);
+    if (!r)
+        return dr__fail(DR_E_NOMEM, "out of memory recording failures");
     *out = r;
     return DR_OK;
 }
