@@ -51,7 +51,7 @@ answers_http() {
 is_ours() {
     local pid=$1
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'DynamoDBLocal\.jar'
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep 'DynamoDBLocal\.jar' >/dev/null
 }
 
 state_dir_or_die() {

@@ -18,7 +18,7 @@ here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 
 [ -f "$baseline" ] || { echo "FAIL: no ABI baseline at $baseline" >&2; exit 1; }
 # Without DWARF abidw sees symbol names only and a changed signature would go unnoticed.
-if ! readelf -S "$lib" | grep -q '\.debug_info'; then
+if ! readelf -S "$lib" | grep '\.debug_info' >/dev/null; then
     echo "FAIL: $lib has no debug info; build with CMAKE_BUILD_TYPE=RelWithDebInfo or Debug" >&2
     exit 1
 fi

@@ -60,7 +60,7 @@ case " $cflags " in *" -D"*) bad "Cflags carries a define: $cflags" ;; esac
 LD_LIBRARY_PATH=$libdir "$tmp/consumer_pc" | tee "$tmp/out_pc"
 grep -qx "dr_version: $version" "$tmp/out_pc" || bad "pkg-config consumer printed the wrong version"
 # It must have loaded the installed library, by its SONAME.
-LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer_pc" | grep -q "libdadratings.so.$major => $libdir/" ||
+LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer_pc" | grep "libdadratings.so.$major => $libdir/" >/dev/null ||
     bad "pkg-config consumer did not load $libdir/libdadratings.so.$major"
 if pkg-config --static --libs dadratings >/dev/null 2>&1; then
     echo "static libs: $(pkg-config --static --libs dadratings)"
@@ -82,7 +82,7 @@ for exe in consumer_shared consumer_static; do
     LD_LIBRARY_PATH=$libdir "$tmp/consumer-build/$exe" | tee "$tmp/out_$exe"
     grep -qx "dr_version: $version" "$tmp/out_$exe" || bad "$exe printed the wrong version"
 done
-ldd "$tmp/consumer-build/consumer_static" | grep -q libdadratings &&
+ldd "$tmp/consumer-build/consumer_static" | grep libdadratings >/dev/null &&
     bad "consumer_static is linked to the shared library"
 
 if [ "$fail" -ne 0 ]; then exit 1; fi
