@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "dadratings.h"
 #include "sigv4.h"
+#include "timeutil.h"
 
 /* ------------------------------------------------------------------------------ */
 /* Small helpers                                                                  */
@@ -57,25 +58,12 @@ static char *read_file(const char *dir, const char *name, size_t *len_out)
     return data;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil):
- * timegm() is not POSIX. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int parse_iso8601(const char *s, int64_t *out)
 {
     int y, mo, d, h, mi, se;
     if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &se) != 6)
         return 0;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    *out = dr__utc_to_epoch(y, mo, d, h, mi, se);
     return 1;
 }
 
