@@ -45,10 +45,12 @@ typedef struct record_plan {
     const char *rating_pk; /* JOKE#<id> */
     const char *rating_sk; /* RATING#... */
     const char *joke_id;
-    const char *author;
+    const char *author;     /* the rating's author: of the new image, or the removed one */
+    const char *old_author; /* MODIFY: the author of the old image */
     const char *joke_text;
     const char *rated_at;
-    dr_delta delta;
+    int32_t stars, old_stars;
+    dr_delta delta;         /* for the joke and GLOBAL */
 } record_plan;
 
 static int stars_of(const json_t *image, int32_t *out)
@@ -58,6 +60,13 @@ static int stars_of(const json_t *image, int32_t *out)
         return -1;
     *out = (int32_t)v;
     return 0;
+}
+
+/* The author of an image, as the writers default it. */
+static const char *author_of(const json_t *image)
+{
+    const char *author = dr__av_get_s(image, "author");
+    return author && *author ? author : DR_DEFAULT_AUTHOR;
 }
 
 /* TTL deletions are made by the DynamoDB service itself. */
@@ -122,9 +131,10 @@ static dr_status plan_record(const json_t *record, record_plan *p)
     if (stars_of(image, &stars) != 0)
         return dr__fail(DR_E_INVALID_ARGUMENT, "record %s: rating is not an integer 1..5",
                         p->sequence_number);
-    p->author = dr__av_get_s(image, "author");
-    if (!p->author || !*p->author)
-        p->author = DR_DEFAULT_AUTHOR;
+    p->author = author_of(image);
+    p->old_author = p->kind == RECORD_MODIFY ? author_of(old_image) : p->author;
+    p->stars = stars;
+    p->old_stars = old_stars;
     p->rated_at = dr__av_get_s(image, "submittedAt");
     p->joke_text = p->kind == RECORD_INSERT ? dr__av_get_s(image, "jokeText") : NULL;
 
@@ -133,19 +143,17 @@ static dr_status plan_record(const json_t *record, record_plan *p)
         p->delta = dr__delta_of_rating(stars);
         break;
     case RECORD_MODIFY:
-        if (stars == old_stars) {
+        if (stars == old_stars && !strcmp(p->author, p->old_author)) {
             p->kind = RECORD_SKIP; /* another attribute changed */
             return DR_OK;
         }
         p->delta.score = (int64_t)stars - old_stars;
-        p->delta.count[old_stars - 1] = -1;
-        p->delta.count[stars - 1] = 1;
+        p->delta.count[old_stars - 1] -= 1;
+        p->delta.count[stars - 1] += 1;
         break;
     case RECORD_REMOVE:
         p->delta = dr__delta_of_rating(stars);
-        p->delta.total = -1;
-        p->delta.score = -(int64_t)stars;
-        p->delta.count[stars - 1] = -1;
+        dr__delta_negate(&p->delta);
         break;
     case RECORD_SKIP:
         break;
@@ -197,11 +205,22 @@ static void delta_add(dr_delta *sum, const dr_delta *d)
         sum->count[i] += d->count[i];
 }
 
-/* Whether record `j` can join a group of INSERTs of `first`'s joke and author. */
-static int joins_group(const record_plan *first, const record_plan *j)
+/* Whether record `next` can join the group `members` of INSERTs of one joke and author:
+ * an INSERT of that joke and author whose rating is not in the group already (a record
+ * delivered twice in one batch, or a key re-put after a TTL removal, would put two
+ * markers with one key in the transaction, which DynamoDB refuses). */
+static int joins_group(const batch_entry *entries, const size_t *members, size_t count,
+                       const record_plan *next)
 {
-    return j->kind == RECORD_INSERT && !strcmp(j->joke_id, first->joke_id) &&
-           !strcmp(j->author, first->author);
+    const record_plan *first = &entries[members[0]].plan;
+    size_t k;
+    if (next->kind != RECORD_INSERT || strcmp(next->joke_id, first->joke_id) != 0 ||
+        strcmp(next->author, first->author) != 0)
+        return 0;
+    for (k = 0; k < count; k++)
+        if (!strcmp(entries[members[k]].plan.rating_sk, next->rating_sk))
+            return 0;
+    return 1;
 }
 
 /* Commit entries `members` (indexes, in batch order; one joke and author) as one change:
@@ -212,6 +231,7 @@ static dr_status commit_members(dr_client *c, const batch_entry *entries, const 
 {
     const record_plan *first = &entries[members[0]].plan;
     dr_change chg;
+    dr_delta sum;
     dr_counts after;
     char last[64], seed[37];
     json_t *guards = json_array();
@@ -219,14 +239,14 @@ static dr_status commit_members(dr_client *c, const batch_entry *entries, const 
     size_t k;
     int failed = !guards;
 
-    memset(&chg, 0, sizeof chg);
-    chg.joke_id = first->joke_id;
-    chg.author = first->author;
+    memset(&sum, 0, sizeof sum);
+    for (k = 0; k < count; k++)
+        delta_add(&sum, &entries[members[k]].plan.delta);
+    dr__change_init(&chg, first->joke_id, first->author, &sum);
     chg.rated_at = first->rated_at;
     for (k = 0; k < count && !failed; k++) {
         const batch_entry *e = &entries[members[k]];
         failed |= json_array_append_new(guards, marker_guard(c, &e->plan, e->event_id));
-        delta_add(&chg.delta, &e->plan.delta);
         if (strcmp(e->plan.rated_at, chg.rated_at) > 0) /* ISO 8601: newest sorts last */
             chg.rated_at = e->plan.rated_at;
         if (e->plan.joke_text) /* as applied one by one: the last text given wins */
@@ -244,10 +264,19 @@ static dr_status commit_members(dr_client *c, const batch_entry *entries, const 
         json_decref(guards);
         return rc;
     }
+    if (first->kind == RECORD_MODIFY && strcmp(first->author, first->old_author) != 0) {
+        /* The rating moves: its old author loses the old stars, the new one gains the
+         * new stars (a MODIFY is always committed alone). */
+        chg.authors[0].author = first->old_author;
+        chg.authors[0].delta = dr__delta_of_rating(first->old_stars);
+        dr__delta_negate(&chg.authors[0].delta);
+        chg.authors[1].author = first->author;
+        chg.authors[1].delta = dr__delta_of_rating(first->stars);
+        chg.author_count = 2;
+    }
     chg.guards = guards;
     chg.token_seed = seed;
-    chg.global_shard = c->global_shards > 1 ? (uint32_t)(dr__random01() * c->global_shards) : 0;
-    rc = dr__commit_change(c, &chg, outcome, &after, last, sizeof last);
+    rc = dr__commit_change(c, &chg, outcome, NULL, &after, last, sizeof last);
     json_decref(guards);
     if (rc != DR_OK)
         return dr__fail_context(rc, "record %s", first->sequence_number);
@@ -324,7 +353,7 @@ static dr_status apply_entries(dr_client *c, batch_entry *entries, size_t n, dr_
             if (entries[j].done || next->kind == RECORD_SKIP ||
                 strcmp(next->joke_id, first->joke_id) != 0)
                 continue; /* another joke's, or changes nothing */
-            if (!joins_group(first, next))
+            if (!joins_group(entries, members, count, next))
                 break; /* the joke's next change must wait for this group */
             members[count++] = j;
         }

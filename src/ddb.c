@@ -231,20 +231,6 @@ static void count_failure(dr_client *c, dr_status code)
     }
 }
 
-/* A transaction cancelled because another transaction held an item: count it as a
- * conflict too, so the counters show contention. */
-static int cancelled_by_conflict(const json_t *reasons)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(reasons, i, r) {
-        const char *code = json_string_value(json_object_get(r, "Code"));
-        if (code && !strcmp(code, "TransactionConflict"))
-            return 1;
-    }
-    return 0;
-}
-
 /* Interpret one HTTP exchange. On DR_OK, *response holds the parsed body. */
 static dr_status read_response(dr_client *c, const wire_request *w, dr_http_response *resp,
                                json_t **response, dr_ddb_error *err, int64_t *server_time)
@@ -389,8 +375,6 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
         if (rc == DR_OK)
             break;
         count_failure(c, rc);
-        if (rc == DR_E_TRANSACTION_CANCELED && cancelled_by_conflict(err->cancellation_reasons))
-            dr__count(c, DR_COUNTER_TRANSACTION_CONFLICTS, 1);
 
         /* A clock far from the service's makes every signature fail; adopt the
          * server's clock once and sign again (not charged to the retry quota). */

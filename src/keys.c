@@ -160,3 +160,12 @@ dr_status dr__uuid_v4(char out[37])
              b[14], b[15]);
     return DR_OK;
 }
+
+uint32_t dr__fnv1a(const char *s)
+{
+    uint32_t hash = 2166136261u;
+    const unsigned char *p;
+    for (p = (const unsigned char *)s; *p; p++)
+        hash = (hash ^ *p) * 16777619u;
+    return hash;
+}

@@ -15,6 +15,7 @@
 #define DR_KEYS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dadratings.h"
 
@@ -51,6 +52,10 @@ dr_status dr__validate_date(const char *value);
 dr_status dr__validate_mode(const char *value);
 /* 1..128 bytes of [A-Za-z0-9._:-]. */
 dr_status dr__validate_idempotency_key(const char *value);
+
+/* FNV-1a (32 bits) of a NUL-terminated string: spreads jokes over shards, the same
+ * way in every release (changing it would move counts between shards). */
+uint32_t dr__fnv1a(const char *s);
 
 /* The current UTC time as JavaScript's toISOString() writes it:
  * "2026-11-25T11:51:17.123Z" (24 characters). */

@@ -2,9 +2,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-#include <openssl/evp.h>
 
 #include "alloc.h"
 #include "ddb.h"
@@ -69,25 +66,11 @@ void dr__top_sort_key(dr_buf *b, uint32_t average_hundredths, uint64_t total,
 
 void dr__top_partition(uint32_t shards, const char *joke_id, char out[48])
 {
-    uint32_t hash = 2166136261u;
-    const unsigned char *p;
-    if (shards <= 1) {
+    if (shards <= 1)
         snprintf(out, 48, "%s", DR_GSI_TOP_PERFORMERS);
-        return;
-    }
-    for (p = (const unsigned char *)joke_id; *p; p++)
-        hash = (hash ^ *p) * 16777619u;
-    snprintf(out, 48, "%s#%" PRIu32, DR_GSI_TOP_PERFORMERS, hash % shards);
-}
-
-dr_delta dr__delta_of_rating(int32_t stars)
-{
-    dr_delta d;
-    memset(&d, 0, sizeof d);
-    d.total = 1;
-    d.score = stars;
-    d.count[stars - 1] = 1;
-    return d;
+    else
+        snprintf(out, 48, "%s#%" PRIu32, DR_GSI_TOP_PERFORMERS,
+                 dr__global_shard_of(shards, joke_id));
 }
 
 /* old + delta, clamped at 0 (a delta never takes a counter below zero unless the
@@ -175,8 +158,11 @@ json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *o
     if (!old) {
         condition = "attribute_not_exists(PK)";
     } else if (json_object_get(old, "statsVersion")) {
-        condition = "statsVersion = :ver";
+        /* totalRatings too: a JavaScript aggregator still running beside the library
+         * changes the counters without touching statsVersion. */
+        condition = "statsVersion = :ver AND totalRatings = :oldt";
         failed |= dr__item_set(values, ":ver", dr__av_n_u64(version));
+        failed |= dr__item_set(values, ":oldt", dr__av_n_u64(before.total));
     } else {
         /* Written by the JavaScript aggregator: no version yet; its counters only grow,
          * so an unchanged totalRatings means an unchanged item. */
@@ -239,177 +225,4 @@ json_t *dr__counters_update(dr_client *c, const char *pk, const char *sk, const 
     json_decref(values);
     dr__buf_free(&expr);
     return update;
-}
-
-/* ---- committing a change ---------------------------------------------------- */
-
-/* Optimistic attempts before giving up on a hot joke; each waits a jittered backoff. */
-#define DR_COMMIT_MAX_ATTEMPTS 25
-#define DR_COMMIT_BACKOFF_BASE_MS 10u
-#define DR_COMMIT_BACKOFF_MAX_MS 500u
-
-json_t *dr__put_if_absent(const char *table, json_t *item)
-{
-    return json_pack("{s:{s:s, s:o, s:s}}", "Put", "TableName", table, "Item", item,
-                     "ConditionExpression", "attribute_not_exists(PK)");
-}
-
-void dr__request_token(const char *seed, int attempt, char out[37])
-{
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    dr_buf text = DR_BUF_INIT;
-    int i;
-    dr__buf_printf(&text, "%s#%d", seed, attempt);
-    EVP_Digest(dr__buf_cstr(&text), text.len, digest, &len, EVP_sha256(), NULL);
-    dr__buf_free(&text);
-    for (i = 0; i < 18; i++)
-        snprintf(out + 2 * i, 3, "%02x", digest[i]);
-}
-
-static const char *reason_code(const dr_ddb_error *err, size_t index)
-{
-    const char *code = json_string_value(
-        json_object_get(json_array_get(err->cancellation_reasons, index), "Code"));
-    return code ? code : "";
-}
-
-static void commit_backoff(int attempt)
-{
-    uint32_t ceiling = DR_COMMIT_BACKOFF_BASE_MS << (attempt < 6 ? attempt : 6);
-    uint32_t ms = (uint32_t)(dr__random01() * (ceiling > DR_COMMIT_BACKOFF_MAX_MS
-                                                   ? DR_COMMIT_BACKOFF_MAX_MS
-                                                   : ceiling));
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Whether a negative delta asks for more than the stored counters hold. */
-static int removes_more_than_stored(const dr_delta *delta, const json_t *old)
-{
-    dr_counts before;
-    int i;
-    if (delta->total >= 0 && delta->score >= 0) {
-        for (i = 0; i < 5 && delta->count[i] >= 0; i++)
-            ;
-        if (i == 5)
-            return 0;
-    }
-    if (!old || dr__counts_from_item(old, &before) != DR_OK)
-        return 1;
-    if (delta->total < 0 && before.total < (uint64_t)(-delta->total))
-        return 1;
-    for (i = 0; i < 5; i++)
-        if (delta->count[i] < 0 && before.count[i] < (uint64_t)(-delta->count[i]))
-            return 1;
-    return 0;
-}
-
-typedef enum attempt_result { ATTEMPT_DONE, ATTEMPT_RETRY } attempt_result;
-
-static dr_status commit_attempt(dr_client *c, const dr_change *chg, int attempt,
-                                dr_commit_outcome *outcome, dr_counts *after,
-                                char *last_rated_at, size_t last_cap, attempt_result *result)
-{
-    dr_ddb_error err = DR_DDB_ERROR_INIT;
-    json_t *old = NULL, *items = NULL, *req = NULL, *stats_update, *guard;
-    dr_delta global_delta = chg->delta;
-    char token[37], global_pk[32];
-    dr_buf author_sk = DR_BUF_INIT;
-    const char *new_last = NULL;
-    size_t guard_count = json_array_size(chg->guards), i;
-    dr_status rc;
-    int failed = 0;
-
-    *result = ATTEMPT_DONE;
-    if ((rc = dr__get_joke_stats_item(c, chg->joke_id, &old)) != DR_OK)
-        return rc;
-    if (removes_more_than_stored(&chg->delta, old)) {
-        json_decref(old);
-        *outcome = DR_COMMIT_NOTHING;
-        return DR_OK;
-    }
-    stats_update = dr__joke_stats_update(c, chg->joke_id, old, &chg->delta, chg->rated_at,
-                                         chg->author, chg->joke_text, after, &new_last);
-    if (!stats_update) {
-        json_decref(old);
-        return dr_last_error_code();
-    }
-    snprintf(last_rated_at, last_cap, "%s", new_last);
-
-    /* A joke's first rating makes it a rated joke: counted in uniqueJokes exactly once,
-     * because the stats item's condition admits one first writer. */
-    global_delta.unique_jokes = chg->delta.total > 0 && after->total == (uint64_t)chg->delta.total;
-    dr__global_shard_pk(chg->global_shard, global_pk);
-    dr__buf_printf(&author_sk, DR_SK_AUTHOR "%s", chg->author);
-
-    items = json_array();
-    json_array_foreach(chg->guards, i, guard)
-        failed |= json_array_append(items, guard);
-    failed |= json_array_append_new(items, json_pack("{s:o}", "Update", stats_update));
-    failed |= json_array_append_new(
-        items, json_pack("{s:o}", "Update",
-                         dr__counters_update(c, global_pk, DR_SK_AGGREGATE, &global_delta, NULL)));
-    failed |= json_array_append_new(
-        items, json_pack("{s:o}", "Update",
-                         dr__counters_update(c, DR_PK_GLOBAL, dr__buf_cstr(&author_sk),
-                                             &chg->delta, chg->author)));
-    dr__request_token(chg->token_seed, attempt, token);
-    if (!failed && !author_sk.failed)
-        req = json_pack("{s:O, s:s}", "TransactItems", items, "ClientRequestToken", token);
-    json_decref(items);
-    json_decref(old);
-    dr__buf_free(&author_sk);
-    if (!req)
-        return dr__fail(DR_E_NOMEM, "out of memory building the transaction");
-
-    rc = dr__ddb_call(c, "TransactWriteItems", req, NULL, &err);
-    json_decref(req);
-    if (rc == DR_OK) {
-        *outcome = DR_COMMIT_APPLIED;
-    } else if (rc == DR_E_TRANSACTION_CANCELED) {
-        int contended = 0;
-        for (i = 0; i < guard_count; i++) {
-            if (!strcmp(reason_code(&err, i), "ConditionalCheckFailed")) {
-                *outcome = DR_COMMIT_DUPLICATE;
-                rc = DR_OK;
-                goto done;
-            }
-        }
-        /* The stats item changed since it was read, or another transaction held one of
-         * the items: read again and retry. Anything else is the caller's error. */
-        contended = !strcmp(reason_code(&err, guard_count), "ConditionalCheckFailed");
-        for (i = 0; i < json_array_size(err.cancellation_reasons); i++)
-            contended |= !strcmp(reason_code(&err, i), "TransactionConflict");
-        if (contended) {
-            *result = ATTEMPT_RETRY;
-            rc = DR_OK;
-        }
-    } else if (rc == DR_E_TRANSACTION_CONFLICT) {
-        *result = ATTEMPT_RETRY;
-        rc = DR_OK;
-    }
-done:
-    dr__ddb_error_clear(&err);
-    return rc;
-}
-
-dr_status dr__commit_change(dr_client *c, const dr_change *chg, dr_commit_outcome *outcome,
-                            dr_counts *after, char *last_rated_at, size_t last_cap)
-{
-    attempt_result result = ATTEMPT_RETRY;
-    dr_status rc = DR_OK;
-    int attempt;
-
-    for (attempt = 1; attempt <= DR_COMMIT_MAX_ATTEMPTS; attempt++) {
-        rc = commit_attempt(c, chg, attempt, outcome, after, last_rated_at, last_cap, &result);
-        if (rc != DR_OK || result == ATTEMPT_DONE)
-            return rc;
-        dr__log(c, DR_LOG_DEBUG, "joke %s changed concurrently; attempt %d", chg->joke_id,
-                attempt + 1);
-        commit_backoff(attempt);
-    }
-    return dr__fail(DR_E_TRANSACTION_CONFLICT,
-                    "joke %s kept changing concurrently; gave up after %d attempts",
-                    chg->joke_id, DR_COMMIT_MAX_ATTEMPTS);
 }

@@ -31,10 +31,9 @@ typedef struct write_ctx {
     char uuid[37];
     char rating_sk[96];
     char pk[8 + DR_MAX_JOKE_ID_BYTES];
-    uint32_t global_shard;
 } write_ctx;
 
-static dr_status init_ctx(dr_client *c, const dr_rating *r, write_ctx *x)
+static dr_status init_ctx(const dr_rating *r, write_ctx *x)
 {
     dr_status rc;
     memset(x, 0, sizeof *x);
@@ -49,7 +48,6 @@ static dr_status init_ctx(dr_client *c, const dr_rating *r, write_ctx *x)
         return rc;
     snprintf(x->rating_sk, sizeof x->rating_sk, DR_SK_RATING "%s#%s", x->submitted_at, x->uuid);
     snprintf(x->pk, sizeof x->pk, DR_PK_JOKE "%s", r->joke_id);
-    x->global_shard = c->global_shards > 1 ? (uint32_t)(dr__random01() * c->global_shards) : 0;
     return DR_OK;
 }
 
@@ -98,96 +96,135 @@ static json_t *marker_put(dr_client *c, const write_ctx *x)
     return item ? dr__put_if_absent(c->ratings_table, item) : NULL;
 }
 
-/* Inline mode: the rating item (and the caller's idempotency marker) guard one commit
- * of the rating with every aggregate it changes. */
-static dr_status write_inline(dr_client *c, const write_ctx *x, dr_stats **out)
+/* The guards of a write: the rating item, and the caller's idempotency marker when a
+ * key is given. Index 0 failing means this very rating (its key carries a fresh UUID)
+ * was stored by an earlier attempt whose answer was lost; index 1, that another write
+ * under the same key was stored. */
+#define GUARD_RATING 0
+static json_t *write_guards(dr_client *c, const write_ctx *x, int inline_mode)
 {
-    dr_change chg;
-    dr_commit_outcome outcome = DR_COMMIT_NOTHING;
-    dr_counts after;
-    char last[64];
-    json_t *guards;
-    dr_status rc;
-
-    guards = json_pack("[o]", dr__put_if_absent(c->ratings_table, rating_item(x, 1)));
+    json_t *guards = json_pack("[o]", dr__put_if_absent(c->ratings_table,
+                                                        rating_item(x, inline_mode)));
     if (guards && x->r->idempotency_key &&
         json_array_append_new(guards, marker_put(c, x)) != 0) {
         json_decref(guards);
         guards = NULL;
     }
     if (!guards)
-        return dr__fail(DR_E_NOMEM, "out of memory building the rating write");
-    memset(&chg, 0, sizeof chg);
-    chg.joke_id = x->r->joke_id;
-    chg.delta = dr__delta_of_rating(x->r->stars);
+        dr__fail(DR_E_NOMEM, "out of memory building the rating write");
+    return guards;
+}
+
+/* The stats as read with this write's rating folded in, flagged pending: stream mode,
+ * where the aggregator has not counted it yet. */
+static dr_status fold_in_pending(const write_ctx *x, dr_stats *s)
+{
+    s->counts.total += 1;
+    s->counts.score += (uint64_t)x->r->stars;
+    s->counts.count[x->r->stars - 1] += 1;
+    if (!s->last_rated_at || strcmp(s->last_rated_at, x->submitted_at) < 0) {
+        char *copy = dr__strdup(x->submitted_at);
+        if (!copy)
+            return dr__fail(DR_E_NOMEM, "out of memory");
+        dr__free(s->last_rated_at);
+        s->last_rated_at = copy;
+    }
+    s->exists = 1;
+    s->pending = 1;
+    return DR_OK;
+}
+
+/* Inline mode: the guards protect one commit of the rating with every aggregate it
+ * changes. */
+static dr_status write_inline(dr_client *c, const write_ctx *x, dr_stats **out)
+{
+    dr_change chg;
+    dr_commit_outcome outcome = DR_COMMIT_NOTHING;
+    dr_delta delta = dr__delta_of_rating(x->r->stars);
+    dr_counts after;
+    char last[64];
+    json_t *guards = write_guards(c, x, 1);
+    dr_status rc;
+
+    if (!guards)
+        return DR_E_NOMEM;
+    dr__change_init(&chg, x->r->joke_id, x->author, &delta);
     chg.rated_at = x->submitted_at;
-    chg.author = x->author;
     chg.joke_text = x->r->joke_text;
     chg.guards = guards;
     chg.token_seed = x->uuid;
-    chg.global_shard = x->global_shard;
-    rc = dr__commit_change(c, &chg, &outcome, &after, last, sizeof last);
+    rc = dr__commit_change(c, &chg, &outcome, NULL, &after, last, sizeof last);
     json_decref(guards);
     if (rc != DR_OK)
         return rc;
-    if (outcome != DR_COMMIT_APPLIED) /* stored before, under the same key */
+    if (outcome != DR_COMMIT_APPLIED) /* stored before: the stats as they are include it */
         return dr__read_stats(c, x->r->joke_id, out);
     if (out && !(*out = dr__stats_new(x->r->joke_id, &after, last, 1)))
         return dr__fail(DR_E_NOMEM, "out of memory creating stats");
     return DR_OK;
 }
 
+/* Stream mode with an idempotency key: the rating and its marker in one transaction. */
+typedef struct stream_txn {
+    const write_ctx *x;
+    const json_t *guards;
+} stream_txn;
+
+static dr_status build_stream_write(dr_client *c, void *ctx, int attempt, json_t **request,
+                                    dr_txn_shape *shape)
+{
+    const stream_txn *t = ctx;
+    char token[37];
+    (void)c;
+    dr__request_token(t->x->uuid, attempt, token);
+    shape->guards = json_array_size(t->guards);
+    *request = json_pack("{s:O, s:s}", "TransactItems", t->guards, "ClientRequestToken", token);
+    return *request ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory building the rating write");
+}
+
+/* Stream mode: the rating alone (with its marker when a key is given); the aggregator
+ * counts it. The stats returned are those stored plus this rating, flagged pending,
+ * unless the key's marker shows another write stored this rating before (then the
+ * stats as stored: that write's rating is the aggregator's business). */
 static dr_status write_stream(dr_client *c, const write_ctx *x, dr_stats **out)
 {
-    dr_ddb_error err = DR_DDB_ERROR_INIT;
-    json_t *req;
+    dr_commit_outcome outcome = DR_COMMIT_APPLIED;
+    size_t guard = GUARD_RATING;
     dr_status rc;
-    int duplicate = 0;
 
     if (x->r->idempotency_key) {
-        char token[37];
-        dr__request_token(x->uuid, 1, token);
-        req = json_pack("{s:[o, o], s:s}", "TransactItems",
-                        dr__put_if_absent(c->ratings_table, rating_item(x, 0)), marker_put(c, x),
-                        "ClientRequestToken", token);
+        json_t *guards = write_guards(c, x, 0);
+        stream_txn t;
+        if (!guards)
+            return DR_E_NOMEM;
+        t.x = x;
+        t.guards = guards;
+        rc = dr__transact(c, "rating write", build_stream_write, &t, &outcome, &guard);
+        json_decref(guards);
     } else {
-        req = json_pack("{s:s, s:o, s:s}", "TableName", c->ratings_table, "Item",
-                        rating_item(x, 0), "ConditionExpression", "attribute_not_exists(PK)");
+        json_t *req = json_pack("{s:s, s:o, s:s}", "TableName", c->ratings_table, "Item",
+                                rating_item(x, 0), "ConditionExpression",
+                                "attribute_not_exists(PK)");
+        if (!req)
+            return dr__fail(DR_E_NOMEM, "out of memory building the rating write");
+        rc = dr__ddb_call(c, "PutItem", req, NULL, NULL);
+        json_decref(req);
+        /* The key carries this write's fresh UUID: only a transport retry of this very
+         * request, whose first answer was lost, can find it stored. */
+        if (rc == DR_E_CONDITION_FAILED)
+            rc = DR_OK;
     }
-    if (!req)
-        return dr__fail(DR_E_NOMEM, "out of memory building the rating write");
-    rc = dr__ddb_call(c, x->r->idempotency_key ? "TransactWriteItems" : "PutItem", req, NULL,
-                      &err);
-    json_decref(req);
-    if (rc == DR_E_TRANSACTION_CANCELED || rc == DR_E_CONDITION_FAILED) {
-        duplicate = 1; /* stored before: its aggregation is the aggregator's business */
-        rc = DR_OK;
-    }
-    dr__ddb_error_clear(&err);
     if (rc != DR_OK || !out)
         return rc;
-    if ((rc = dr__read_stats(c, x->r->joke_id, out)) != DR_OK || duplicate)
+    if ((rc = dr__read_stats(c, x->r->joke_id, out)) != DR_OK)
         return rc;
-    /* Fold the new rating into what the stats table says so far, and say so. */
-    {
-        dr_stats *s = *out;
-        s->counts.total += 1;
-        s->counts.score += (uint64_t)x->r->stars;
-        s->counts.count[x->r->stars - 1] += 1;
-        if (!s->last_rated_at || strcmp(s->last_rated_at, x->submitted_at) < 0) {
-            char *copy = dr__strdup(x->submitted_at);
-            if (!copy) {
-                dr_stats_free(s);
-                *out = NULL;
-                return dr__fail(DR_E_NOMEM, "out of memory");
-            }
-            dr__free(s->last_rated_at);
-            s->last_rated_at = copy;
-        }
-        s->exists = 1;
-        s->pending = 1;
+    if (outcome == DR_COMMIT_DUPLICATE && guard != GUARD_RATING)
+        return DR_OK;
+    if ((rc = fold_in_pending(x, *out)) != DR_OK) {
+        dr_stats_free(*out);
+        *out = NULL;
     }
-    return DR_OK;
+    return rc;
 }
 
 DR_API dr_status dr_client_write_rating(dr_client *c, const dr_rating *r, dr_stats **out)
@@ -200,7 +237,7 @@ DR_API dr_status dr_client_write_rating(dr_client *c, const dr_rating *r, dr_sta
     if (!c || !r)
         return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_write_rating: %s is NULL",
                         c ? "rating" : "client");
-    if ((rc = init_ctx(c, r, &x)) != DR_OK)
+    if ((rc = init_ctx(r, &x)) != DR_OK)
         return rc;
     rc = c->mode == DR_AGGREGATION_STREAM ? write_stream(c, &x, out) : write_inline(c, &x, out);
     if (rc != DR_OK && out)

@@ -1,0 +1,305 @@
+/* The commit engine: one TransactWriteItems loop and one reader of cancellation
+ * reasons for every write path (see commit.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "commit.h"
+#include "ddb.h"
+#include "ddb_json.h"
+#include "error.h"
+#include "keys.h"
+#include "ops.h"
+#include "retry.h"
+
+/* ---- what a cancellation means ------------------------------------------------ */
+
+static const char *reason_code(const json_t *reasons, size_t index)
+{
+    const char *code =
+        json_string_value(json_object_get(json_array_get(reasons, index), "Code"));
+    return code ? code : "None";
+}
+
+static int is_throttling(const char *code)
+{
+    return !strcmp(code, "ThrottlingError") || !strcmp(code, "ProvisionedThroughputExceeded") ||
+           !strcmp(code, "RequestLimitExceeded");
+}
+
+dr_cancel_verdict dr__cancel_classify(const json_t *reasons, dr_txn_shape shape,
+                                      size_t *guard_out)
+{
+    size_t i, n = json_array_size(reasons);
+    int contended = 0, throttled = 0, error = n == 0;
+
+    for (i = 0; i < n && i < shape.guards; i++) {
+        if (!strcmp(reason_code(reasons, i), "ConditionalCheckFailed")) {
+            if (guard_out)
+                *guard_out = i;
+            return DR_CANCEL_COMMITTED_BEFORE;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        const char *code = reason_code(reasons, i);
+        if (!strcmp(code, "None"))
+            continue;
+        if (is_throttling(code))
+            throttled = 1;
+        else if (!strcmp(code, "TransactionConflict") ||
+                 (i == shape.versioned && !strcmp(code, "ConditionalCheckFailed")))
+            contended = 1;
+        else
+            error = 1;
+    }
+    if (error)
+        return DR_CANCEL_ERROR;
+    return throttled ? DR_CANCEL_THROTTLED : contended ? DR_CANCEL_CONTENDED : DR_CANCEL_ERROR;
+}
+
+int dr__cancel_has_conflict(const json_t *reasons)
+{
+    size_t i;
+    for (i = 0; i < json_array_size(reasons); i++)
+        if (!strcmp(reason_code(reasons, i), "TransactionConflict"))
+            return 1;
+    return 0;
+}
+
+/* ---- the transaction loop ------------------------------------------------------ */
+
+#define DR_COMMIT_BACKOFF_BASE_MS 10u
+#define DR_COMMIT_BACKOFF_MAX_MS 500u
+
+static void commit_backoff(int attempt)
+{
+    uint32_t ceiling = DR_COMMIT_BACKOFF_BASE_MS << (attempt < 6 ? attempt : 6);
+    uint32_t ms = (uint32_t)(dr__random01() * (ceiling > DR_COMMIT_BACKOFF_MAX_MS
+                                                   ? DR_COMMIT_BACKOFF_MAX_MS
+                                                   : ceiling));
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+dr_status dr__transact(dr_client *c, const char *what, dr_txn_builder build, void *ctx,
+                       dr_commit_outcome *outcome, size_t *guard_out)
+{
+    dr_cancel_verdict verdict = DR_CANCEL_CONTENDED;
+    int attempt;
+
+    *outcome = DR_COMMIT_NOTHING;
+    for (attempt = 1; attempt <= DR_COMMIT_MAX_ATTEMPTS; attempt++) {
+        dr_ddb_error err = DR_DDB_ERROR_INIT;
+        dr_txn_shape shape = {0, DR_NOT_VERSIONED};
+        json_t *req = NULL;
+        dr_status rc;
+
+        if ((rc = build(c, ctx, attempt, &req, &shape)) != DR_OK)
+            return rc;
+        if (!req)
+            return DR_OK; /* DR_COMMIT_NOTHING */
+        rc = dr__ddb_call(c, "TransactWriteItems", req, NULL, &err);
+        json_decref(req);
+        if (rc == DR_OK) {
+            *outcome = DR_COMMIT_APPLIED;
+            return DR_OK;
+        }
+        if (rc == DR_E_TRANSACTION_CONFLICT)
+            verdict = DR_CANCEL_CONTENDED;
+        else if (rc == DR_E_TRANSACTION_CANCELED)
+            verdict = dr__cancel_classify(err.cancellation_reasons, shape, guard_out);
+        else
+            verdict = DR_CANCEL_ERROR;
+        /* A cancellation because another transaction held an item is contention too:
+         * the counter shows it beside the transport's TransactionConflictExceptions. */
+        if (rc == DR_E_TRANSACTION_CANCELED && dr__cancel_has_conflict(err.cancellation_reasons))
+            dr__count(c, DR_COUNTER_TRANSACTION_CONFLICTS, 1);
+        dr__ddb_error_clear(&err);
+        if (verdict == DR_CANCEL_COMMITTED_BEFORE) {
+            *outcome = DR_COMMIT_DUPLICATE;
+            return DR_OK;
+        }
+        if (verdict == DR_CANCEL_ERROR)
+            return rc; /* the transport recorded the message with its reasons */
+        dr__log(c, DR_LOG_DEBUG, "%s: %s; attempt %d", what,
+                verdict == DR_CANCEL_THROTTLED ? "throttled" : "changed concurrently",
+                attempt + 1);
+        commit_backoff(attempt);
+    }
+    return verdict == DR_CANCEL_THROTTLED ? dr__fail(DR_E_THROTTLED, "%s: still throttled after %d attempts", what,
+                                DR_COMMIT_MAX_ATTEMPTS)
+                     : dr__fail(DR_E_TRANSACTION_CONFLICT,
+                                "%s kept changing concurrently; gave up after %d attempts",
+                                what, DR_COMMIT_MAX_ATTEMPTS);
+}
+
+void dr__request_token(const char *seed, int attempt, char out[37])
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    dr_buf text = DR_BUF_INIT;
+    int i;
+    dr__buf_printf(&text, "%s#%d", seed, attempt);
+    EVP_Digest(dr__buf_cstr(&text), text.len, digest, &len, EVP_sha256(), NULL);
+    dr__buf_free(&text);
+    for (i = 0; i < 18; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+json_t *dr__put_if_absent(const char *table, json_t *item)
+{
+    return json_pack("{s:{s:s, s:o, s:s}}", "Put", "TableName", table, "Item", item,
+                     "ConditionExpression", "attribute_not_exists(PK)");
+}
+
+/* ---- a change to a joke's ratings ---------------------------------------------- */
+
+dr_delta dr__delta_of_rating(int32_t stars)
+{
+    dr_delta d;
+    memset(&d, 0, sizeof d);
+    d.total = 1;
+    d.score = stars;
+    d.count[stars - 1] = 1;
+    return d;
+}
+
+void dr__delta_negate(dr_delta *d)
+{
+    int i;
+    d->total = -d->total;
+    d->score = -d->score;
+    for (i = 0; i < 5; i++)
+        d->count[i] = -d->count[i];
+    d->unique_jokes = -d->unique_jokes;
+}
+
+void dr__change_init(dr_change *chg, const char *joke_id, const char *author,
+                     const dr_delta *delta)
+{
+    memset(chg, 0, sizeof *chg);
+    chg->joke_id = joke_id;
+    chg->author = author;
+    chg->delta = *delta;
+    chg->authors[0].author = author;
+    chg->authors[0].delta = *delta;
+    chg->author_count = 1;
+}
+
+uint32_t dr__global_shard_of(uint32_t shards, const char *joke_id)
+{
+    return shards > 1 ? dr__fnv1a(joke_id) % shards : 0;
+}
+
+/* Whether a negative delta asks for more than the stored counters hold. */
+static int removes_more_than_stored(const dr_delta *delta, const json_t *old)
+{
+    dr_counts before;
+    int i;
+    if (delta->total >= 0 && delta->score >= 0) {
+        for (i = 0; i < 5 && delta->count[i] >= 0; i++)
+            ;
+        if (i == 5)
+            return 0;
+    }
+    if (!old || dr__counts_from_item(old, &before) != DR_OK)
+        return 1;
+    if (delta->total < 0 && before.total < (uint64_t)(-delta->total))
+        return 1;
+    for (i = 0; i < 5; i++)
+        if (delta->count[i] < 0 && before.count[i] < (uint64_t)(-delta->count[i]))
+            return 1;
+    return 0;
+}
+
+/* What one commit of a change carries from attempt to attempt. */
+typedef struct change_txn {
+    const dr_change *chg;
+    dr_counts *after;
+    char *last_rated_at;
+    size_t last_cap;
+} change_txn;
+
+static int append_update(json_t *items, json_t *update)
+{
+    return update ? json_array_append_new(items, json_pack("{s:o}", "Update", update)) : -1;
+}
+
+/* Each attempt reads the joke's stats item and builds exact new values from it. */
+static dr_status build_change(dr_client *c, void *ctx, int attempt, json_t **request,
+                              dr_txn_shape *shape)
+{
+    change_txn *t = ctx;
+    const dr_change *chg = t->chg;
+    dr_delta global_delta = chg->delta;
+    json_t *old = NULL, *items, *stats_update, *guard;
+    const char *new_last = NULL;
+    char token[37], global_pk[32];
+    size_t i;
+    dr_status rc;
+    int failed = 0;
+
+    if ((rc = dr__get_joke_stats_item(c, chg->joke_id, &old)) != DR_OK)
+        return rc;
+    /* Nothing to un-count, or a change of a rating this joke never counted: leave the
+     * aggregates alone rather than invent a stats item. */
+    if (removes_more_than_stored(&chg->delta, old) || (!old && chg->delta.total <= 0)) {
+        json_decref(old);
+        return DR_OK;
+    }
+    stats_update = dr__joke_stats_update(c, chg->joke_id, old, &chg->delta, chg->rated_at,
+                                         chg->author, chg->joke_text, t->after, &new_last);
+    if (!stats_update) {
+        json_decref(old);
+        return dr_last_error_code();
+    }
+    snprintf(t->last_rated_at, t->last_cap, "%s", new_last);
+
+    /* A joke is counted in uniqueJokes once, by the commit that first gives its stats
+     * item a statsVersion: the item's condition admits one such writer. An item without
+     * one was never counted (it is new, or left by the JavaScript aggregator, which
+     * kept no uniqueJokes); an item with one stays counted even at 0 ratings. */
+    global_delta.unique_jokes = !old || !json_object_get(old, "statsVersion");
+    json_decref(old);
+    dr__global_shard_pk(dr__global_shard_of(c->global_shards, chg->joke_id), global_pk);
+
+    items = json_array();
+    json_array_foreach(chg->guards, i, guard)
+        failed |= json_array_append(items, guard);
+    shape->guards = json_array_size(chg->guards);
+    shape->versioned = shape->guards;
+    failed |= append_update(items, stats_update);
+    failed |= append_update(items, dr__counters_update(c, global_pk, DR_SK_AGGREGATE,
+                                                       &global_delta, NULL));
+    for (i = 0; i < chg->author_count; i++) {
+        dr_buf sk = DR_BUF_INIT;
+        dr__buf_printf(&sk, DR_SK_AUTHOR "%s", chg->authors[i].author);
+        failed |= sk.failed ||
+                  append_update(items, dr__counters_update(c, DR_PK_GLOBAL, dr__buf_cstr(&sk),
+                                                           &chg->authors[i].delta,
+                                                           chg->authors[i].author));
+        dr__buf_free(&sk);
+    }
+    dr__request_token(chg->token_seed, attempt, token);
+    if (!failed)
+        *request = json_pack("{s:O, s:s}", "TransactItems", items, "ClientRequestToken", token);
+    json_decref(items);
+    return *request ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory building the transaction");
+}
+
+dr_status dr__commit_change(dr_client *c, const dr_change *chg, dr_commit_outcome *outcome,
+                            size_t *guard_out, dr_counts *after, char *last_rated_at,
+                            size_t last_cap)
+{
+    change_txn t;
+    char what[64 + DR_MAX_JOKE_ID_BYTES];
+    t.chg = chg;
+    t.after = after;
+    t.last_rated_at = last_rated_at;
+    t.last_cap = last_cap;
+    snprintf(what, sizeof what, "joke %s", chg->joke_id);
+    return dr__transact(c, what, build_change, &t, outcome, guard_out);
+}
