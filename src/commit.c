@@ -223,6 +223,14 @@ typedef struct change_txn {
     size_t last_cap;
 } change_txn;
 
+static int delta_is_zero(const dr_delta *d)
+{
+    int i;
+    for (i = 0; i < 5 && d->count[i] == 0; i++)
+        ;
+    return i == 5 && d->total == 0 && d->score == 0 && d->unique_jokes == 0;
+}
+
 static int append_update(json_t *items, json_t *update)
 {
     return update ? json_array_append_new(items, json_pack("{s:o}", "Update", update)) : -1;
@@ -272,10 +280,14 @@ static dr_status build_change(dr_client *c, void *ctx, int attempt, json_t **req
     shape->guards = json_array_size(chg->guards);
     shape->versioned = shape->guards;
     failed |= append_update(items, stats_update);
-    failed |= append_update(items, dr__counters_update(c, global_pk, DR_SK_AGGREGATE,
-                                                       &global_delta, NULL));
+    /* A change of author alone leaves the joke's and GLOBAL's counters as they are. */
+    if (!delta_is_zero(&global_delta))
+        failed |= append_update(items, dr__counters_update(c, global_pk, DR_SK_AGGREGATE,
+                                                           &global_delta, NULL));
     for (i = 0; i < chg->author_count; i++) {
         dr_buf sk = DR_BUF_INIT;
+        if (delta_is_zero(&chg->authors[i].delta))
+            continue;
         dr__buf_printf(&sk, DR_SK_AUTHOR "%s", chg->authors[i].author);
         failed |= sk.failed ||
                   append_update(items, dr__counters_update(c, DR_PK_GLOBAL, dr__buf_cstr(&sk),
