@@ -267,8 +267,10 @@ DR_API dr_status dr_config_set_max_attempts(dr_config *config, uint32_t attempts
 DR_API dr_status dr_config_set_aggregation_mode(dr_config *config, dr_aggregation_mode mode);
 
 /**
- * Spread the hot GLOBAL counters over `shards` items (1..64), summed at read time.
- * 1, the default, is the layout the JavaScript services read. See docs/scaling.md.
+ * Spread the hot GLOBAL counters over `shards` items (1..64), summed at read time; a
+ * joke's ratings are always counted on the same shard (chosen from its id). 1, the
+ * default, is the layout the JavaScript services read. A deployment may raise the
+ * number later but must not lower it. See docs/scaling.md.
  * @since 1.0
  */
 DR_API dr_status dr_config_set_global_shards(dr_config *config, uint32_t shards);
