@@ -217,8 +217,9 @@ DR_API dr_status dr_config_new(dr_config **out);
 DR_API void dr_config_free(dr_config *config);
 
 /**
- * AWS region, e.g. "eu-west-1". Unset: AWS_REGION, then AWS_DEFAULT_REGION, then the
- * profile's `region` in the shared config file.  NULL unsets.  @since 1.0
+ * AWS region, e.g. "eu-west-1": 1..63 of a-z 0-9 -, from every source. Unset: AWS_REGION,
+ * then AWS_DEFAULT_REGION, then the profile's `region` in the shared config file.
+ * NULL unsets.  @since 1.0
  */
 DR_API dr_status dr_config_set_region(dr_config *config, const char *region);
 
@@ -384,8 +385,8 @@ DR_API dr_status dr_rating_set_mode(dr_rating *rating, const char *mode);
 /** The day the joke belongs to, "YYYY-MM-DD"; unset means the UTC day of submission. */
 DR_API dr_status dr_rating_set_date(dr_rating *rating, const char *date);
 /**
- * A caller-chosen key (1..128 printable ASCII bytes) that makes repeated writes of the
- * same rating count once, for as long as the rating item exists. NULL unsets.
+ * A caller-chosen key (1..128 bytes of A-Z a-z 0-9 . _ : -) that makes repeated writes
+ * of the same rating count once, for as long as the rating item exists. NULL unsets.
  */
 DR_API dr_status dr_rating_set_idempotency_key(dr_rating *rating, const char *key);
 

@@ -92,7 +92,7 @@ export interface RatingInput {
   mode?: 'daily' | 'live' | null;
   /** "YYYY-MM-DD". Unset: the UTC day of submission. */
   dateKey?: string | null;
-  /** 1..128 printable ASCII bytes: repeated writes with the same key count once. */
+  /** 1..128 of A-Z a-z 0-9 . _ : - : repeated writes with the same key count once. */
   idempotencyKey?: string | null;
 }
 
