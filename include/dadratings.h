@@ -109,7 +109,9 @@ typedef enum dr_status {
     DR_E_THROTTLED = 9,
     /** The service failed (HTTP 5xx); retries were exhausted. */
     DR_E_SERVICE = 10,
-    /** The service rejected the request as invalid (ValidationException). */
+    /** The service rejected the request as invalid (ValidationException): usually tables
+     *  that do not match (a missing index, another key schema). Not the caller's input,
+     *  which the library checks itself (DR_E_INVALID_ARGUMENT). */
     DR_E_VALIDATION = 11,
     /** A condition on a write did not hold (ConditionalCheckFailedException). */
     DR_E_CONDITION_FAILED = 12,
