@@ -228,8 +228,10 @@ DR_API dr_status dr_config_set_region(dr_config *config, const char *region);
 /**
  * DynamoDB endpoint URL, e.g. "http://127.0.0.1:8000". Unset: AWS_ENDPOINT_URL_DYNAMODB,
  * then AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com. Plain http is
- * accepted only for loopback hosts; every other endpoint must be https and is verified.
- * NULL unsets.  @return DR_E_INVALID_ARGUMENT for a malformed or non-loopback http URL.
+ * accepted only for loopback hosts (localhost, an IPv4 literal in 127.0.0.0/8, [::1]) and
+ * never goes through a proxy; every other endpoint must be https, is verified, and uses
+ * the proxy the environment names (https_proxy, ALL_PROXY, NO_PROXY, as libcurl reads
+ * them). Credential metadata requests never use a proxy.  NULL unsets.  @return DR_E_INVALID_ARGUMENT for a malformed or non-loopback http URL.
  * @since 1.0
  */
 DR_API dr_status dr_config_set_endpoint(dr_config *config, const char *url);
