@@ -109,7 +109,9 @@ typedef enum dr_status {
     DR_E_THROTTLED = 9,
     /** The service failed (HTTP 5xx); retries were exhausted. */
     DR_E_SERVICE = 10,
-    /** The service rejected the request as invalid (ValidationException). */
+    /** The service rejected the request as invalid (ValidationException): usually tables
+     *  that do not match (a missing index, another key schema). Not the caller's input,
+     *  which the library checks itself (DR_E_INVALID_ARGUMENT). */
     DR_E_VALIDATION = 11,
     /** A condition on a write did not hold (ConditionalCheckFailedException). */
     DR_E_CONDITION_FAILED = 12,
@@ -217,16 +219,19 @@ DR_API dr_status dr_config_new(dr_config **out);
 DR_API void dr_config_free(dr_config *config);
 
 /**
- * AWS region, e.g. "eu-west-1". Unset: AWS_REGION, then AWS_DEFAULT_REGION, then the
- * profile's `region` in the shared config file.  NULL unsets.  @since 1.0
+ * AWS region, e.g. "eu-west-1": 1..63 of a-z 0-9 -, from every source. Unset: AWS_REGION,
+ * then AWS_DEFAULT_REGION, then the profile's `region` in the shared config file.
+ * NULL unsets.  @since 1.0
  */
 DR_API dr_status dr_config_set_region(dr_config *config, const char *region);
 
 /**
  * DynamoDB endpoint URL, e.g. "http://127.0.0.1:8000". Unset: AWS_ENDPOINT_URL_DYNAMODB,
  * then AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com. Plain http is
- * accepted only for loopback hosts; every other endpoint must be https and is verified.
- * NULL unsets.  @return DR_E_INVALID_ARGUMENT for a malformed or non-loopback http URL.
+ * accepted only for loopback hosts (localhost, an IPv4 literal in 127.0.0.0/8, [::1]) and
+ * never goes through a proxy; every other endpoint must be https, is verified, and uses
+ * the proxy the environment names (https_proxy, ALL_PROXY, NO_PROXY, as libcurl reads
+ * them). Credential metadata requests never use a proxy.  NULL unsets.  @return DR_E_INVALID_ARGUMENT for a malformed or non-loopback http URL.
  * @since 1.0
  */
 DR_API dr_status dr_config_set_endpoint(dr_config *config, const char *url);
@@ -386,8 +391,8 @@ DR_API dr_status dr_rating_set_mode(dr_rating *rating, const char *mode);
 /** The day the joke belongs to, "YYYY-MM-DD"; unset means the UTC day of submission. */
 DR_API dr_status dr_rating_set_date(dr_rating *rating, const char *date);
 /**
- * A caller-chosen key (1..128 printable ASCII bytes) that makes repeated writes of the
- * same rating count once, for as long as the rating item exists. NULL unsets.
+ * A caller-chosen key (1..128 bytes of A-Z a-z 0-9 . _ : -) that makes repeated writes
+ * of the same rating count once, for as long as the rating item exists. NULL unsets.
  */
 DR_API dr_status dr_rating_set_idempotency_key(dr_rating *rating, const char *key);
 
