@@ -495,7 +495,7 @@ typedef struct query_list {
     size_t cap;
 } query_list;
 
-#define QUERY_LIST_INIT {DR_BUF_INIT, NULL, 0, 0}
+#define QUERY_LIST_INIT {DR_BUF_SECRET_INIT, NULL, 0, 0} /* may hold the session token */
 
 typedef struct query_param {
     const char *key;

@@ -84,8 +84,8 @@ typedef struct dr_sigv4_params {
 } dr_sigv4_params;
 
 /* Every stage's output. Initialise with DR_SIGV4_RESULT_INIT, release with
- * dr__sigv4_result_free() (which wipes: the canonical request and the presigned query
- * may carry the session token). */
+ * dr__sigv4_result_free() (the canonical request and the presigned query may carry the
+ * session token: they are secret buffers, wiped as they grow and when freed). */
 typedef struct dr_sigv4_result {
     char amz_date[DR_SIGV4_AMZ_DATE_LEN + 1]; /* X-Amz-Date value */
     char payload_hash[65];         /* hex SHA-256 of the body, or UNSIGNED-PAYLOAD */
@@ -98,8 +98,9 @@ typedef struct dr_sigv4_result {
     dr_buf presigned_query;        /* query form: the full wire query to send */
 } dr_sigv4_result;
 
-#define DR_SIGV4_RESULT_INIT \
-    {"", "", "", DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT}
+#define DR_SIGV4_RESULT_INIT                                                              \
+    {"", "", "", DR_BUF_INIT, DR_BUF_SECRET_INIT, DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT,    \
+     DR_BUF_SECRET_INIT}
 
 /* A signer with an empty key cache. DR_E_NOMEM, or DR_E_INTERNAL if OpenSSL lacks
  * HMAC/SHA-256. */
