@@ -121,4 +121,8 @@ void dr__request_token(const char *seed, int attempt, char out[37]);
 json_t *dr__counters_update(dr_client *c, const char *pk, const char *sk, const dr_delta *delta,
                             const char *author);
 
+/* Why the first failed record of a batch result failed: its status (*code; DR_OK when
+ * nothing failed) and message ("" then). Borrowed from the result. */
+const char *dr__batch_result_reason(const dr_batch_result *r, dr_status *code);
+
 #endif
