@@ -284,13 +284,13 @@ static int record_fault(dr_status code)
     return code == DR_E_INVALID_ARGUMENT || code == DR_E_VALIDATION || code == DR_E_PROTOCOL;
 }
 
-/* The checkpoint moves to `seq`: the failure count belonged to a record before it or
- * to this one, and is dropped. */
-static dr_status advance(shard *s, const char *seq)
+/* The failure count of a record that is not the one failing now is obsolete. */
+static void forget_failures(shard *s, const char *unless_seq)
 {
-    clear(&s->failing);
-    s->failures = 0;
-    return set_copy(&s->checkpoint, seq);
+    if (s->failing && (!unless_seq || strcmp(s->failing, unless_seq) != 0)) {
+        clear(&s->failing);
+        s->failures = 0;
+    }
 }
 
 static json_t *dead_letter_key(dr_follower *f, const char *shard_id, const char *seq)
@@ -407,7 +407,9 @@ static dr_status apply_records(dr_follower *f, shard *s, const json_t *records)
             return rc;
         if (!dr_batch_result_failed_count(result)) {
             dr_batch_result_free(result);
-            if ((rc = advance(s, sequence_of(json_array_get(records, n - 1)))) != DR_OK)
+            forget_failures(s, NULL);
+            if ((rc = set_copy(&s->checkpoint, sequence_of(json_array_get(records, n - 1)))) !=
+                DR_OK)
                 return rc;
             break;
         }
@@ -424,20 +426,22 @@ static dr_status apply_records(dr_follower *f, shard *s, const json_t *records)
             return dr__fail(DR_E_PROTOCOL, "shard %s: the failed stream record is not in "
                                            "the batch (a record without a SequenceNumber?)",
                             s->id);
-        if (at > from && (rc = advance(s, sequence_of(json_array_get(records, at - 1)))) != DR_OK)
+        if (at > from &&
+            (rc = set_copy(&s->checkpoint, sequence_of(json_array_get(records, at - 1)))) != DR_OK)
             return rc;
+        forget_failures(s, failed_seq);
         if (record_fault(why)) {
-            if (s->failing && !strcmp(s->failing, failed_seq)) {
-                s->failures++;
-            } else {
-                if ((rc = set_copy(&s->failing, failed_seq)) != DR_OK)
-                    return rc;
-                s->failures = 1;
-            }
+            if (!s->failing && (rc = set_copy(&s->failing, failed_seq)) != DR_OK)
+                return rc;
+            s->failures++;
         }
         if (record_fault(why) && s->failures >= DR_FOLLOWER_MAX_DELIVERIES) {
-            if ((rc = park(f, s, json_array_get(records, at), failed_seq, message)) == DR_OK &&
-                (rc = advance(s, failed_seq)) == DR_OK && (rc = save_checkpoint(f, s)) == DR_OK) {
+            rc = park(f, s, json_array_get(records, at), failed_seq, message);
+            if (rc == DR_OK) {
+                forget_failures(s, NULL);
+                rc = set_copy(&s->checkpoint, failed_seq);
+            }
+            if (rc == DR_OK && (rc = save_checkpoint(f, s)) == DR_OK) {
                 from = at + 1;
                 continue;
             }
@@ -446,14 +450,10 @@ static dr_status apply_records(dr_follower *f, shard *s, const json_t *records)
         }
         if ((rc = save_checkpoint(f, s)) != DR_OK)
             return rc;
-        if (record_fault(why)) {
-            dr__log(f->client, DR_LOG_WARN,
-                    "shard %s: stream record %s failed (delivery %" PRIu32 " of %d): %s", s->id,
-                    failed_seq, s->failures, DR_FOLLOWER_MAX_DELIVERIES, message);
+        if (record_fault(why))
             return dr__fail(why, "shard %s: stream record %s failed (delivery %" PRIu32
                                  " of %d): %s",
                             s->id, failed_seq, s->failures, DR_FOLLOWER_MAX_DELIVERIES, message);
-        }
         return dr__fail(why != DR_OK ? why : DR_E_SERVICE,
                         "shard %s: stream record %s could not be applied: %s", s->id, failed_seq,
                         message);
