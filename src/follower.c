@@ -213,9 +213,9 @@ static dr_status load_checkpoint(dr_follower *f, shard *s)
     rc = set_copy(&s->checkpoint, dr__av_get_s(item, "sequenceNumber"));
     if (rc == DR_OK)
         rc = set_copy(&s->failing, dr__av_get_s(item, "failingSequenceNumber"));
-    if (rc == DR_OK && s->failing && dr__av_get_u64(item, "failedDeliveries", &failures) == 0)
-        s->failures = failures > DR_FOLLOWER_MAX_DELIVERIES ? DR_FOLLOWER_MAX_DELIVERIES
-                                                            : (uint32_t)failures;
+    if (rc == DR_OK && s->failing && dr__av_get_u64(item, "failedDeliveries", &failures) == 0 &&
+        failures < UINT32_MAX)
+        s->failures = (uint32_t)failures;
     if (dr__av_get_bool(item, "finished", &finished) == 0)
         s->finished = finished;
     s->checkpoint_loaded = rc == DR_OK;
