@@ -135,6 +135,14 @@ static int run_follow(const fixture *f, const char *out_path, const char *err_pa
     return WEXITSTATUS(status);
 }
 
+/* Create the file a mkstemp template names. */
+static void make_temp(char *template_path)
+{
+    int fd = mkstemp(template_path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
 static char *slurp(const char *path)
 {
     FILE *fp = fopen(path, "rb");
@@ -209,12 +217,9 @@ static void test_dr_follow_parks_a_poison_record_and_applies_the_rest(void **sta
     json_t *record, *item, *checkpoint, *parsed;
     const char *seq;
     char *text, *json = NULL;
-    int fd;
 
-    assert_true((fd = mkstemp(out)) >= 0);
-    close(fd);
-    assert_true((fd = mkstemp(err)) >= 0);
-    close(fd);
+    make_temp(out);
+    make_temp(err);
     rate(f->client, "before", 4);
     put_raw_rating(f->client, f->ratings, "bad", "RATING#2026-12-01T10:00:00.000Z#seven", "7");
     rate(f->client, "after1", 5);
@@ -441,12 +446,9 @@ static void test_requeue_dead_letters(void **state)
     dr_dead_letters *dl = NULL;
     size_t requeued = 9, still = 9;
     json_t *req;
-    int fd;
 
-    assert_true((fd = mkstemp(out)) >= 0);
-    close(fd);
-    assert_true((fd = mkstemp(err)) >= 0);
-    close(fd);
+    make_temp(out);
+    make_temp(err);
     put_raw_rating(f->client, f->ratings, "q", "RATING#2026-12-01T10:00:00.000Z#q1", "9");
     put_raw_rating(f->client, f->ratings, "q", "RATING#2026-12-01T10:00:00.000Z#q2", "8");
     assert_int_equal(dr_follower_new(&fl, f->client), DR_OK);
