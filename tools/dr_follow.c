@@ -9,7 +9,8 @@
  * Configuration comes from the environment, as for every program on the library
  * (AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, credentials, DYNAMODB_*_TABLE).
  * --until-idle          exit 0 after the first round that finds no record, 1 after
- *                       5 failed rounds in a row (without it, errors are retried forever)
+ *                       5 failed rounds in a row without parking a record (without it,
+ *                       errors are retried forever)
  * --crash-after-applied kill itself with SIGKILL right after the Nth record is applied
  *                       (before its checkpoint): for crash-recovery tests
  * --dead-letters        list the records the follower parked (docs/aggregation.md, "Dead
@@ -32,7 +33,13 @@
 
 #define IDLE_BACKOFF_MIN_MS 100
 #define IDLE_BACKOFF_MAX_MS 2000
+/* Failed rounds in a row before --until-idle gives up. A round that parks a record (see
+ * DR_FOLLOWER_MAX_DELIVERIES) made progress and starts the count again; the limit must
+ * exceed the DR_FOLLOWER_MAX_DELIVERIES - 1 failed rounds before a record is parked. */
 #define UNTIL_IDLE_MAX_FAILED_ROUNDS 5
+#if UNTIL_IDLE_MAX_FAILED_ROUNDS < DR_FOLLOWER_MAX_DELIVERIES
+#error "--until-idle would give up before a poison record is parked"
+#endif
 
 static const char usage[] = "usage: %s [--until-idle] [--crash-after-applied N]\n"
                             "       %s --dead-letters [--json]\n"
@@ -157,8 +164,10 @@ int main(int argc, char **argv)
         goto done;
     }
     while (!g_stop) {
-        uint64_t seen = 0;
+        uint64_t seen = 0, parked = dr_follower_dead_lettered(follower);
         rc = dr_follower_poll(follower, &seen);
+        if (dr_follower_dead_lettered(follower) != parked)
+            failed_rounds = 0; /* past a poison record: progress */
         if (rc != DR_OK) {
             /* Checkpoints hold: the next round redoes only what was not applied. */
             fail(rc);

@@ -367,6 +367,29 @@ static void test_poison_records_in_the_middle_of_a_batch(void **state)
     dr_follower_free(fl);
 }
 
+/* Two poison records in a row: dr_follow --until-idle fails 4 rounds on each, but a round
+ * that parks one is progress, so it gets past both and exits 0. */
+static void test_dr_follow_gets_past_consecutive_poison_records(void **state)
+{
+    fixture *f = *state;
+    static const char *const until_idle[] = {"--until-idle", NULL};
+    char out[] = "/tmp/dr-poison2-out-XXXXXX", err[] = "/tmp/dr-poison2-err-XXXXXX";
+    char *text;
+
+    make_temp(out);
+    make_temp(err);
+    put_raw_rating(f->client, f->ratings, "p", "RATING#2026-12-01T10:00:00.000Z#p1", "7");
+    put_raw_rating(f->client, f->ratings, "p", "RATING#2026-12-01T10:00:00.000Z#p2", "-1");
+    rate(f->client, "p-after", 2);
+    assert_int_equal(run_follow(f, out, err, until_idle), 0);
+    text = slurp(out);
+    assert_non_null(strstr(text, "2 dead-lettered"));
+    free(text);
+    assert_int_equal(total_of(f->client, "p-after"), 1);
+    unlink(out);
+    unlink(err);
+}
+
 /* The failure count lives in the checkpoint: a follower restarted after every failed
  * round still parks the record after DR_FOLLOWER_MAX_DELIVERIES deliveries. */
 static void test_failed_deliveries_survive_restarts(void **state)
@@ -507,6 +530,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_poison_records_in_the_middle_of_a_batch, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_dr_follow_gets_past_consecutive_poison_records,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_deliveries_survive_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modify_without_old_image_is_parked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requeue_dead_letters, setup, teardown),
