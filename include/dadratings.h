@@ -541,7 +541,8 @@ DR_API void dr_follower_free(dr_follower *follower);
 /**
  * Deliveries of one stream record that fail for a reason in the record itself (it cannot
  * be planned: DR_E_INVALID_ARGUMENT; the service rejects the request built from it:
- * DR_E_VALIDATION; a stored item it touches cannot be read: DR_E_PROTOCOL) before the
+ * DR_E_VALIDATION, or DR_E_TRANSACTION_CANCELED for a reason other than throttling or a
+ * conflict; a stored item it touches cannot be read: DR_E_PROTOCOL) before the
  * follower parks it as a dead letter and moves on. One delivery per round; the count is
  * kept in the shard's checkpoint, so restarts do not reset it. Failures of the
  * environment (network, throttling, credentials, a missing table) never park a record:

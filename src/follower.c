@@ -278,9 +278,21 @@ static const char *sequence_of(const json_t *record)
 /* Failures that lie in the record (or in what it makes the library send or read), and
  * so will recur on every delivery. Everything else (network, throttling, credentials,
  * a missing table, out of memory) is the environment's: counting it would park every
- * record of an outage. */
-static int record_fault(dr_status code)
+ * record of an outage. A cancelled transaction is either: DynamoDB names the reasons in
+ * its message ("... specific reasons [None, ThrottlingError]"); throttling and conflicts
+ * are the environment's, the rest (ValidationError: an item grown too large) the
+ * record's. */
+static int record_fault(dr_status code, const char *reason)
 {
+    static const char *const transient[] = {"Throttling", "ProvisionedThroughputExceeded",
+                                            "RequestLimitExceeded", "TransactionConflict"};
+    size_t i;
+    if (code == DR_E_TRANSACTION_CANCELED) {
+        for (i = 0; i < sizeof transient / sizeof *transient; i++)
+            if (strstr(reason, transient[i]))
+                return 0;
+        return 1;
+    }
     return code == DR_E_INVALID_ARGUMENT || code == DR_E_VALIDATION || code == DR_E_PROTOCOL;
 }
 
@@ -394,6 +406,7 @@ static dr_status apply_records(dr_follower *f, shard *s, const json_t *records)
 {
     size_t from = 0, n = json_array_size(records), at;
     dr_status rc = DR_OK, why;
+    int fault;
     while (from < n) {
         dr_batch_result *result = NULL;
         const char *failed, *reason, *failed_seq;
@@ -429,13 +442,14 @@ static dr_status apply_records(dr_follower *f, shard *s, const json_t *records)
         if (at > from &&
             (rc = set_copy(&s->checkpoint, sequence_of(json_array_get(records, at - 1)))) != DR_OK)
             return rc;
+        fault = record_fault(why, message);
         forget_failures(s, failed_seq);
-        if (record_fault(why)) {
+        if (fault) {
             if (!s->failing && (rc = set_copy(&s->failing, failed_seq)) != DR_OK)
                 return rc;
             s->failures++;
         }
-        if (record_fault(why) && s->failures >= DR_FOLLOWER_MAX_DELIVERIES) {
+        if (fault && s->failures >= DR_FOLLOWER_MAX_DELIVERIES) {
             rc = park(f, s, json_array_get(records, at), failed_seq, message);
             if (rc == DR_OK) {
                 forget_failures(s, NULL);
@@ -450,7 +464,7 @@ static dr_status apply_records(dr_follower *f, shard *s, const json_t *records)
         }
         if ((rc = save_checkpoint(f, s)) != DR_OK)
             return rc;
-        if (record_fault(why))
+        if (fault)
             return dr__fail(why, "shard %s: stream record %s failed (delivery %" PRIu32
                                  " of %d): %s",
                             s->id, failed_seq, s->failures, DR_FOLLOWER_MAX_DELIVERIES, message);

@@ -3,7 +3,8 @@
  * cannot show this). Shard A holds a record that cannot be applied, shard B a valid one:
  * B must be served in the same round, A's record parked after
  * DR_FOLLOWER_MAX_DELIVERIES deliveries, and never moved past while its dead-letter
- * item cannot be written. */
+ * item cannot be written. And a cancelled transaction counts against the record only
+ * when its reason is the record's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +31,8 @@
 typedef struct fake {
     pthread_mutex_t lock;
     int fail_dead_letter_puts; /* answer PutItem of a DEADLETTER# item with HTTP 500 */
+    int only_b;                /* the stream has shard B only */
+    const char *cancel_reason; /* non-NULL: cancel every transaction with this reason */
     int get_records_b;         /* GetRecords calls on shard B */
     int transactions;          /* TransactWriteItems calls (records applied) */
     int dead_letter_puts_ok;
@@ -55,8 +58,8 @@ static void answer(const mini_http_request *req, int *status, char *body, size_t
         snprintf(body, cap, "{\"Table\":{\"LatestStreamArn\":\"arn:aws:dynamodb:us-east-1:"
                             "000000000000:table/fake-ratings/stream/2026-12-01T00:00:00.000\"}}");
     } else if (has(h, "DynamoDBStreams_20120810.DescribeStream")) {
-        snprintf(body, cap, "{\"StreamDescription\":{\"Shards\":[{\"ShardId\":\"shard-A\"},"
-                            "{\"ShardId\":\"shard-B\"}]}}");
+        snprintf(body, cap, "{\"StreamDescription\":{\"Shards\":[%s{\"ShardId\":\"shard-B\"}]}}",
+                 f->only_b ? "" : "{\"ShardId\":\"shard-A\"},");
     } else if (has(h, "DynamoDBStreams_20120810.GetShardIterator")) {
         snprintf(body, cap, "{\"ShardIterator\":\"%s\"}",
                  strstr(in, "shard-A") ? "it-A" : "it-B");
@@ -85,6 +88,15 @@ static void answer(const mini_http_request *req, int *status, char *body, size_t
         snprintf(body, cap, "{}");
     } else if (has(h, "DynamoDB_20120810.GetItem")) {
         snprintf(body, cap, "{}"); /* no checkpoint, no stats yet */
+    } else if (has(h, "DynamoDB_20120810.TransactWriteItems") && f->cancel_reason) {
+        *status = 400;
+        snprintf(body, cap,
+                 "{\"__type\":\"com.amazonaws.dynamodb.v20120810#TransactionCanceledException\","
+                 "\"Message\":\"Transaction cancelled, please refer cancellation reasons for "
+                 "specific reasons [None, %s, None, None]\",\"CancellationReasons\":["
+                 "{\"Code\":\"None\"},{\"Code\":\"%s\"},{\"Code\":\"None\"},"
+                 "{\"Code\":\"None\"}]}",
+                 f->cancel_reason, f->cancel_reason);
     } else if (has(h, "DynamoDB_20120810.TransactWriteItems")) {
         f->transactions++;
         snprintf(body, cap, "{}");
@@ -174,10 +186,64 @@ static void test_a_failing_shard_does_not_starve_the_next(void **state)
     pthread_mutex_destroy(&f.lock);
 }
 
+/* A transaction DynamoDB cancels for a reason of the record (ValidationError) is parked
+ * after DR_FOLLOWER_MAX_DELIVERIES; one cancelled by throttling is never parked. */
+static void run_cancelled(const char *reason, int expect_parked)
+{
+    fake f;
+    mini_http *s = mini_http_start();
+    dr_client *c;
+    dr_follower *fl = NULL;
+    uint64_t seen = 0;
+    int round;
+
+    memset(&f, 0, sizeof f);
+    pthread_mutex_init(&f.lock, NULL);
+    f.only_b = 1;
+    f.cancel_reason = reason;
+    assert_non_null(s);
+    mini_http_handle(s, "POST", "/", answer, &f);
+    c = client_on(s);
+    assert_int_equal(dr_follower_new(&fl, c), DR_OK);
+    for (round = 1; round < DR_FOLLOWER_MAX_DELIVERIES; round++) {
+        assert_int_equal(dr_follower_poll(fl, &seen), DR_E_TRANSACTION_CANCELED);
+        assert_non_null(strstr(dr_last_error_message(), reason));
+    }
+    if (expect_parked) {
+        assert_int_equal(dr_follower_poll(fl, &seen), DR_OK);
+        assert_int_equal(dr_follower_dead_lettered(fl), 1);
+    } else {
+        for (round = 0; round < 3; round++)
+            assert_int_equal(dr_follower_poll(fl, &seen), DR_E_TRANSACTION_CANCELED);
+        assert_int_equal(dr_follower_dead_lettered(fl), 0);
+        pthread_mutex_lock(&f.lock);
+        assert_int_equal(f.dead_letter_puts_ok, 0);
+        pthread_mutex_unlock(&f.lock);
+    }
+    dr_follower_free(fl);
+    dr_client_free(c);
+    mini_http_stop(s);
+    pthread_mutex_destroy(&f.lock);
+}
+
+static void test_cancelled_by_validation_is_parked(void **state)
+{
+    (void)state;
+    run_cancelled("ValidationError", 1);
+}
+
+static void test_cancelled_by_throttling_is_never_parked(void **state)
+{
+    (void)state;
+    run_cancelled("ThrottlingError", 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_failing_shard_does_not_starve_the_next),
+        cmocka_unit_test(test_cancelled_by_validation_is_parked),
+        cmocka_unit_test(test_cancelled_by_throttling_is_never_parked),
     };
     return cmocka_run_group_tests_name("follower_shards", tests, NULL, NULL);
 }
