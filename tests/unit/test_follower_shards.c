@@ -124,30 +124,53 @@ static dr_client *client_on(mini_http *s)
     return c;
 }
 
+/* The fake, a client on it and a follower. */
+typedef struct harness {
+    fake f;
+    mini_http *s;
+    dr_client *c;
+    dr_follower *fl;
+} harness;
+
+static void harness_open(harness *h, int only_b, const char *cancel_reason)
+{
+    memset(h, 0, sizeof *h);
+    pthread_mutex_init(&h->f.lock, NULL);
+    h->f.only_b = only_b;
+    h->f.cancel_reason = cancel_reason;
+    assert_non_null(h->s = mini_http_start());
+    mini_http_handle(h->s, "POST", "/", answer, &h->f);
+    h->c = client_on(h->s);
+    assert_int_equal(dr_follower_new(&h->fl, h->c), DR_OK);
+}
+
+static void harness_close(harness *h)
+{
+    dr_follower_free(h->fl);
+    dr_client_free(h->c);
+    mini_http_stop(h->s);
+    pthread_mutex_destroy(&h->f.lock);
+}
+
 static void test_a_failing_shard_does_not_starve_the_next(void **state)
 {
-    fake f;
-    mini_http *s = mini_http_start();
-    dr_client *c;
-    dr_follower *fl = NULL;
+    harness h;
+    fake *fk = &h.f;
+    dr_follower *fl;
     uint64_t seen = 0;
     dr_status rc;
     int round;
     (void)state;
 
-    memset(&f, 0, sizeof f);
-    pthread_mutex_init(&f.lock, NULL);
-    assert_non_null(s);
-    mini_http_handle(s, "POST", "/", answer, &f);
-    c = client_on(s);
-    assert_int_equal(dr_follower_new(&fl, c), DR_OK);
+    harness_open(&h, 0, NULL);
+    fl = h.fl;
 
     /* Round 1: A fails, B is still read and its record applied; A's error is reported. */
     rc = dr_follower_poll(fl, &seen);
-    pthread_mutex_lock(&f.lock);
-    assert_int_equal(f.get_records_b, 1);
-    assert_int_equal(f.transactions, 1); /* B's record (A's good one waits behind the 7) */
-    pthread_mutex_unlock(&f.lock);
+    pthread_mutex_lock(&fk->lock);
+    assert_int_equal(fk->get_records_b, 1);
+    assert_int_equal(fk->transactions, 1); /* B's record (A's good one waits behind the 7) */
+    pthread_mutex_unlock(&fk->lock);
     assert_int_equal(rc, DR_E_INVALID_ARGUMENT);
     assert_non_null(strstr(dr_last_error_message(), "shard shard-A"));
     assert_non_null(strstr(dr_last_error_message(), "delivery 1 of 5"));
@@ -155,56 +178,45 @@ static void test_a_failing_shard_does_not_starve_the_next(void **state)
 
     /* The dead-letter item cannot be written: rounds go on failing, the checkpoint of A
      * never names the poison record, nothing is counted as dead-lettered. */
-    pthread_mutex_lock(&f.lock);
-    f.fail_dead_letter_puts = 1;
-    pthread_mutex_unlock(&f.lock);
+    pthread_mutex_lock(&fk->lock);
+    fk->fail_dead_letter_puts = 1;
+    pthread_mutex_unlock(&fk->lock);
     for (round = 2; round <= DR_FOLLOWER_MAX_DELIVERIES + 2; round++)
         assert_int_not_equal(dr_follower_poll(fl, &seen), DR_OK);
     assert_int_equal(dr_follower_dead_lettered(fl), 0);
-    pthread_mutex_lock(&f.lock);
-    assert_null(strstr(f.last_checkpoint_a, "\"sequenceNumber\":{\"S\":\"100\"}"));
-    assert_non_null(strstr(f.last_checkpoint_a, "\"failingSequenceNumber\":{\"S\":\"100\"}"));
-    assert_int_equal(f.transactions, 1);
-    f.fail_dead_letter_puts = 0;
-    pthread_mutex_unlock(&f.lock);
+    pthread_mutex_lock(&fk->lock);
+    assert_null(strstr(fk->last_checkpoint_a, "\"sequenceNumber\":{\"S\":\"100\"}"));
+    assert_non_null(strstr(fk->last_checkpoint_a, "\"failingSequenceNumber\":{\"S\":\"100\"}"));
+    assert_int_equal(fk->transactions, 1);
+    fk->fail_dead_letter_puts = 0;
+    pthread_mutex_unlock(&fk->lock);
 
     /* The store works again: parked, checkpoint past it, the record after it applied. */
     assert_int_equal(dr_follower_poll(fl, &seen), DR_OK);
     assert_int_equal(dr_follower_dead_lettered(fl), 1);
-    pthread_mutex_lock(&f.lock);
-    assert_int_equal(f.dead_letter_puts_ok, 1);
-    assert_int_equal(f.transactions, 2);
-    assert_non_null(strstr(f.last_checkpoint_a, "\"sequenceNumber\":{\"S\":\"101\"}"));
-    assert_null(strstr(f.last_checkpoint_a, "failingSequenceNumber"));
-    pthread_mutex_unlock(&f.lock);
+    pthread_mutex_lock(&fk->lock);
+    assert_int_equal(fk->dead_letter_puts_ok, 1);
+    assert_int_equal(fk->transactions, 2);
+    assert_non_null(strstr(fk->last_checkpoint_a, "\"sequenceNumber\":{\"S\":\"101\"}"));
+    assert_null(strstr(fk->last_checkpoint_a, "failingSequenceNumber"));
+    pthread_mutex_unlock(&fk->lock);
     assert_int_equal(dr_follower_poll(fl, &seen), DR_OK);
     assert_int_equal(seen, 0);
 
-    dr_follower_free(fl);
-    dr_client_free(c);
-    mini_http_stop(s);
-    pthread_mutex_destroy(&f.lock);
+    harness_close(&h);
 }
 
 /* A transaction DynamoDB cancels for a reason of the record (ValidationError) is parked
  * after DR_FOLLOWER_MAX_DELIVERIES; one cancelled by throttling is never parked. */
 static void run_cancelled(const char *reason, int expect_parked)
 {
-    fake f;
-    mini_http *s = mini_http_start();
-    dr_client *c;
-    dr_follower *fl = NULL;
+    harness h;
+    dr_follower *fl;
     uint64_t seen = 0;
     int round;
 
-    memset(&f, 0, sizeof f);
-    pthread_mutex_init(&f.lock, NULL);
-    f.only_b = 1;
-    f.cancel_reason = reason;
-    assert_non_null(s);
-    mini_http_handle(s, "POST", "/", answer, &f);
-    c = client_on(s);
-    assert_int_equal(dr_follower_new(&fl, c), DR_OK);
+    harness_open(&h, 1, reason);
+    fl = h.fl;
     for (round = 1; round < DR_FOLLOWER_MAX_DELIVERIES; round++) {
         assert_int_equal(dr_follower_poll(fl, &seen), DR_E_TRANSACTION_CANCELED);
         assert_non_null(strstr(dr_last_error_message(), reason));
@@ -216,14 +228,11 @@ static void run_cancelled(const char *reason, int expect_parked)
         for (round = 0; round < 3; round++)
             assert_int_equal(dr_follower_poll(fl, &seen), DR_E_TRANSACTION_CANCELED);
         assert_int_equal(dr_follower_dead_lettered(fl), 0);
-        pthread_mutex_lock(&f.lock);
-        assert_int_equal(f.dead_letter_puts_ok, 0);
-        pthread_mutex_unlock(&f.lock);
+        pthread_mutex_lock(&h.f.lock);
+        assert_int_equal(h.f.dead_letter_puts_ok, 0);
+        pthread_mutex_unlock(&h.f.lock);
     }
-    dr_follower_free(fl);
-    dr_client_free(c);
-    mini_http_stop(s);
-    pthread_mutex_destroy(&f.lock);
+    harness_close(&h);
 }
 
 static void test_cancelled_by_validation_is_parked(void **state)
