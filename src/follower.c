@@ -278,22 +278,13 @@ static const char *sequence_of(const json_t *record)
 /* Failures that lie in the record (or in what it makes the library send or read), and
  * so will recur on every delivery. Everything else (network, throttling, credentials,
  * a missing table, out of memory) is the environment's: counting it would park every
- * record of an outage. A cancelled transaction is either: DynamoDB names the reasons in
- * its message ("... specific reasons [None, ThrottlingError]"); throttling and conflicts
- * are the environment's, the rest (ValidationError: an item grown too large) the
- * record's. */
-static int record_fault(dr_status code, const char *reason)
+ * record of an outage. A cancelled transaction reaches here only for a reason of its own
+ * (ValidationError: an item grown too large): the commit engine retries throttling and
+ * contention itself and reports them as DR_E_THROTTLED or DR_E_TRANSACTION_CONFLICT. */
+static int record_fault(dr_status code)
 {
-    static const char *const transient[] = {"Throttling", "ProvisionedThroughputExceeded",
-                                            "RequestLimitExceeded", "TransactionConflict"};
-    size_t i;
-    if (code == DR_E_TRANSACTION_CANCELED) {
-        for (i = 0; i < sizeof transient / sizeof *transient; i++)
-            if (strstr(reason, transient[i]))
-                return 0;
-        return 1;
-    }
-    return code == DR_E_INVALID_ARGUMENT || code == DR_E_VALIDATION || code == DR_E_PROTOCOL;
+    return code == DR_E_INVALID_ARGUMENT || code == DR_E_VALIDATION || code == DR_E_PROTOCOL ||
+           code == DR_E_TRANSACTION_CANCELED;
 }
 
 /* The failure count of a record that is not the one failing now is obsolete. */
@@ -442,7 +433,7 @@ static dr_status apply_records(dr_follower *f, shard *s, const json_t *records)
         if (at > from &&
             (rc = set_copy(&s->checkpoint, sequence_of(json_array_get(records, at - 1)))) != DR_OK)
             return rc;
-        fault = record_fault(why, message);
+        fault = record_fault(why);
         forget_failures(s, failed_seq);
         if (fault) {
             if (!s->failing && (rc = set_copy(&s->failing, failed_seq)) != DR_OK)

@@ -523,6 +523,10 @@ function aggregatorActions(root) {
         queue.push(...lookup(callee, fn.file));
       }
     }
+    // A function handed on by name (a transaction builder given to dr__transact) runs as
+    // if it were called here.
+    for (const m of fn.body.matchAll(/\b([A-Za-z_]\w*)\b(?!\s*\()/g))
+      queue.push(...lookup(m[1], fn.file));
     for (const lit of literals(fn.body)) if (lit in TX_ITEM_ACTIONS) kinds.add(lit);
     if (/\bratings_table\b/.test(fn.body) && !holdsNamesOnly(fn.name)) {
       errors.push(
