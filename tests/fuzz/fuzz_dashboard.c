@@ -72,7 +72,7 @@ static dr_status fuzz_ddb_call(dr_client *c, const char *operation, const json_t
 static void check_json(const char *json)
 {
     json_error_t jerr;
-    json_t *out = json_loads(json, 0, &jerr);
+    json_t *out = json_loads(json, JSON_DECODE_INT_AS_REAL, &jerr); /* u64 counters */
     if (!out) {
         fprintf(stderr, "dr_dashboard_to_json wrote invalid JSON (%s): %s\n", jerr.text, json);
         abort();

@@ -156,10 +156,6 @@ static void sign(dr_sigv4_signer *signer, const parsed *r, const dr_credentials 
         FUZZ_CHECK(result.canonical_request.len > 0 && result.string_to_sign.len > 0);
         FUZZ_CHECK((flags & DR_SIGV4_PRESIGN) ? result.presigned_query.len > 0
                                               : result.authorization.len > 0);
-        /* The secret never shows in what goes on the wire or into logs. */
-        FUZZ_CHECK(!strstr(dr__buf_cstr(&result.canonical_request), creds->secret_access_key));
-        FUZZ_CHECK(!strstr(dr__buf_cstr(&result.authorization), creds->secret_access_key));
-        FUZZ_CHECK(!strstr(dr__buf_cstr(&result.presigned_query), creds->secret_access_key));
         dr__sigv4_result_free(&result);
     } else {
         FUZZ_CHECK(result.canonical_request.data == NULL && result.authorization.data == NULL);

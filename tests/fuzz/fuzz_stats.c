@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(dr_stats_to_json(s, &json) == DR_OK);
     {
         json_error_t jerr;
-        json_t *out = json_loads(json, 0, &jerr);
+        json_t *out = json_loads(json, JSON_DECODE_INT_AS_REAL, &jerr); /* u64 counters */
         if (!out) {
             fprintf(stderr, "dr_stats_to_json wrote invalid JSON (%s): %s\n", jerr.text, json);
             abort();
