@@ -258,7 +258,7 @@ has_stage release && run_node_tests
 # First every committed corpus input once (seeds and regression inputs: ctest -L fuzz), then
 # each target fuzzed for DR_FUZZ_SECONDS over a copy of its corpus (tests/fuzz/run.sh; the
 # repository's corpus is never written). Any crash, leak or sanitizer report fails the stage;
-# the crashing input is kept under $state until the run ends, and its report is in the log.
+# the crashing input is kept in build-fuzz/fuzz-artifacts/, and its report is in the log.
 run_fuzz_targets() {
     local seconds=${DR_FUZZ_SECONDS:-20} log rc t n=0 failed=0 verdict
     local targets
@@ -267,7 +267,7 @@ run_fuzz_targets() {
     for t in $targets; do
         log="$state/fuzz-$t.log"
         set +e
-        DR_FUZZ_ARTIFACTS="$state/fuzz-artifacts" \
+        DR_FUZZ_ARTIFACTS="$DR_REPO_ROOT/build-fuzz/fuzz-artifacts" \
             tests/fuzz/run.sh build-fuzz "$t" "$seconds" >"$log" 2>&1
         rc=$?
         set -e
@@ -278,7 +278,7 @@ run_fuzz_targets() {
             failed=$((failed + 1))
             grep -E '^(==[0-9]+==)?(ERROR|SUMMARY):|runtime error:|invariant broken' "$log" |
                 head -n 20 || true
-            summary+=("FAILED  fuzz $t: $verdict")
+            summary+=("FAILED  $verdict")
             add_failure_reasons "$log"
         fi
     done
