@@ -16,6 +16,7 @@
 
 #include "crc32.h"
 #include "fuzz_common.h"
+#include "commit.h"
 #include "ops.h"
 
 static int stub_failures;
@@ -33,8 +34,8 @@ static json_t *fuzz_json_loadb(const char *buffer, size_t buflen, size_t flags,
 }
 
 static dr_status fuzz_commit_change(dr_client *c, const dr_change *chg,
-                                    dr_commit_outcome *outcome, dr_counts *after,
-                                    char *last_rated_at, size_t last_cap);
+                                    dr_commit_outcome *outcome, size_t *guard_out,
+                                    dr_counts *after, char *last_rated_at, size_t last_cap);
 
 #define dr__commit_change fuzz_commit_change
 #define json_loadb fuzz_json_loadb
@@ -43,8 +44,8 @@ static dr_status fuzz_commit_change(dr_client *c, const dr_change *chg,
 #undef dr__commit_change
 
 static dr_status fuzz_commit_change(dr_client *c, const dr_change *chg,
-                                    dr_commit_outcome *outcome, dr_counts *after,
-                                    char *last_rated_at, size_t last_cap)
+                                    dr_commit_outcome *outcome, size_t *guard_out,
+                                    dr_counts *after, char *last_rated_at, size_t last_cap)
 {
     const char *last = NULL;
     const json_t *guard;
@@ -57,7 +58,11 @@ static dr_status fuzz_commit_change(dr_client *c, const dr_change *chg,
     FUZZ_CHECK(json_array_size(chg->guards) >= 1 && json_array_size(chg->guards) <= DR_GROUP_MAX);
     json_array_foreach(chg->guards, i, guard)
         FUZZ_CHECK(json_is_object(guard));
-    FUZZ_CHECK(chg->global_shard < c->global_shards || chg->global_shard == 0);
+    FUZZ_CHECK(chg->author_count == 1 || chg->author_count == 2);
+    for (i = 0; i < chg->author_count; i++)
+        FUZZ_CHECK(chg->authors[i].author != NULL);
+    if (guard_out)
+        *guard_out = 0;
 
     update = dr__joke_stats_update(c, chg->joke_id, NULL, &chg->delta, chg->rated_at,
                                    chg->author, chg->joke_text, after, &last);
