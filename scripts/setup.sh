@@ -15,8 +15,10 @@ DR_LOG_TAG=setup
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 # --- Debian packages -------------------------------------------------------------------
+# clang and libclang-rt-14-dev: the fuzz stage (libFuzzer's runtime is in libclang-rt-14-dev,
+# which clang-14 only recommends, and recommends are not installed here).
 deb_packages=(cmake pkg-config gcc g++ make libcurl4-openssl-dev libssl-dev libjansson-dev
-              libcmocka-dev abigail-tools valgrind)
+              libcmocka-dev abigail-tools valgrind clang libclang-rt-14-dev)
 
 is_installed() {
     [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]

@@ -3,7 +3,7 @@
 #
 #   1. scripts/setup.sh (packages, DynamoDB Local, node tools; quick when present)
 #   2. builds: build/ (RelWithDebInfo, -DDR_WERROR=ON), build-asan/ (ASan+UBSan),
-#      build-tsan/ (TSan)
+#      build-tsan/ (TSan), build-fuzz/ (clang, libFuzzer + ASan + UBSan)
 #   3. one DynamoDB Local on a free loopback port for the whole run, always stopped on exit
 #   4. tests, each stage run even if an earlier one failed, in this order:
 #        asan      build-asan/  every test under AddressSanitizer + UBSan
@@ -11,6 +11,8 @@
 #        valgrind  build/       tests labelled `unit` under valgrind memcheck
 #        python    build/       the Python binding's unittest suite, then tests/interop
 #        node      build/       the Node binding's node --test suite
+#        fuzz      build-fuzz/  each fuzz target over its committed corpus (ctest -L fuzz),
+#                               then DR_FUZZ_SECONDS (20) of fuzzing each, on a copy
 #        (a summary of the stages so far)
 #        release   build/       every test (unit, integration, install, abi, terraform...)
 #      The sanitizer stages run the concurrency tests with fewer iterations; the release
@@ -18,15 +20,16 @@
 #      summary. The Python and Node stages run with the release stage.
 # Exit status: 0 only if every build and every test passed.
 #
-# Environment: DR_TEST_STAGES (default "release asan tsan valgrind") picks stages;
-# DR_JOBS (default: nproc) is the build and ctest parallelism.
+# Environment: DR_TEST_STAGES (default "release asan tsan valgrind fuzz") picks stages;
+# DR_JOBS (default: nproc) is the build and ctest parallelism; DR_FUZZ_SECONDS (default
+# 20) is each fuzz target's time.
 set -euo pipefail
 DR_LOG_TAG="test"
 # shellcheck source=common.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 cd "$DR_REPO_ROOT"
 
-stages=${DR_TEST_STAGES:-"release asan tsan valgrind"}
+stages=${DR_TEST_STAGES:-"release asan tsan valgrind fuzz"}
 jobs=${DR_JOBS:-$(nproc)}
 has_stage() { [[ " $stages " == *" $1 "* ]]; }
 banner() { printf '\n======== %s ========\n' "$*"; }
@@ -47,6 +50,8 @@ if has_stage release || has_stage valgrind; then
 fi
 has_stage asan && build build-asan Debug -DDR_SANITIZE=ON
 has_stage tsan && build build-tsan Debug -DDR_TSAN=ON
+has_stage fuzz && build build-fuzz RelWithDebInfo -DDR_FUZZ=ON -DDR_WERROR=ON \
+    -DCMAKE_C_COMPILER=clang
 
 # --- the local stack -----------------------------------------------------------------------
 state=$(mktemp -d "${TMPDIR:-/tmp}/dr-test.XXXXXX")
@@ -248,6 +253,48 @@ run_node_tests() {
     fi
 }
 has_stage release && run_node_tests
+
+# --- fuzz: libFuzzer targets (tests/fuzz, docs/fuzzing.md) -------------------------------
+# First every committed corpus input once (seeds and regression inputs: ctest -L fuzz), then
+# each target fuzzed for DR_FUZZ_SECONDS over a copy of its corpus (tests/fuzz/run.sh; the
+# repository's corpus is never written). Any crash, leak or sanitizer report fails the stage;
+# the crashing input is kept in build-fuzz/fuzz-artifacts/, and its report is in the log.
+run_fuzz_targets() {
+    local seconds=${DR_FUZZ_SECONDS:-20} log rc t n=0 failed=0 verdict
+    local targets
+    targets=$(cd build-fuzz && ctest -N -L fuzz | sed -nE 's/.*: fuzz_(.*)_corpus$/\1/p')
+    banner "fuzz (build-fuzz): each target ${seconds} s"
+    for t in $targets; do
+        log="$state/fuzz-$t.log"
+        set +e
+        DR_FUZZ_ARTIFACTS="$DR_REPO_ROOT/build-fuzz/fuzz-artifacts" \
+            tests/fuzz/run.sh build-fuzz "$t" "$seconds" >"$log" 2>&1
+        rc=$?
+        set -e
+        n=$((n + 1))
+        verdict=$(tail -n 1 "$log")
+        echo "$verdict"
+        if [ "$rc" -ne 0 ]; then
+            failed=$((failed + 1))
+            grep -E '^(==[0-9]+==)?(ERROR|SUMMARY):|runtime error:|invariant broken' "$log" |
+                head -n 20 || true
+            summary+=("FAILED  $verdict")
+            add_failure_reasons "$log"
+        fi
+    done
+    total_run=$((total_run + n))
+    total_failed=$((total_failed + failed))
+    if [ "$n" -eq 0 ] || [ "$failed" -gt 0 ]; then
+        stages_failed=$((stages_failed + 1))
+        summary+=("FAILED  fuzz: $n targets x ${seconds} s, $failed crashed")
+    else
+        summary+=("ok      fuzz: $n targets x ${seconds} s, none crashed")
+    fi
+}
+if has_stage fuzz; then
+    run_stage fuzz-corpus build-fuzz "${ctest_cmd[@]}" -L fuzz
+    run_fuzz_targets
+fi
 
 banner "summary of the stages before the release run"
 printf '%s\n' "${summary[@]}"

@@ -50,7 +50,8 @@ static int parse_section(dr_ini_span line, dr_ini_span *section)
 size_t dr__ini_parse(const char *text, size_t len, dr_ini_property_fn fn, void *payload)
 {
     dr_ini_span section = {"", 0};
-    const char *p = text, *end = text + len;
+    /* NULL with len 0 is an empty file: NULL + 0 is undefined behaviour in C. */
+    const char *p = text, *end = text ? text + len : NULL;
     size_t malformed = 0;
     int in_property = 0; /* a property line was seen in this section */
 
