@@ -7,6 +7,7 @@
  *                  PK GLOBAL             SK AGGREGATE              (shard 0 / unsharded)
  *                  PK GLOBAL#<k>         SK AGGREGATE              (shard k > 0)
  *                  PK GLOBAL             SK AUTHOR#<author>
+ *                  PK SCHEMA             SK VERSION                (layout marker)
  *
  * Joke ids and authors may not contain '#': with it, an id could end where another key's
  * prefix begins. They are rejected rather than escaped, because an escaped form would
@@ -36,6 +37,12 @@
 #define DR_GSI_ALL_RATINGS "ALL_RATINGS"
 #define DR_GSI_TOP_PERFORMERS "TOP_PERFORMERS"
 #define DR_DEFAULT_AUTHOR "Unknown"
+/* The schema marker: present with schemaVersion >= DR_SCHEMA_VERSION once the stats table
+ * has the complete top-performers index (created so, or upgraded). */
+#define DR_PK_SCHEMA "SCHEMA"
+#define DR_SK_SCHEMA "VERSION"
+#define DR_ATTR_SCHEMA_VERSION "schemaVersion"
+#define DR_SCHEMA_VERSION 2
 
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past
  * U+10FFFF). */
