@@ -68,8 +68,15 @@ static void note_inconsistent(task *t, const char *what, const char *name)
 
 static dr_status append_key(json_t *keys, const char *pk, const char *sk)
 {
-    json_t *key = json_pack("{s:o, s:o}", "PK", dr__av_s(pk), "SK", dr__av_s(sk));
-    if (!key || json_array_append_new(keys, key) != 0)
+    /* Built by hand: json_object_set_new() releases its value whatever happens, where
+     * json_pack() failing half-way can leave arguments referenced. */
+    json_t *key = json_object();
+    if (!key || json_object_set_new(key, "PK", dr__av_s(pk)) != 0 ||
+        json_object_set_new(key, "SK", dr__av_s(sk)) != 0) {
+        json_decref(key);
+        return dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
+    }
+    if (json_array_append_new(keys, key) != 0)
         return dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
     return DR_OK;
 }
