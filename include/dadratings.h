@@ -406,6 +406,9 @@ DR_API dr_status dr_client_write_rating(dr_client *client, const dr_rating *rati
 
 /**
  * One joke's statistics: one GetItem. A joke with no ratings gets zero counts.
+ * A joke's stats item is always written with exact values, so a counter there that is
+ * not a non-negative integer is corruption: DR_E_PROTOCOL, the message naming the
+ * attribute. A stored total score above 5 * total ratings gives an average of 5.
  * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_read_stats(dr_client *client, const char *joke_id, dr_stats **out);
@@ -486,6 +489,10 @@ DR_API const char *dr_dashboard_recent_submitted_at(const dr_dashboard *d, size_
 /**
  * Create the ratings and stats tables as DESIGN.md section 2 describes (keys, GSI1/GSI2,
  * stream NEW_AND_OLD_IMAGES, on-demand billing). Tables that exist are left alone.
+ * With DR_CREATE_TABLES_WAIT, a stats table created here also gets the schema marker
+ * (PK "SCHEMA", SK "VERSION"), so dr_client_dashboard_stats() takes its fixed-cost path
+ * at once; without it the table is not ACTIVE yet and the marker is not written (run
+ * dr_client_upgrade_tables() later: on a new table it only writes the marker).
  * @param flags 0 or DR_CREATE_TABLES_WAIT.  Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_create_tables(dr_client *client, uint32_t flags);
