@@ -68,8 +68,7 @@ static void note_inconsistent(task *t, const char *what, const char *name)
 
 static dr_status append_key(json_t *keys, const char *pk, const char *sk)
 {
-    /* Built by hand: json_object_set_new() releases its value whatever happens, where
-     * json_pack() failing half-way can leave arguments referenced. */
+    /* json_object_set_new() releases its value on failure too: nothing leaks. */
     json_t *key = json_object();
     if (!key || json_object_set_new(key, "PK", dr__av_s(pk)) != 0 ||
         json_object_set_new(key, "SK", dr__av_s(sk)) != 0) {
@@ -113,7 +112,7 @@ static dr_status read_global(task *t)
     while (rc == DR_OK && json_array_size(keys)) {
         size_t i;
         json_t *item, *unprocessed;
-        if (round && round >= DR_GLOBAL_READ_MAX_ROUNDS) {
+        if (round >= DR_GLOBAL_READ_MAX_ROUNDS) {
             rc = dr__fail(DR_E_THROTTLED, "BatchGetItem left %zu GLOBAL keys unprocessed "
                                           "after %u rounds", json_array_size(keys), round);
             break;
