@@ -115,25 +115,6 @@ dr_status dr__table_wait_active(dr_client *c, const char *name, int timeout_ms)
     return rc;
 }
 
-json_t *dr__schema_key(void)
-{
-    return json_pack("{s:o, s:o}", "PK", dr__av_s(DR_PK_SCHEMA), "SK", dr__av_s(DR_SK_SCHEMA));
-}
-
-int dr__schema_is_marker(const json_t *item)
-{
-    const char *pk = dr__av_get_s(item, "PK"), *sk = dr__av_get_s(item, "SK");
-    return pk && sk && !strcmp(pk, DR_PK_SCHEMA) && !strcmp(sk, DR_SK_SCHEMA);
-}
-
-int dr__schema_marker_complete(const json_t *item)
-{
-    uint64_t version = 0;
-    return dr__schema_is_marker(item) &&
-           dr__av_get_u64(item, DR_ATTR_SCHEMA_VERSION, &version) == 0 &&
-           version >= DR_SCHEMA_VERSION;
-}
-
 dr_status dr__schema_mark_complete(dr_client *c)
 {
     char now[25];
