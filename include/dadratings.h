@@ -411,6 +411,9 @@ DR_API dr_status dr_client_write_rating(dr_client *client, const dr_rating *rati
 
 /**
  * One joke's statistics: one GetItem. A joke with no ratings gets zero counts.
+ * A joke's stats item is always written with exact values, so a counter there that is
+ * not a non-negative integer is corruption: DR_E_PROTOCOL, the message naming the
+ * attribute. A stored total score above 5 * total ratings gives an average of 5.
  * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_read_stats(dr_client *client, const char *joke_id, dr_stats **out);
@@ -424,6 +427,21 @@ typedef struct dr_dashboard dr_dashboard;
  * top performers, the recent ratings), plus one per further page of authors (a page holds
  * 1 MB of author items: their number grows with authors, never with ratings), plus
  * N - 1 top-performer queries with N global shards (dr_config_set_global_shards()).
+ *
+ * That holds on tables whose top-performers index is complete: made by
+ * dr_client_create_tables() with DR_CREATE_TABLES_WAIT, or upgraded by
+ * dr_client_upgrade_tables(); a schema marker item says so, read in the same request as
+ * the global counters. On a table in the original JavaScript layout (no marker) the
+ * result is still exact, but the top performers come from paging through the whole
+ * GSI1 TOP_PERFORMERS partition: 1 request per 1 MB page, about
+ * N_jokes * item size / 1 MB requests (e.g. ~40 for 100,000 jokes of ~400 bytes); the
+ * client logs this once at DR_LOG_INFO. With more than one global shard that layout
+ * cannot be read (no GSI1 keys are written): DR_E_CONFIG, asking for the upgrade.
+ * Stored counters that no real ratings can produce (a negative sum over GLOBAL shards, an
+ * author item below zero, a total score outside [total, 5 * total]) do not fail the
+ * call: the figure is clamped, logged once per call at DR_LOG_WARN naming the item, and
+ * counted by dr_dashboard_inconsistent().
+ * @return DR_OK, DR_E_CONFIG (see above), DR_E_NOMEM, a transport error.
  * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_dashboard_stats(dr_client *client, dr_dashboard **out);
@@ -437,6 +455,11 @@ DR_API double dr_dashboard_overall_average(const dr_dashboard *d);
 DR_API uint64_t dr_dashboard_unique_jokes(const dr_dashboard *d);
 /** Ratings with `star` stars (1..5) over all jokes; 0 for any other value. */
 DR_API uint64_t dr_dashboard_rating_count(const dr_dashboard *d, int32_t star);
+/**
+ * How many stored items held figures that real ratings cannot produce and were clamped
+ * for this dashboard (see dr_client_dashboard_stats()); 0 normally.  @since 1.0
+ */
+DR_API uint32_t dr_dashboard_inconsistent(const dr_dashboard *d);
 
 /** Authors, most ratings first (ties by name). */
 DR_API size_t dr_dashboard_author_count(const dr_dashboard *d);
@@ -471,9 +494,56 @@ DR_API const char *dr_dashboard_recent_submitted_at(const dr_dashboard *d, size_
 /**
  * Create the ratings and stats tables as DESIGN.md section 2 describes (keys, GSI1/GSI2,
  * stream NEW_AND_OLD_IMAGES, on-demand billing). Tables that exist are left alone.
+ * With DR_CREATE_TABLES_WAIT, a stats table created here also gets the schema marker
+ * (PK "SCHEMA", SK "VERSION"), so dr_client_dashboard_stats() takes its fixed-cost path
+ * at once; without it the table is not ACTIVE yet and the marker is not written (run
+ * dr_client_upgrade_tables() later: on a new table it only writes the marker).
  * @param flags 0 or DR_CREATE_TABLES_WAIT.  Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_create_tables(dr_client *client, uint32_t flags);
+
+/** Phases reported to a dr_upgrade_progress_fn. */
+typedef enum dr_upgrade_phase {
+    DR_UPGRADE_INDEX = 1,    /**< creating the index and waiting until it is ACTIVE */
+    DR_UPGRADE_BACKFILL = 2, /**< scanning the stats items */
+    DR_UPGRADE_DONE = 3      /**< the schema marker is written: the upgrade is complete */
+} dr_upgrade_phase;
+
+/**
+ * Progress of dr_client_upgrade_tables(), called on the calling thread after each stats
+ * item (and once per phase). `total_estimate` is DynamoDB's ItemCount of the stats table
+ * (refreshed about every six hours, so only an estimate). Return 0 to go on, non-zero to
+ * stop after the current item: the call then returns DR_OK without writing the schema
+ * marker, and a later call continues (every step is idempotent).
+ */
+typedef int (*dr_upgrade_progress_fn)(dr_upgrade_phase phase, uint64_t items_scanned,
+                                      uint64_t items_updated, uint64_t total_estimate,
+                                      void *payload);
+
+/**
+ * Bring a stats table created by the original JavaScript services (terraform: GSI1 only,
+ * items without statsVersion, uniqueJokes never counted) to this library's layout, so
+ * dr_client_dashboard_stats() takes its fixed-cost path:
+ *  1. UpdateTable adds the top-performers index GSI2 (GSI2PK S, GSI2SK S, projection
+ *     ALL) unless it exists, and waits until it is ACTIVE;
+ *  2. a paged Scan of the stats table: each joke's stats item without statsVersion gets,
+ *     in one transaction, statsVersion 1, its exact index keys (from 3 ratings on) and
+ *     +1 on GLOBAL uniqueJokes, conditional on the item being unchanged; an item with
+ *     statsVersion whose GSI2 keys are missing or stale gets them;
+ *  3. writes the schema marker (PK "SCHEMA", SK "VERSION").
+ * Interrupted (killed, a failure, `fn` asking to stop) and run again, it converges to the
+ * same result. Stop the original aggregator first: its writes after step 2 leave GSI2
+ * stale (a rerun fixes them). Use the global shard count the deployment uses. The scan
+ * costs one read of every stats item and one transaction per item updated.
+ * @param flags 0 (reserved).
+ * @param fn progress callback; may be NULL.
+ * @param payload passed to fn.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_TIMEOUT (the index did not become ACTIVE
+ *         within 10 minutes: call again), DR_E_NOMEM, a transport error.
+ * Thread-safe; one upgrade per table at a time is enough.  @since 1.0
+ */
+DR_API dr_status dr_client_upgrade_tables(dr_client *client, uint32_t flags,
+                                          dr_upgrade_progress_fn fn, void *payload);
 
 /* ------------------------------------------------------------------------ */
 /* Stream aggregation (see docs/aggregation.md)                             */

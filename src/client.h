@@ -38,6 +38,7 @@ struct dr_client {
     struct dr_retry_quota *quota;
     atomic_int_least64_t clock_skew_s; /* server time minus local time, for signing */
     atomic_uint_least64_t counters[DR_COUNTER_TRANSACTION_CONFLICTS + 1];
+    atomic_int schema_state; /* dr_schema_state (src/schema.h), found out once */
 };
 
 /* Log a line through the client's callback if `level` is enabled. Never pass secrets. */

@@ -12,8 +12,11 @@ static json_t *wrap(const char *type, json_t *value)
     json_t *av;
     if (!value)
         return NULL;
-    av = json_object();
-    if (!av || json_object_set_new(av, type, value) != 0) {
+    if (!(av = json_object())) {
+        json_decref(value); /* wrap() owns value: released on every failure */
+        return NULL;
+    }
+    if (json_object_set_new(av, type, value) != 0) {
         json_decref(av);
         return NULL;
     }

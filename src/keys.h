@@ -9,6 +9,7 @@
  *                  PK GLOBAL             SK AUTHOR#<author>
  *                  PK DEADLETTER#<ratings table>  SK <shardId>#<sequenceNumber>
  *                                                   (a parked stream record, the follower)
+ *                  PK SCHEMA             SK VERSION                (layout marker)
  *
  * Joke ids and authors may not contain '#': with it, an id could end where another key's
  * prefix begins. They are rejected rather than escaped, because an escaped form would
@@ -42,6 +43,12 @@
  * the ratings table, not the stream ARN: they outlive a stream that is re-enabled. */
 #define DR_PK_DEAD_LETTER "DEADLETTER#"
 #define DR_SK_DEAD_LETTER_SEPARATOR "#"
+/* The schema marker: present with schemaVersion >= DR_SCHEMA_VERSION once the stats table
+ * has the complete top-performers index (created so, or upgraded). */
+#define DR_PK_SCHEMA "SCHEMA"
+#define DR_SK_SCHEMA "VERSION"
+#define DR_ATTR_SCHEMA_VERSION "schemaVersion"
+#define DR_SCHEMA_VERSION 2
 
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past
  * U+10FFFF). */

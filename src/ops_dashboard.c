@@ -1,16 +1,25 @@
 /* dashboard_stats: four independent reads issued concurrently, whatever the number of
  * ratings:
- *   1. the GLOBAL counters: one BatchGetItem of every shard (one key when unsharded);
+ *   1. the GLOBAL counters: one BatchGetItem of every shard (one key when unsharded)
+ *      and of the schema marker;
  *   2. the per-author counters: Query PK = GLOBAL, SK begins_with AUTHOR#, paged (its
  *      size grows with the number of authors, never with the number of ratings);
  *   3. the top performers: Query of the sparse top index, best first, Limit 8 (one
  *      query per shard of that index, in sequence, when sharded);
  *   4. the recent ratings: Query of the ratings table's GSI1, newest first, Limit 20.
  * Each runs on its own thread (the caller's thread runs the first); the client is
- * shared, as it may be. */
+ * shared, as it may be.
+ *
+ * Read 3 needs the schema: until a client has seen the marker, its first call reads 1
+ * before starting the others. On a table in the original layout (no marker), 3 pages
+ * through GSI1's TOP_PERFORMERS partition instead (exact, one request per 1 MB page) and
+ * counts the jokes the original aggregator left out of uniqueJokes. */
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "ddb.h"
@@ -18,6 +27,11 @@
 #include "error.h"
 #include "keys.h"
 #include "ops.h"
+#include "retry.h"
+#include "schema.h"
+
+/* Rounds of BatchGetItem for keys DynamoDB left unprocessed before giving up. */
+#define DR_GLOBAL_READ_MAX_ROUNDS 10
 
 /* One read's outcome; the error message is thread-local, so a worker copies it. */
 typedef struct task {
@@ -26,6 +40,15 @@ typedef struct task {
     dr_status rc;
     char message[512];
     dr_status (*run)(struct task *);
+    int schema; /* dr_schema_state the top-performers read uses */
+    /* Figures this task had to clamp: how many items, and the first one's name. */
+    uint32_t inconsistent;
+    char first_inconsistent[160];
+    /* read_global: the marker seen, and uniqueJokes summed over shards */
+    int marker_complete;
+    int64_t unique_sum;
+    /* the slow top-performers read: stats items not counted in uniqueJokes */
+    uint64_t uncounted;
 } task;
 
 static void *task_main(void *arg)
@@ -37,23 +60,66 @@ static void *task_main(void *arg)
     return NULL;
 }
 
+static void note_inconsistent(task *t, const char *what, const char *name)
+{
+    if (!t->inconsistent++)
+        snprintf(t->first_inconsistent, sizeof t->first_inconsistent, "%s%s", what, name);
+}
+
+static dr_status append_key(json_t *keys, const char *pk, const char *sk)
+{
+    /* json_object_set_new() releases its value on failure too: nothing leaks. */
+    json_t *key = json_object();
+    if (!key || json_object_set_new(key, "PK", dr__av_s(pk)) != 0 ||
+        json_object_set_new(key, "SK", dr__av_s(sk)) != 0) {
+        json_decref(key);
+        return dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
+    }
+    if (json_array_append_new(keys, key) != 0)
+        return dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
+    return DR_OK;
+}
+
+/* Before asking again for unprocessed keys, wait as the AWS SDKs advise for them: the
+ * transport's exponential backoff with full jitter, throttling base. */
+static void unprocessed_backoff(dr_client *c, uint32_t round)
+{
+    uint32_t ms = dr__retry_backoff_ms(c->retry_policy, round + 1, DR_E_THROTTLED,
+                                       dr__random01(), 0);
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static dr_status read_global(task *t)
 {
     dr_client *c = t->c;
     json_t *keys = json_array(), *req = NULL, *resp = NULL, *items;
+    dr_scounts sum;
     dr_status rc = DR_OK;
-    uint32_t k;
+    uint32_t k, round = 0;
 
-    for (k = 0; k < c->global_shards; k++) {
+    memset(&sum, 0, sizeof sum);
+    if (!keys)
+        return dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
+    rc = append_key(keys, DR_PK_SCHEMA, DR_SK_SCHEMA);
+    for (k = 0; k < c->global_shards && rc == DR_OK; k++) {
         char pk[32];
         dr__global_shard_pk(k, pk);
-        json_array_append_new(keys, json_pack("{s:o, s:o}", "PK", dr__av_s(pk), "SK",
-                                              dr__av_s(DR_SK_AGGREGATE)));
+        rc = append_key(keys, pk, DR_SK_AGGREGATE);
     }
-    /* BatchGetItem may return some keys unprocessed under load: ask again for those. */
+    /* BatchGetItem may return some keys unprocessed under load: ask again for those,
+     * after a backoff. */
     while (rc == DR_OK && json_array_size(keys)) {
         size_t i;
         json_t *item, *unprocessed;
+        if (round >= DR_GLOBAL_READ_MAX_ROUNDS) {
+            rc = dr__fail(DR_E_THROTTLED, "BatchGetItem left %zu GLOBAL keys unprocessed "
+                                          "after %u rounds", json_array_size(keys), round);
+            break;
+        }
+        if (round)
+            unprocessed_backoff(c, round);
+        round++;
         req = json_pack("{s:{s:{s:O, s:b}}}", "RequestItems", c->stats_table, "Keys", keys,
                         "ConsistentRead", 1);
         if (!req) {
@@ -66,16 +132,19 @@ static dr_status read_global(task *t)
             break;
         items = json_object_get(json_object_get(resp, "Responses"), c->stats_table);
         json_array_foreach(items, i, item) {
-            dr_counts shard;
-            uint64_t unique = 0;
-            if ((rc = dr__counts_from_item(item, &shard)) != DR_OK)
+            int64_t unique = 0;
+            if (dr__schema_is_marker(item)) {
+                t->marker_complete = dr__schema_marker_complete(item);
+                continue;
+            }
+            if ((rc = dr__scounts_add_item(&sum, item)) != DR_OK)
                 break;
-            dr__counts_add(&t->d->global, &shard);
-            if (dr__av_get_u64(item, "uniqueJokes", &unique) == -2) {
-                rc = dr__fail(DR_E_PROTOCOL, "stored uniqueJokes is not an integer");
+            if (dr__av_get_i64(item, "uniqueJokes", &unique) == -2 ||
+                dr__i64_add(&t->unique_sum, unique) != 0) {
+                rc = dr__fail(DR_E_PROTOCOL, "stored uniqueJokes is not an integer within "
+                                             "int64, or their sum is not");
                 break;
             }
-            t->d->unique_jokes += unique;
         }
         unprocessed = json_object_get(json_object_get(json_object_get(resp, "UnprocessedKeys"),
                                                       c->stats_table), "Keys");
@@ -83,8 +152,12 @@ static dr_status read_global(task *t)
         keys = json_array_size(unprocessed) ? json_incref(unprocessed) : json_array();
         json_decref(resp);
         resp = NULL;
+        if (!keys && rc == DR_OK)
+            rc = dr__fail(DR_E_NOMEM, "out of memory reading GLOBAL");
     }
     json_decref(keys);
+    if (rc == DR_OK && dr__counts_sanitize(&sum, &t->d->global))
+        note_inconsistent(t, "GLOBAL counters summed over every shard", "");
     return rc;
 }
 
@@ -133,6 +206,7 @@ static dr_status add_author(task *t, const json_t *item)
 {
     dr_dashboard *d = t->d;
     dr_author_row *row;
+    dr_scounts sum;
     const char *name = dr__av_get_s(item, "author");
     const char *sk = dr__av_get_s(item, "SK");
     dr_status rc;
@@ -140,11 +214,14 @@ static dr_status add_author(task *t, const json_t *item)
     if (!name)
         name = sk && !strncmp(sk, DR_SK_AUTHOR, strlen(DR_SK_AUTHOR)) ? sk + strlen(DR_SK_AUTHOR)
                                                                       : "";
+    memset(&sum, 0, sizeof sum);
+    if ((rc = dr__scounts_add_item(&sum, item)) != DR_OK)
+        return rc;
     if ((rc = grow((void **)&d->authors, d->author_count, sizeof *d->authors)) != DR_OK)
         return rc;
     row = &d->authors[d->author_count];
-    if ((rc = dr__counts_from_item(item, &row->counts)) != DR_OK)
-        return rc;
+    if (dr__counts_sanitize(&sum, &row->counts))
+        note_inconsistent(t, "author item GLOBAL/AUTHOR#", name);
     if (!(row->name = dr__strdup(name)))
         return dr__fail(DR_E_NOMEM, "out of memory reading authors");
     d->author_count++;
@@ -167,33 +244,17 @@ static dr_status read_authors(task *t)
     return rc;
 }
 
-static dr_status add_top(task *t, const json_t *item)
+static void top_row_free(dr_top_row *row)
 {
-    dr_dashboard *d = t->d;
-    dr_top_row *row;
-    dr_counts counts;
-    const char *pk = dr__av_get_s(item, "PK");
-    dr_status rc;
-
-    if (!pk || strncmp(pk, DR_PK_STATS, strlen(DR_PK_STATS)) != 0)
-        return dr__fail(DR_E_PROTOCOL, "top performers index holds an item that is not a "
-                                       "joke's stats");
-    if ((rc = dr__counts_from_item(item, &counts)) != DR_OK)
-        return rc;
-    if ((rc = grow((void **)&d->top, d->top_count, sizeof *d->top)) != DR_OK)
-        return rc;
-    row = &d->top[d->top_count++];
-    row->total = counts.total;
-    row->average_hundredths = dr__average_hundredths(counts.score, counts.total);
-    if (!(row->joke_id = dr__strdup(pk + strlen(DR_PK_STATS))) ||
-        dr__opt_str_from_item(item, "jokeText", &row->joke_text) ||
-        dr__opt_str_from_item(item, "author", &row->author) ||
-        dr__opt_str_from_item(item, "lastRatedAt", &row->last_rated_at))
-        return dr__fail(DR_E_NOMEM, "out of memory reading top performers");
-    return DR_OK;
+    dr__free(row->joke_id);
+    dr__opt_str_free(&row->joke_text);
+    dr__opt_str_free(&row->author);
+    dr__opt_str_free(&row->last_rated_at);
+    memset(row, 0, sizeof *row);
 }
 
-/* Descending order of the index's sort key, across shards. */
+/* The library's total order of top performers (docs/data-model.md): best average, then
+ * more ratings, then joke id in descending byte order; the index's descending order. */
 static int compare_top(const void *pa, const void *pb)
 {
     const dr_top_row *a = pa, *b = pb;
@@ -204,6 +265,130 @@ static int compare_top(const void *pa, const void *pb)
     return -strcmp(a->joke_id, b->joke_id);
 }
 
+/* A joke's stats item as a top-performer candidate: its id and exact average. 0 when it
+ * qualifies (>= 3 ratings), 1 when it does not or its counters are unreadable (noted). */
+static int top_candidate(task *t, const json_t *item, dr_top_row *row)
+{
+    const char *id = dr__av_get_s(item, "PK") + strlen(DR_PK_STATS);
+    dr_counts counts;
+    memset(row, 0, sizeof *row);
+    memcpy(&row->joke_id, &id, sizeof id); /* borrowed until top_row_own() copies it */
+    if (dr__counts_from_item(item, &counts) != DR_OK) {
+        note_inconsistent(t, "stats item STATS#", row->joke_id);
+        return 1;
+    }
+    if (counts.total < DR_TOP_MIN_RATINGS)
+        return 1;
+    if (counts.score < counts.total ||
+        (counts.total <= UINT64_MAX / 5 && counts.score > counts.total * 5))
+        note_inconsistent(t, "stats item STATS#", row->joke_id);
+    row->total = counts.total;
+    row->average_hundredths = dr__average_hundredths(counts.score, counts.total);
+    return 0;
+}
+
+/* Fill `row` (whose id is borrowed from the item) with owned copies. */
+static dr_status top_row_own(const json_t *item, dr_top_row *row)
+{
+    if (!(row->joke_id = dr__strdup(row->joke_id)) ||
+        dr__opt_str_from_item(item, "jokeText", &row->joke_text) ||
+        dr__opt_str_from_item(item, "author", &row->author) ||
+        dr__opt_str_from_item(item, "lastRatedAt", &row->last_rated_at)) {
+        top_row_free(row);
+        return dr__fail(DR_E_NOMEM, "out of memory reading top performers");
+    }
+    return DR_OK;
+}
+
+static dr_status check_stats_pk(const json_t *item)
+{
+    const char *pk = dr__av_get_s(item, "PK");
+    if (!pk || strncmp(pk, DR_PK_STATS, strlen(DR_PK_STATS)) != 0)
+        return dr__fail(DR_E_PROTOCOL, "top performers index holds an item that is not a "
+                                       "joke's stats");
+    return DR_OK;
+}
+
+static dr_status add_top(task *t, const json_t *item)
+{
+    dr_dashboard *d = t->d;
+    dr_top_row row;
+    dr_status rc;
+
+    if ((rc = check_stats_pk(item)) != DR_OK)
+        return rc;
+    if (top_candidate(t, item, &row))
+        return DR_OK;
+    if ((rc = grow((void **)&d->top, d->top_count, sizeof *d->top)) != DR_OK)
+        return rc;
+    if ((rc = top_row_own(item, &row)) != DR_OK)
+        return rc;
+    d->top[d->top_count++] = row;
+    return DR_OK;
+}
+
+/* The original layout: every joke's stats item is in GSI1's TOP_PERFORMERS partition
+ * (the original aggregator writes the keys on every rating; this library writes them
+ * from 3 ratings on when unsharded). Its GSI1SK averages can be stale (the original's
+ * read-then-write race) and are rounded, so each item's exact average is computed from
+ * its counters, and the best 8 are kept in order: memory is one page plus 8 rows. */
+static dr_status add_top_original(task *t, const json_t *item)
+{
+    dr_dashboard *d = t->d;
+    dr_top_row row;
+    size_t at;
+    dr_status rc;
+
+    if ((rc = check_stats_pk(item)) != DR_OK)
+        return rc;
+    if (!json_object_get(item, "statsVersion"))
+        t->uncounted++; /* counted in uniqueJokes if and only if it carries statsVersion */
+    if (top_candidate(t, item, &row))
+        return DR_OK;
+    if (d->top_count == DR_TOP_LIMIT && compare_top(&row, &d->top[DR_TOP_LIMIT - 1]) >= 0)
+        return DR_OK;
+    if ((rc = top_row_own(item, &row)) != DR_OK)
+        return rc;
+    if (d->top_count == DR_TOP_LIMIT)
+        top_row_free(&d->top[--d->top_count]);
+    for (at = d->top_count; at > 0 && compare_top(&row, &d->top[at - 1]) < 0; at--)
+        d->top[at] = d->top[at - 1];
+    d->top[at] = row;
+    d->top_count++;
+    return DR_OK;
+}
+
+static dr_status read_top_original(task *t)
+{
+    dr_client *c = t->c;
+    json_t *req;
+    dr_status rc;
+
+    if (c->global_shards > 1)
+        return dr__fail(DR_E_CONFIG,
+                        "stats table %s has no complete top-performers index (%s; no schema "
+                        "marker), and with %u global shards the library writes no GSI1 keys "
+                        "to read instead: run dr_client_upgrade_tables() once",
+                        c->stats_table, DR_TOP_INDEX, (unsigned)c->global_shards);
+    if (!(t->d->top = dr__calloc(DR_TOP_LIMIT, sizeof *t->d->top)))
+        return dr__fail(DR_E_NOMEM, "out of memory reading top performers");
+    /* Only what ranking, counting and the result need. */
+    req = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}, "
+                    "s:{s:{s:s}}}",
+                    "TableName", c->stats_table, "IndexName", "GSI1",
+                    "KeyConditionExpression", "GSI1PK = :pk", "ProjectionExpression",
+                    "#pk, #t, #s, #v, #text, #author, #last", "ExpressionAttributeNames",
+                    "#pk", "PK", "#t", "totalRatings", "#s", "totalScore", "#v",
+                    "statsVersion", "#text", "jokeText", "#author", "author", "#last",
+                    "lastRatedAt", "ExpressionAttributeValues", ":pk", "S",
+                    DR_GSI_TOP_PERFORMERS);
+    if (!req)
+        return dr__fail(DR_E_NOMEM, "out of memory building the top performers query");
+    rc = query_all(c, req, add_top_original, t, 1);
+    json_decref(req);
+    return rc;
+}
+
 static dr_status read_top(task *t)
 {
     dr_client *c = t->c;
@@ -211,6 +396,8 @@ static dr_status read_top(task *t)
     dr_status rc = DR_OK;
     uint32_t k;
 
+    if (t->schema != DR_SCHEMA_COMPLETE)
+        return read_top_original(t);
     for (k = 0; k < c->global_shards && rc == DR_OK; k++) {
         char partition[48];
         json_t *req;
@@ -229,13 +416,8 @@ static dr_status read_top(task *t)
     }
     if (rc == DR_OK && d->top_count > 1)
         qsort(d->top, d->top_count, sizeof *d->top, compare_top);
-    while (d->top_count > DR_TOP_LIMIT) {
-        dr_top_row *extra = &d->top[--d->top_count];
-        dr__free(extra->joke_id);
-        dr__opt_str_free(&extra->joke_text);
-        dr__opt_str_free(&extra->author);
-        dr__opt_str_free(&extra->last_rated_at);
-    }
+    while (d->top_count > DR_TOP_LIMIT)
+        top_row_free(&d->top[--d->top_count]);
     return rc;
 }
 
@@ -280,6 +462,24 @@ static dr_status read_recent(task *t)
     return rc;
 }
 
+/* The layout this client reads, after read_global saw `marker_complete`. The first
+ * client to find the original layout says so once. */
+static int settle_schema(dr_client *c, int marker_complete)
+{
+    int expected = DR_SCHEMA_UNKNOWN;
+    if (marker_complete) {
+        atomic_store(&c->schema_state, DR_SCHEMA_COMPLETE);
+        return DR_SCHEMA_COMPLETE;
+    }
+    if (atomic_compare_exchange_strong(&c->schema_state, &expected, DR_SCHEMA_ORIGINAL))
+        dr__log(c, DR_LOG_INFO,
+                "stats table %s is in the original layout (no complete %s index, no schema "
+                "marker): dashboard_stats reads every joke's stats item through GSI1 (one "
+                "request per 1 MB); run dr_client_upgrade_tables() once to read a fixed "
+                "number of requests", c->stats_table, DR_TOP_INDEX);
+    return atomic_load(&c->schema_state);
+}
+
 DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
 {
     enum { TASKS = 4 };
@@ -288,7 +488,10 @@ DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
     task tasks[TASKS];
     pthread_t threads[TASKS];
     int started[TASKS] = {0};
+    int schema, global_done = 0;
     dr_status rc = DR_OK;
+    uint32_t inconsistent = 0;
+    int64_t unique;
     int i;
 
     if (!out)
@@ -299,21 +502,36 @@ DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
     if (!(d = dr__calloc(1, sizeof *d)))
         return dr__fail(DR_E_NOMEM, "out of memory creating the dashboard");
 
-    /* Each task writes only its own part of the dashboard. */
+    /* Each task writes only its own part of the dashboard and of its task. */
     for (i = 0; i < TASKS; i++) {
         memset(&tasks[i], 0, sizeof tasks[i]);
         tasks[i].c = c;
         tasks[i].d = d;
         tasks[i].run = runs[i];
     }
-    for (i = 1; i < TASKS; i++)
-        started[i] = pthread_create(&threads[i], NULL, task_main, &tasks[i]) == 0;
-    task_main(&tasks[0]);
-    for (i = 1; i < TASKS; i++) {
-        if (started[i])
-            pthread_join(threads[i], NULL);
-        else
-            task_main(&tasks[i]); /* no thread to be had: do it here */
+    schema = atomic_load(&c->schema_state);
+    if (schema == DR_SCHEMA_UNKNOWN) {
+        /* The top performers' read depends on the marker: read it first, once. */
+        task_main(&tasks[0]);
+        global_done = 1;
+        if (tasks[0].rc == DR_OK)
+            schema = settle_schema(c, tasks[0].marker_complete);
+    }
+    tasks[2].schema = schema;
+    if (!global_done || tasks[0].rc == DR_OK) {
+        for (i = 1; i < TASKS; i++)
+            started[i] = pthread_create(&threads[i], NULL, task_main, &tasks[i]) == 0;
+        if (!global_done)
+            task_main(&tasks[0]);
+        for (i = 1; i < TASKS; i++) {
+            if (started[i])
+                pthread_join(threads[i], NULL);
+            else
+                task_main(&tasks[i]); /* no thread to be had: do it here */
+        }
+        /* An upgrade seen now serves the next call; this one was exact anyway. */
+        if (tasks[0].rc == DR_OK && tasks[0].marker_complete)
+            settle_schema(c, 1);
     }
     for (i = 0; i < TASKS; i++) {
         if (tasks[i].rc != DR_OK) {
@@ -325,6 +543,24 @@ DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
         dr_dashboard_free(d);
         return rc;
     }
+
+    /* uniqueJokes: the shards' sum, plus the stats items no writer counted yet. */
+    unique = tasks[0].unique_sum;
+    if (tasks[2].uncounted > (uint64_t)INT64_MAX ||
+        dr__i64_add(&unique, (int64_t)tasks[2].uncounted) != 0 || unique < 0) {
+        note_inconsistent(&tasks[0], "GLOBAL uniqueJokes summed over every shard", "");
+        unique = unique < 0 ? 0 : unique;
+    }
+    d->unique_jokes = (uint64_t)unique;
+    for (i = 0; i < TASKS; i++) {
+        if (tasks[i].inconsistent && !inconsistent)
+            dr__log(c, DR_LOG_WARN,
+                    "dashboard_stats: stored figures no ratings can produce in %s (%s): "
+                    "clamped to sane values; see dr_dashboard_inconsistent()",
+                    c->stats_table, tasks[i].first_inconsistent);
+        inconsistent += tasks[i].inconsistent;
+    }
+    d->inconsistent = inconsistent;
     *out = d;
     return DR_OK;
 }

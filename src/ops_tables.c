@@ -1,13 +1,16 @@
 /* create_tables: both tables as DESIGN.md section 2 describes them, plus the stats
- * table's top-performers index (GSI2, see docs/data-model.md). Idempotent: a table
- * that exists is left as it is. */
+ * table's top-performers index (GSI2, see docs/data-model.md) and the schema marker
+ * saying that index is complete. Idempotent: a table that exists is left as it is. */
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
 #include "ddb.h"
 #include "ddb_json.h"
 #include "error.h"
+#include "keys.h"
 #include "ops.h"
+#include "schema.h"
 
 #define DR_TABLE_WAIT_MS 60000
 
@@ -85,7 +88,7 @@ static int table_active(const json_t *table)
     return 1;
 }
 
-static dr_status wait_active(dr_client *c, const char *name)
+dr_status dr__table_wait_active(dr_client *c, const char *name, int timeout_ms)
 {
     json_t *req = json_pack("{s:s}", "TableName", name);
     struct timespec pause = {0, 100 * 1000000L};
@@ -94,7 +97,7 @@ static dr_status wait_active(dr_client *c, const char *name)
 
     if (!req)
         return dr__fail(DR_E_NOMEM, "out of memory");
-    for (waited_ms = 0; waited_ms < DR_TABLE_WAIT_MS; waited_ms += 100) {
+    for (waited_ms = 0; waited_ms < timeout_ms; waited_ms += 100) {
         json_t *resp = NULL;
         int active;
         if ((rc = dr__ddb_call(c, "DescribeTable", req, &resp, NULL)) != DR_OK)
@@ -106,10 +109,32 @@ static dr_status wait_active(dr_client *c, const char *name)
         nanosleep(&pause, NULL);
     }
     json_decref(req);
-    if (rc == DR_OK && waited_ms >= DR_TABLE_WAIT_MS)
+    if (rc == DR_OK && waited_ms >= timeout_ms)
         rc = dr__fail(DR_E_TIMEOUT, "table %s did not become ACTIVE within %d s", name,
-                      DR_TABLE_WAIT_MS / 1000);
+                      timeout_ms / 1000);
     return rc;
+}
+
+dr_status dr__schema_mark_complete(dr_client *c)
+{
+    char now[25];
+    json_t *item = dr__schema_key(), *req = NULL;
+    dr_status rc;
+
+    dr__iso8601_now(now);
+    if (item && !dr__item_set(item, DR_ATTR_SCHEMA_VERSION, dr__av_n_u64(DR_SCHEMA_VERSION)) &&
+        !dr__item_set(item, "topIndex", dr__av_s(DR_TOP_INDEX)) &&
+        !dr__item_set(item, "markedAt", dr__av_s(now)))
+        req = json_pack("{s:s, s:O}", "TableName", c->stats_table, "Item", item);
+    json_decref(item);
+    if (!req)
+        return dr__fail(DR_E_NOMEM, "out of memory building the schema marker");
+    rc = dr__ddb_call(c, "PutItem", req, NULL, NULL);
+    json_decref(req);
+    if (rc != DR_OK)
+        return dr__fail_context(rc, "writing the schema marker to %s", c->stats_table);
+    atomic_store(&c->schema_state, DR_SCHEMA_COMPLETE);
+    return DR_OK;
 }
 
 /* TTL on expiresAt: old daily ratings (ratings table) and the stream aggregator's
@@ -144,13 +169,17 @@ DR_API dr_status dr_client_create_tables(dr_client *c, uint32_t flags)
         return dr__fail_context(rc, "create_tables");
     if (!(flags & DR_CREATE_TABLES_WAIT))
         return DR_OK;
-    if ((rc = wait_active(c, c->ratings_table)) != DR_OK ||
-        (rc = wait_active(c, c->stats_table)) != DR_OK)
+    if ((rc = dr__table_wait_active(c, c->ratings_table, DR_TABLE_WAIT_MS)) != DR_OK ||
+        (rc = dr__table_wait_active(c, c->stats_table, DR_TABLE_WAIT_MS)) != DR_OK)
         return rc;
     /* TTL can only be set on an ACTIVE table; only on those created here. */
     if ((created_ratings && (rc = enable_ttl(c, c->ratings_table)) != DR_OK) ||
         (created_stats && (rc = enable_ttl(c, c->stats_table)) != DR_OK))
         return dr__fail_context(rc, "create_tables: enabling TTL on expiresAt");
+    /* A new stats table has the complete index from the start: mark it so the dashboard
+     * takes its fast path at once. A table that existed is left to the upgrade. */
+    if (created_stats && (rc = dr__schema_mark_complete(c)) != DR_OK)
+        return dr__fail_context(rc, "create_tables");
     dr__log(c, DR_LOG_INFO, "tables %s and %s are ready", c->ratings_table, c->stats_table);
     return DR_OK;
 }

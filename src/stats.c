@@ -42,6 +42,106 @@ void dr__counts_add(dr_counts *into, const dr_counts *more)
         into->count[i] += more->count[i];
 }
 
+int dr__i64_add(int64_t *a, int64_t b)
+{
+    if ((b > 0 && *a > INT64_MAX - b) || (b < 0 && *a < INT64_MIN - b))
+        return -1;
+    *a += b;
+    return 0;
+}
+
+int dr__av_get_i64(const json_t *item, const char *name, int64_t *out)
+{
+    const char *n = dr__av_get_n(item, name);
+    uint64_t magnitude;
+    int negative;
+
+    if (!n)
+        return -1;
+    negative = n[0] == '-';
+    if (dr__parse_u64(n + negative, &magnitude) != 0)
+        return -2;
+    if (negative ? magnitude > (uint64_t)INT64_MAX + 1 : magnitude > (uint64_t)INT64_MAX)
+        return -2;
+    /* -(2^63) cannot be negated in int64: build it from INT64_MIN. */
+    if (negative)
+        *out = magnitude == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)magnitude;
+    else
+        *out = (int64_t)magnitude;
+    return 0;
+}
+
+dr_status dr__scounts_add_item(dr_scounts *into, const json_t *item)
+{
+    static const char *const attr[7] = {"totalRatings", "totalScore", "count1", "count2",
+                                        "count3", "count4", "count5"};
+    dr_scounts sum = *into;
+    int64_t *slots[7];
+    int i;
+
+    slots[0] = &sum.total;
+    slots[1] = &sum.score;
+    for (i = 0; i < 5; i++)
+        slots[2 + i] = &sum.count[i];
+    for (i = 0; i < 7; i++) {
+        int64_t v = 0;
+        int got = dr__av_get_i64(item, attr[i], &v);
+        if (got == -2)
+            return dr__fail(DR_E_PROTOCOL, "stored %s is not an integer within int64", attr[i]);
+        if (got == 0 && dr__i64_add(slots[i], v) != 0)
+            return dr__fail(DR_E_PROTOCOL, "the sum of stored %s leaves int64", attr[i]);
+    }
+    *into = sum;
+    return DR_OK;
+}
+
+/* score within [total, 5 * total] and count1..5 summing to total, without overflow. */
+static int consistent(uint64_t total, uint64_t score, const uint64_t count[5])
+{
+    uint64_t sum = 0;
+    int i;
+    for (i = 0; i < 5; i++) {
+        if (count[i] > UINT64_MAX - sum)
+            return 0;
+        sum += count[i];
+    }
+    if (sum != total || score < total)
+        return 0;
+    return total > UINT64_MAX / 5 || score <= total * 5;
+}
+
+int dr__counts_consistent(const dr_counts *c)
+{
+    return consistent(c->total, c->score, c->count);
+}
+
+int dr__counts_sanitize(const dr_scounts *in, dr_counts *out)
+{
+    int changed = 0, i;
+    uint64_t sum = 0;
+
+    for (i = 0; i < 5; i++) {
+        out->count[i] = in->count[i] < 0 ? 0 : (uint64_t)in->count[i];
+        changed |= in->count[i] < 0;
+        sum += out->count[i]; /* five values below 2^63: no overflow */
+    }
+    out->total = in->total < 0 ? 0 : (uint64_t)in->total;
+    out->score = in->score < 0 ? 0 : (uint64_t)in->score;
+    changed |= in->total < 0 || in->score < 0;
+    if (out->total != sum) {
+        out->total = sum;
+        changed = 1;
+    }
+    if (out->score < out->total) {
+        out->score = out->total;
+        changed = 1;
+    } else if (out->total <= UINT64_MAX / 5 && out->score > out->total * 5) {
+        out->score = out->total * 5;
+        changed = 1;
+    }
+    return changed;
+}
+
 uint32_t dr__average_hundredths(uint64_t score, uint64_t total)
 {
     double quotient;
@@ -49,6 +149,10 @@ uint32_t dr__average_hundredths(uint64_t score, uint64_t total)
 
     if (!score || !total)
         return 0;
+    /* Above 5 the quotient is no real average, and a large one (score/total >= 2^32/100)
+     * would not fit the result: clamp to the best real average. */
+    if (total <= UINT64_MAX / 5 && score > total * 5)
+        return 500;
     quotient = (double)score / (double)total;
     /* A double's 53-bit significand times 100 (7 bits) fits the 64-bit significand of
      * x87 long double (and binary128), so `scaled` is exact and the tie test below is
@@ -57,7 +161,7 @@ uint32_t dr__average_hundredths(uint64_t score, uint64_t total)
     whole = floorl(scaled);
     if (scaled - whole >= 0.5L)
         whole += 1.0L;
-    return (uint32_t)whole;
+    return whole > 500.0L ? 500u : (uint32_t)whole;
 }
 
 void dr__format_hundredths(uint32_t h, char out[16])
@@ -369,6 +473,11 @@ DR_API double dr_dashboard_overall_average(const dr_dashboard *d)
 DR_API uint64_t dr_dashboard_unique_jokes(const dr_dashboard *d)
 {
     return d ? d->unique_jokes : 0;
+}
+
+DR_API uint32_t dr_dashboard_inconsistent(const dr_dashboard *d)
+{
+    return d ? d->inconsistent : 0;
 }
 
 DR_API uint64_t dr_dashboard_rating_count(const dr_dashboard *d, int32_t star)

@@ -23,9 +23,35 @@ typedef struct dr_counts {
 dr_status dr__counts_from_item(const json_t *item, dr_counts *out);
 void dr__counts_add(dr_counts *into, const dr_counts *more);
 
+/* Counters summed over items that may hold negative values: GLOBAL shards (an un-count
+ * can land on another shard than its count did) and author items left by older
+ * versions. Only the sum is meaningful. */
+typedef struct dr_scounts {
+    int64_t total;
+    int64_t score;
+    int64_t count[5];
+} dr_scounts;
+
+/* Attribute `name` as a signed integer ("-12"): 0 ok, -1 absent or not N, -2 not a plain
+ * integer within int64. */
+int dr__av_get_i64(const json_t *item, const char *name, int64_t *out);
+/* Add the item's signed counters to *into. DR_E_PROTOCOL (recorded) if one is not an
+ * integer or a sum leaves int64; *into is then unchanged. */
+dr_status dr__scounts_add_item(dr_scounts *into, const json_t *item);
+/* a += b within int64: 0, or -1 on overflow (a unchanged). */
+int dr__i64_add(int64_t *a, int64_t b);
+/* A signed sum made consistent for display: negative figures become 0, a totalRatings
+ * that is not the sum of count1..5 becomes that sum, and totalScore is clamped into
+ * [totalRatings, 5 * totalRatings]. Returns 1 if anything had to change (the stored
+ * figures are inconsistent), else 0. */
+int dr__counts_sanitize(const dr_scounts *in, dr_counts *out);
+/* 1 if `c` is what real ratings can produce (the same rules), else 0. */
+int dr__counts_consistent(const dr_counts *c);
+
 /* The average in hundredths: JavaScript's Number((score / total).toFixed(2)) * 100,
  * i.e. the quotient as a double, rounded half up on its exact binary value. 0 when
- * either is 0, as the JavaScript does. */
+ * either is 0, as the JavaScript does. A score above 5 * total (only a corrupt item can
+ * hold one) gives 500, the highest real average, so the result is always 0..500. */
 uint32_t dr__average_hundredths(uint64_t score, uint64_t total);
 /* As JavaScript prints that number: "4.13", "4.1", "4", "0". */
 void dr__format_hundredths(uint32_t hundredths, char out[16]);
@@ -87,6 +113,7 @@ struct dr_dashboard {
     size_t top_count;
     dr_recent_row *recent;
     size_t recent_count;
+    uint32_t inconsistent; /* stored items whose figures had to be clamped */
 };
 
 /* Sort authors as the dashboard lists them: most ratings first, ties by name (bytes). */

@@ -11,16 +11,20 @@
  * How: this file compiles src/ops_tables.c itself, with dr__ddb_call() renamed to a
  * function here that records each request and answers as DynamoDB would (DescribeTable:
  * ACTIVE). The real create_tables logic runs unchanged and nothing is exported or
- * duplicated: dr_client_create_tables is renamed too, so it does not clash with the copy
- * in dadratings_obj. Nothing is sent anywhere. */
+ * duplicated: dr_client_create_tables and the file's other external functions are renamed
+ * too, so they do not clash with the copies in dadratings_obj. Nothing is sent anywhere. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #define dr__ddb_call dr_tf_capture_call
 #define dr_client_create_tables dr_tf_create_tables
+#define dr__table_wait_active dr_tf_table_wait_active
+#define dr__schema_mark_complete dr_tf_schema_mark_complete
 #include "ops_tables.c"
 #undef dr__ddb_call
 #undef dr_client_create_tables
+#undef dr__table_wait_active
+#undef dr__schema_mark_complete
 
 static json_t *captured; /* [{"operation", "request"}] in call order */
 
