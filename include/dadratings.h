@@ -357,7 +357,7 @@ DR_API const char *dr_stats_last_rated_at(const dr_stats *stats);
  */
 DR_API int32_t dr_stats_pending(const dr_stats *stats);
 /**
- * Render as the JSON of DESIGN.md section 3:
+ * Render as the JSON of docs/data-model.md, "Result shapes":
  * {"counts":{"1":..,"5":..},"totalRatings":n,"average":x,"jokeId":"..","lastRatedAt":..}
  * @param out receives a NUL-terminated string; release it with dr_free().
  */
@@ -422,7 +422,7 @@ DR_API dr_status dr_client_read_stats(dr_client *client, const char *joke_id, dr
 typedef struct dr_dashboard dr_dashboard;
 
 /**
- * The dashboard of DESIGN.md section 3. Issues a fixed number of requests, concurrently,
+ * The dashboard of docs/data-model.md, "Result shapes". Issues a fixed number of requests, concurrently,
  * whatever the number of ratings: four (the global counters, the per-author figures, the
  * top performers, the recent ratings), plus one per further page of authors (a page holds
  * 1 MB of author items: their number grows with authors, never with ratings), plus
@@ -447,7 +447,7 @@ typedef struct dr_dashboard dr_dashboard;
 DR_API dr_status dr_client_dashboard_stats(dr_client *client, dr_dashboard **out);
 
 DR_API void dr_dashboard_free(dr_dashboard *dashboard);
-/** Render as the JSON of DESIGN.md section 3. Release with dr_free(). */
+/** Render as the JSON of docs/data-model.md, "Result shapes". Release with dr_free(). */
 DR_API dr_status dr_dashboard_to_json(const dr_dashboard *dashboard, char **out);
 
 DR_API uint64_t dr_dashboard_overall_ratings(const dr_dashboard *d);
@@ -492,7 +492,7 @@ DR_API const char *dr_dashboard_recent_submitted_at(const dr_dashboard *d, size_
 #define DR_CREATE_TABLES_WAIT 0x1u /**< wait until both tables are ACTIVE */
 
 /**
- * Create the ratings and stats tables as DESIGN.md section 2 describes (keys, GSI1/GSI2,
+ * Create the ratings and stats tables as docs/data-model.md describes (keys, GSI1/GSI2,
  * stream NEW_AND_OLD_IMAGES, on-demand billing). Tables that exist are left alone.
  * With DR_CREATE_TABLES_WAIT, a stats table created here also gets the schema marker
  * (PK "SCHEMA", SK "VERSION"), so dr_client_dashboard_stats() takes its fixed-cost path

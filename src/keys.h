@@ -1,5 +1,5 @@
 /* The data model's keys and the validation that keeps user input from forging them
- * (DESIGN.md section 2). Key layout, compatible with the JavaScript services:
+ * (docs/data-model.md). Key layout, compatible with the JavaScript services:
  *
  *   ratings table  PK JOKE#<jokeId>      SK RATING#<submittedAt>#<uuid>
  *                  PK JOKE#<jokeId>      SK IDEMPOTENCY#<key>      (marker, this library)

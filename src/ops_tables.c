@@ -1,4 +1,4 @@
-/* create_tables: both tables as DESIGN.md section 2 describes them, plus the stats
+/* create_tables: both tables as docs/data-model.md describes them, plus the stats
  * table's top-performers index (GSI2, see docs/data-model.md) and the schema marker
  * saying that index is complete. Idempotent: a table that exists is left as it is. */
 #include <stdatomic.h>

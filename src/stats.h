@@ -1,5 +1,5 @@
 /* Result objects (dr_stats, dr_dashboard), averages rounded exactly as the JavaScript
- * services round them, and their JSON in the shapes of DESIGN.md section 3. No I/O. */
+ * services round them, and their JSON in the shapes of docs/data-model.md. No I/O. */
 #ifndef DR_STATS_H
 #define DR_STATS_H
 
