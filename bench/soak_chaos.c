@@ -6,10 +6,14 @@
  *
  *   DR_TEST_ENDPOINT=http://127.0.0.1:PORT DR_FAULT_PROXY=.../dr_fault_proxy \
  *   DR_FOLLOW_BIN=.../dr_follow nice ./bench/soak_chaos [--ratings N] [--rate P]
- *       [--threads T] [--mode inline|stream|mixed|all] [--seed S]
+ *       [--threads T] [--mode inline|stream|mixed|all] [--seed S] [--shards N]
+ *       [--dr-follow]
  *
+ * --shards sets the GLOBAL shards of every run (default: 1 inline, 4 stream, 1 mixed);
+ * --dr-follow runs tools/dr_follow even with shards > 1, where it cannot be told them.
  * Exit status: 0 when every run's checks held, 1 when one did not, 2 when a run could
  * not be carried out. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +24,8 @@
 static int usage(const char *argv0)
 {
     fprintf(stderr, "usage: %s [--ratings N] [--rate P] [--threads T] "
-                    "[--mode inline|stream|mixed|all] [--seed S]\n", argv0);
+                    "[--mode inline|stream|mixed|all] [--seed S] [--shards N] [--dr-follow]\n",
+            argv0);
     return 2;
 }
 
@@ -29,7 +34,7 @@ int main(int argc, char **argv)
     static char self_exe[4096];
     dr_chaos_options o;
     const char *mode = "all";
-    int i, worst = 0, follower = dr_chaos_follower_main(argc, argv);
+    int i, worst = 0, shards = 0, follower = dr_chaos_follower_main(argc, argv);
     ssize_t len;
 
     if (follower >= 0)
@@ -40,6 +45,10 @@ int main(int argc, char **argv)
     o.threads = 8;
     o.seed = 1;
     for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--dr-follow")) {
+            o.force_dr_follow = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             return usage(argv[0]);
         if (!strcmp(argv[i], "--ratings"))
@@ -50,13 +59,15 @@ int main(int argc, char **argv)
             o.threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--mode"))
             mode = argv[++i];
+        else if (!strcmp(argv[i], "--shards"))
+            shards = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seed"))
             o.seed = (unsigned)strtoul(argv[++i], NULL, 10);
         else
             return usage(argv[0]);
     }
     if (o.ratings < 1 || o.fault_rate < 0 || o.fault_rate > 0.9 || o.threads < 1 ||
-        o.threads > 64)
+        o.threads > 64 || shards < 0 || shards > 64)
         return usage(argv[0]);
     len = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
     if (len <= 0 || !(o.follow_bin = getenv("DR_FOLLOW_BIN"))) {
@@ -72,7 +83,7 @@ int main(int argc, char **argv)
         if (strcmp(mode, names[i]) && !(strcmp(mode, "all") == 0 && i < 2))
             continue;
         o.mode = (dr_chaos_mode)i;
-        o.shards = i == 1 ? 4 : 1;
+        o.shards = shards ? (uint32_t)shards : i == 1 ? 4 : 1;
         rc = dr_chaos_run(&o, &s);
         if (rc < 0)
             worst = 2;

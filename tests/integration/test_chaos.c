@@ -5,7 +5,7 @@
  * and dashboard_stats figure against the stored ratings, and of every rating whose write
  * returned success (stored exactly once).
  *
- * DR_TEST_CHAOS_RATINGS sets the ratings per run (default 300; scripts/test.sh lowers it
+ * DR_TEST_CHAOS_RATINGS sets the ratings per run (default 150; scripts/test.sh lowers it
  * for the sanitizer stages). DR_TEST_CHAOS_DR_FOLLOW=1 runs tools/dr_follow even with four
  * shards, where it cannot be given the shard count. */
 #include <setjmp.h>
@@ -21,7 +21,7 @@
 
 #include "chaos.h"
 
-#define CHAOS_DEFAULT_RATINGS 300
+#define CHAOS_DEFAULT_RATINGS 150
 
 static char self_exe[4096];
 

@@ -35,10 +35,10 @@ extern char **environ;
 #define CHAOS_SHOWN_MISMATCHES 30
 #define CHAOS_DRAIN_TRIES 5
 #define CHAOS_FAULTED_DRAIN_TRIES 2
-/* Writers give up an attempt after 1 s; the delays outlast it. */
-#define CHAOS_REQUEST_TIMEOUT_MS 1000
-#define CHAOS_CONNECT_TIMEOUT_MS 500
-#define CHAOS_DELAY_MS 1500
+/* Writers give up an attempt after 2 s (on a loaded 2-core machine DynamoDB Local
+ * answers a transaction in more than 1 s now and then); the delays outlast it. */
+#define CHAOS_REQUEST_TIMEOUT_MS 2000
+#define CHAOS_CONNECT_TIMEOUT_MS 1000
 
 static const char *const author_names[CHAOS_AUTHORS] = {"Ann", "Bob", "Cleo", "Dmitri",
                                                         "Eve", "Fumiko"};
@@ -470,7 +470,9 @@ static void write_one(chaos_run *r, long i, unsigned *seed)
         pthread_mutex_lock(&r->lock);
         r->failures_by_status[(unsigned)rc < 32 ? rc : 31]++;
         pthread_mutex_unlock(&r->lock);
-        sleep_ms(20 + rand_r(seed) % (40 * (tries + 1)));
+        /* As a caller would: back off, and longer while the client's retry quota is
+         * empty (it refills with successes). */
+        sleep_ms((rc == DR_E_RETRY_QUOTA ? 200 : 20) + rand_r(seed) % (50 * (tries + 1)));
     }
     dr_rating_free(rating);
 }
@@ -1022,7 +1024,7 @@ int dr_chaos_run(const dr_chaos_options *o, dr_chaos_summary *s)
 {
     static const char *const writer_kinds[] = {
         "throttle", "cancel-throttle", "error500", "reset", "forward-then-reset",
-        "delay:ms=1500", "forward-then-delay:ms=1500", "corrupt-crc"};
+        "delay:ms=2500", "forward-then-delay:ms=2500", "corrupt-crc"};
     static const char *const follower_kinds[] = {"throttle", "cancel-throttle", "error500",
                                                  "reset", "forward-then-reset", "corrupt-crc"};
     chaos_run run, *r = &run;

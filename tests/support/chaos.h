@@ -5,7 +5,7 @@
  *  1. a fresh pair of tables on DynamoDB Local (DR_TEST_ENDPOINT), created directly;
  *  2. two proxies in front of it: one for the writers (throttle, a throttled transaction
  *     cancellation, 500, reset, forward-then-reset, delay and forward-then-delay past the
- *     writers' 1 s request timeout, corrupt-crc), one for the follower (the same without
+ *     writers' 2 s request timeout, corrupt-crc), one for the follower (the same without
  *     the delays, which only slow a follower with dr_follow's 10 s timeout), each kind at
  *     rate/kinds of the requests;
  *  3. `threads` threads write `ratings` ratings with idempotency keys, in inline mode,
