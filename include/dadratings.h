@@ -109,7 +109,9 @@ typedef enum dr_status {
     DR_E_THROTTLED = 9,
     /** The service failed (HTTP 5xx); retries were exhausted. */
     DR_E_SERVICE = 10,
-    /** The service rejected the request as invalid (ValidationException). */
+    /** The service rejected the request as invalid (ValidationException): usually tables
+     *  that do not match (a missing index, another key schema). Not the caller's input,
+     *  which the library checks itself (DR_E_INVALID_ARGUMENT). */
     DR_E_VALIDATION = 11,
     /** A condition on a write did not hold (ConditionalCheckFailedException). */
     DR_E_CONDITION_FAILED = 12,
@@ -217,16 +219,19 @@ DR_API dr_status dr_config_new(dr_config **out);
 DR_API void dr_config_free(dr_config *config);
 
 /**
- * AWS region, e.g. "eu-west-1". Unset: AWS_REGION, then AWS_DEFAULT_REGION, then the
- * profile's `region` in the shared config file.  NULL unsets.  @since 1.0
+ * AWS region, e.g. "eu-west-1": 1..63 of a-z 0-9 -, from every source. Unset: AWS_REGION,
+ * then AWS_DEFAULT_REGION, then the profile's `region` in the shared config file.
+ * NULL unsets.  @since 1.0
  */
 DR_API dr_status dr_config_set_region(dr_config *config, const char *region);
 
 /**
  * DynamoDB endpoint URL, e.g. "http://127.0.0.1:8000". Unset: AWS_ENDPOINT_URL_DYNAMODB,
  * then AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com. Plain http is
- * accepted only for loopback hosts; every other endpoint must be https and is verified.
- * NULL unsets.  @return DR_E_INVALID_ARGUMENT for a malformed or non-loopback http URL.
+ * accepted only for loopback hosts (localhost, an IPv4 literal in 127.0.0.0/8, [::1]) and
+ * never goes through a proxy; every other endpoint must be https, is verified, and uses
+ * the proxy the environment names (https_proxy, ALL_PROXY, NO_PROXY, as libcurl reads
+ * them). Credential metadata requests never use a proxy.  NULL unsets.  @return DR_E_INVALID_ARGUMENT for a malformed or non-loopback http URL.
  * @since 1.0
  */
 DR_API dr_status dr_config_set_endpoint(dr_config *config, const char *url);
@@ -386,8 +391,8 @@ DR_API dr_status dr_rating_set_mode(dr_rating *rating, const char *mode);
 /** The day the joke belongs to, "YYYY-MM-DD"; unset means the UTC day of submission. */
 DR_API dr_status dr_rating_set_date(dr_rating *rating, const char *date);
 /**
- * A caller-chosen key (1..128 printable ASCII bytes) that makes repeated writes of the
- * same rating count once, for as long as the rating item exists. NULL unsets.
+ * A caller-chosen key (1..128 bytes of A-Z a-z 0-9 . _ : -) that makes repeated writes
+ * of the same rating count once, for as long as the rating item exists. NULL unsets.
  */
 DR_API dr_status dr_rating_set_idempotency_key(dr_rating *rating, const char *key);
 
@@ -541,13 +546,85 @@ DR_API dr_status dr_follower_new(dr_follower **out, dr_client *client);
 DR_API void dr_follower_free(dr_follower *follower);
 
 /**
- * One round: read every readable shard once and apply what it holds.
+ * Deliveries of one stream record that fail for a reason in the record itself (it cannot
+ * be planned: DR_E_INVALID_ARGUMENT; the service rejects the request built from it:
+ * DR_E_VALIDATION, or DR_E_TRANSACTION_CANCELED for a reason other than throttling or a
+ * conflict; a stored item it touches cannot be read: DR_E_PROTOCOL) before the
+ * follower parks it as a dead letter and moves on. One delivery per round; the count is
+ * kept in the shard's checkpoint, so restarts do not reset it. Failures of the
+ * environment (network, throttling, credentials, a missing table) never park a record:
+ * they are retried every round. See docs/aggregation.md, "Dead letters".
+ */
+#define DR_FOLLOWER_MAX_DELIVERIES 5
+
+/**
+ * One round: read every readable shard once and apply what it holds. A shard that fails
+ * does not stop the round: the other shards are still read.
+ * A record failing DR_FOLLOWER_MAX_DELIVERIES times is written to a dead-letter item in
+ * the stats table (logged at DR_LOG_ERROR with its shard, sequence number and reason) and
+ * the shard's checkpoint moves past it; the records after it are applied in the same
+ * round. The checkpoint never moves past a record whose dead-letter item was not written.
  * @param records_seen receives the number of records read this round (0: the stream was
  *        idle; back off before the next round). May be NULL.
- * @return DR_OK, or the error that stopped the round (its checkpoints are kept, so the
- *         next round redoes only what was not applied).  @since 1.0
+ * @return DR_OK, or the first error of the round, after every other shard was served
+ *         (checkpoints are kept, so the next round redoes only what was not applied).
+ * @since 1.0
  */
 DR_API dr_status dr_follower_poll(dr_follower *follower, uint64_t *records_seen);
+
+/** Records this follower has parked as dead letters since it was made. @since 1.0 */
+DR_API uint64_t dr_follower_dead_lettered(const dr_follower *follower);
+
+/**
+ * Stream records parked as dead letters (by any follower of this ratings table), in
+ * shard and sequence-number order. Immutable.
+ */
+typedef struct dr_dead_letters dr_dead_letters;
+
+/**
+ * Read every dead letter of the follower's ratings table (a strongly consistent Query
+ * of the stats table, paged).
+ * @param out receives the list; free it with dr_dead_letters_free().
+ * @return DR_OK, DR_E_NOMEM, DR_E_PROTOCOL (an item without its fields), a transport
+ *         error.  @since 1.0
+ */
+DR_API dr_status dr_follower_list_dead_letters(dr_follower *follower, dr_dead_letters **out);
+
+/**
+ * Apply each dead letter's record again with dr_client_apply_stream_batch() and delete
+ * the item once the record is applied (or found applied before: markers keep it exactly
+ * once). A record that still fails stays parked. Records are re-applied out of stream
+ * order, after what followed them: use it once the cause is fixed (a library bug, a
+ * table), not for records whose own content is invalid.
+ * @param requeued receives how many were applied and deleted; may be NULL.
+ * @param still_parked receives how many still fail; may be NULL.
+ * @return DR_OK (also when some still fail), or the error that stopped it (records
+ *         requeued before it are deleted; the rest stay).  @since 1.0
+ */
+DR_API dr_status dr_follower_requeue_dead_letters(dr_follower *follower, size_t *requeued,
+                                                  size_t *still_parked);
+
+DR_API void dr_dead_letters_free(dr_dead_letters *list);
+/** Number of dead letters. */
+DR_API size_t dr_dead_letters_count(const dr_dead_letters *list);
+/** The shard the record came from. Borrowed; NULL when `i` is out of range. */
+DR_API const char *dr_dead_letters_shard_id(const dr_dead_letters *list, size_t i);
+/** The record's SequenceNumber. Borrowed; NULL when `i` is out of range. */
+DR_API const char *dr_dead_letters_sequence_number(const dr_dead_letters *list, size_t i);
+/** Why it failed: the library's message for its last delivery. Borrowed. */
+DR_API const char *dr_dead_letters_reason(const dr_dead_letters *list, size_t i);
+/** The record as the stream delivered it (DynamoDB Streams JSON). Borrowed. */
+DR_API const char *dr_dead_letters_record_json(const dr_dead_letters *list, size_t i);
+/** Deliveries that failed before it was parked. */
+DR_API uint32_t dr_dead_letters_attempts(const dr_dead_letters *list, size_t i);
+/** When it was parked, ISO 8601 UTC ("2026-12-02T05:30:00.123Z"). Borrowed. */
+DR_API const char *dr_dead_letters_parked_at(const dr_dead_letters *list, size_t i);
+/**
+ * Render as a JSON array of {"shardId","sequenceNumber","attempts","parkedAt","reason",
+ * "record"} objects ("record" is the record as a JSON object). Release with dr_free().
+ * @since 1.0
+ */
+DR_API dr_status dr_dead_letters_to_json(const dr_dead_letters *list, char **out);
 
 #ifdef __cplusplus
 }

@@ -558,6 +558,13 @@ static void log_batch(const invocation *inv, const dr_batch_result *res, uint64_
     buf_free(&f);
 }
 
+/* The batch's first record failed: records are applied in order, so nothing was. */
+static int first_record_failed(const dr_batch_result *res)
+{
+    return dr_batch_result_failed_count(res) && !dr_batch_result_applied(res) &&
+           !dr_batch_result_skipped(res) && !dr_batch_result_duplicates(res);
+}
+
 static void log_invocation_error(const invocation *inv, const char *type, const char *message,
                                  uint64_t ms)
 {
@@ -592,6 +599,22 @@ static void handle(runtime *rt, dr_client *client, invocation *inv)
 
     rc = dr_client_apply_stream_batch(client, inv->body.data ? inv->body.data : "",
                                       inv->body.len, &res);
+    if (rc == DR_OK && first_record_failed(res)) {
+        /* Nothing applied. A partial response would have Lambda retry this same batch
+         * up to maximum_retry_attempts and then discard it whole, good records after the
+         * failing one included. A function error makes it bisect the batch instead
+         * (bisect_batch_on_function_error, which spends no retry), until the failing
+         * record is alone: only that one reaches the failure queue. docs/lambda.md. */
+        char message[256];
+        snprintf(message, sizeof message,
+                 "stream record %s, the first of the batch, could not be applied",
+                 dr_batch_result_failed_sequence_number(res, 0));
+        log_batch(inv, res, monotonic_ms() - t0);
+        snprintf(path, sizeof path, "/invocation/%s/error", inv->request_id);
+        post_error(rt, path, "DadRatings.RecordFailed", message);
+        dr_batch_result_free(res);
+        return;
+    }
     if (rc == DR_OK) {
         char *json = NULL;
         rc = dr_batch_result_to_json(res, &json);

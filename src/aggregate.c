@@ -34,6 +34,8 @@ struct dr_batch_result {
     size_t duplicates;
     char **failed; /* sequence numbers */
     size_t failed_count;
+    dr_status reason_code; /* why failed[0] failed; DR_OK when nothing failed */
+    char reason[512];      /* its message, "" when nothing failed */
 };
 
 typedef enum record_kind { RECORD_SKIP, RECORD_INSERT, RECORD_MODIFY, RECORD_REMOVE } record_kind;
@@ -422,8 +424,9 @@ DR_API dr_status dr_client_apply_stream_batch(dr_client *c, const char *records_
     const json_t *records;
     batch_entry *entries = NULL;
     dr_batch_result *r;
-    char now[25], reason[512] = "";
+    char now[25];
     size_t n, planned;
+    dr_status rc;
 
     if (!out)
         return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_apply_stream_batch: out is NULL");
@@ -457,12 +460,16 @@ DR_API dr_status dr_client_apply_stream_batch(dr_client *c, const char *records_
     /* The first failure in batch order is logged: a record that cannot be planned comes
      * after every record applied, so a failed commit, if any, came before it. */
     planned = plan_entries(records, entries, now);
-    if (planned < n)
-        snprintf(reason, sizeof reason, "%s", dr_last_error_message());
-    if (apply_entries(c, entries, planned, r) != DR_OK)
-        snprintf(reason, sizeof reason, "%s", dr_last_error_message());
-    if (reason[0])
-        dr__log(c, DR_LOG_WARN, "stream record failed: %s", reason);
+    if (planned < n) {
+        r->reason_code = dr_last_error_code();
+        snprintf(r->reason, sizeof r->reason, "%s", dr_last_error_message());
+    }
+    if ((rc = apply_entries(c, entries, planned, r)) != DR_OK) {
+        r->reason_code = rc;
+        snprintf(r->reason, sizeof r->reason, "%s", dr_last_error_message());
+    }
+    if (r->reason[0])
+        dr__log(c, DR_LOG_WARN, "stream record failed: %s", r->reason);
     if (report_failures(records, entries, n, r) != DR_OK) {
         dr_batch_result_free(r);
         r = NULL;
@@ -509,6 +516,12 @@ DR_API size_t dr_batch_result_failed_count(const dr_batch_result *r)
 DR_API const char *dr_batch_result_failed_sequence_number(const dr_batch_result *r, size_t i)
 {
     return r && i < r->failed_count ? r->failed[i] : NULL;
+}
+
+const char *dr__batch_result_reason(const dr_batch_result *r, dr_status *code)
+{
+    *code = r && r->failed_count ? r->reason_code : DR_OK;
+    return r && r->failed_count ? r->reason : "";
 }
 
 DR_API dr_status dr_batch_result_to_json(const dr_batch_result *r, char **out)

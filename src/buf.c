@@ -21,9 +21,22 @@ static int reserve(dr_buf *b, size_t extra)
     cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > (size_t)-1 / 2 ? need : cap * 2;
-    grown = dr__realloc(b->data, cap);
-    if (!grown)
-        goto fail;
+    if (b->secret) {
+        /* realloc would free the old block as it is: copy, then wipe it ourselves. */
+        grown = dr__malloc(cap);
+        if (!grown)
+            goto fail;
+        if (b->data) {
+            memcpy(grown, b->data, b->len);
+            grown[b->len] = '\0';
+            dr__wipe(b->data, b->cap);
+            dr__free(b->data);
+        }
+    } else {
+        grown = dr__realloc(b->data, cap);
+        if (!grown)
+            goto fail;
+    }
     b->data = grown;
     b->cap = cap;
     return 1;
@@ -86,6 +99,8 @@ void dr__buf_hex(dr_buf *b, const unsigned char *data, size_t n)
 
 void dr__buf_reset(dr_buf *b)
 {
+    if (b->secret && b->data)
+        dr__wipe(b->data, b->cap);
     b->len = 0;
     if (b->data)
         b->data[0] = '\0';
@@ -114,8 +129,15 @@ const char *dr__buf_cstr(const dr_buf *b)
     return b->data ? b->data : "";
 }
 
+void dr__buf_mark_secret(dr_buf *b)
+{
+    b->secret = 1;
+}
+
 void dr__buf_free(dr_buf *b)
 {
+    if (b->secret && b->data)
+        dr__wipe(b->data, b->cap);
     dr__free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
@@ -124,7 +146,6 @@ void dr__buf_free(dr_buf *b)
 
 void dr__buf_free_secret(dr_buf *b)
 {
-    if (b->data)
-        dr__wipe(b->data, b->cap);
+    b->secret = 1;
     dr__buf_free(b);
 }

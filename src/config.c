@@ -55,24 +55,13 @@ static dr_status set_string(char **slot, const char *value, int secret)
             return dr__fail(DR_E_INVALID_ARGUMENT, fn ": config is NULL");                \
     } while (0)
 
-int dr__region_is_valid(const char *region)
-{
-    size_t i, n = strlen(region);
-    if (n == 0 || n > 64)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') ||
-              region[i] == '-'))
-            return 0;
-    return 1;
-}
-
 DR_API dr_status dr_config_set_region(dr_config *c, const char *region)
 {
     REQUIRE_CONFIG(c, "dr_config_set_region");
     if (region && !dr__region_is_valid(region))
         return dr__fail(DR_E_INVALID_ARGUMENT,
-                        "region: 1..64 characters, only a-z, 0-9 and '-' are allowed");
+                        "region: 1..%d characters, only a-z, 0-9 and '-' are allowed",
+                        DR_REGION_MAX);
     return set_string(&c->region, region, 0);
 }
 

@@ -4,6 +4,7 @@
 #define DR_CONFIG_H
 
 #include "dadratings.h"
+#include "sigv4.h"
 
 #define DR_DEFAULT_CONNECT_TIMEOUT_MS 3100u
 #define DR_DEFAULT_REQUEST_TIMEOUT_MS 10000u
@@ -31,9 +32,8 @@ struct dr_config {
     void *log_payload;
 };
 
-/* Region names go into host names and the credential scope: 1..64 of [a-z0-9-].
- * Held to by every source of a region (configuration, environment, profile). */
-int dr__region_is_valid(const char *region);
+/* dr__region_is_valid (the signer's own rule, in sigv4.h) is held to by every source of
+ * a region: configuration, environment, profile. */
 
 /* DynamoDB table names: 3..255 of [A-Za-z0-9_.-]. */
 dr_status dr__validate_table_name(const char *what, const char *name);

@@ -365,7 +365,7 @@ static dr_status copy_region(const char *region, const char *source, char **out)
 {
     if (!dr__region_is_valid(region))
         return dr__fail(DR_E_CONFIG, "region from %s is invalid: only a-z, 0-9 and '-' "
-                                     "are allowed, 1..64 characters", source);
+                                     "are allowed, 1..%d characters", source, DR_REGION_MAX);
     *out = dr__strdup(region);
     return *out ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory");
 }

@@ -98,7 +98,7 @@ static dr_status authorization_header(dr_buf *header)
 {
     const char *file = dr__env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     const char *value = dr__env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
-    dr_buf from_file = DR_BUF_INIT;
+    dr_buf from_file = DR_BUF_SECRET_INIT;
     dr_status rc = DR_OK;
 
     if (file) {
@@ -122,7 +122,7 @@ static dr_status authorization_header(dr_buf *header)
 
 dr_status dr__credentials_from_container(uint32_t timeout_ms, dr_credentials **out)
 {
-    dr_buf url = DR_BUF_INIT, auth = DR_BUF_INIT, body = DR_BUF_INIT;
+    dr_buf url = DR_BUF_INIT, auth = DR_BUF_SECRET_INIT, body = DR_BUF_SECRET_INIT;
     const char *headers[2] = {NULL, NULL};
     dr_metadata_request req = {0};
     long status;

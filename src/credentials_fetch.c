@@ -25,6 +25,7 @@ dr_status dr__metadata_fetch(const dr_metadata_request *req, dr_buf *body, long 
     hreq.timeout_ms = req->timeout_ms;
     hreq.max_response_bytes = DR_METADATA_MAX_RESPONSE;
     hreq.allow_plain_http_metadata = 1;
+    dr__buf_mark_secret(&resp.body); /* credentials, tokens */
     rc = dr__http_perform(NULL, &hreq, &resp);
     *status = resp.status;
     dr__buf_free(&resp.headers);

@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "credentials_provider.h"
 #include "error.h"
+#include "sigv4.h"
 
 #define DR_IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
 #define DR_IMDS_TOKEN_PATH "/latest/api/token"
@@ -78,7 +79,7 @@ static int is_header_safe(const char *s, size_t n)
 
 static dr_status fetch_token(imds_session *s)
 {
-    dr_buf body = DR_BUF_INIT;
+    dr_buf body = DR_BUF_SECRET_INIT;
     long status;
     dr_status rc = imds_request(s, "PUT", DR_IMDS_TOKEN_PATH, DR_IMDS_TOKEN_TTL_HEADER, &body,
                                 &status);
@@ -118,8 +119,8 @@ static dr_status fetch_role_name(imds_session *s, dr_buf *role)
 
 dr_status dr__credentials_from_imds(uint32_t timeout_ms, dr_credentials **out)
 {
-    imds_session s = {DR_BUF_INIT, DR_BUF_INIT, 0};
-    dr_buf role = DR_BUF_INIT, path = DR_BUF_INIT, body = DR_BUF_INIT;
+    imds_session s = {DR_BUF_INIT, DR_BUF_SECRET_INIT, 0};
+    dr_buf role = DR_BUF_INIT, path = DR_BUF_INIT, body = DR_BUF_SECRET_INIT;
     long status;
     dr_status rc;
 
@@ -129,7 +130,10 @@ dr_status dr__credentials_from_imds(uint32_t timeout_ms, dr_credentials **out)
     s.timeout_ms = timeout_ms ? timeout_ms : DR_METADATA_DEFAULT_TIMEOUT_MS;
     if ((rc = imds_base(&s.base)) == DR_OK && (rc = fetch_token(&s)) == DR_OK &&
         (rc = fetch_role_name(&s, &role)) == DR_OK) {
-        dr__buf_printf(&path, "%s%s", DR_IMDS_ROLE_PATH, dr__buf_cstr(&role));
+        /* IAM allows +=,.@_- in role names; '@' would read as user information in a
+         * URL, so the name goes into the path percent-encoded. */
+        dr__buf_puts(&path, DR_IMDS_ROLE_PATH);
+        dr__sigv4_uri_encode(&path, role.data, role.len, 0);
         if ((rc = dr__buf_ok(&path)) == DR_OK)
             rc = imds_request(&s, "GET", dr__buf_cstr(&path), dr__buf_cstr(&s.token_hdr),
                               &body, &status);

@@ -53,8 +53,10 @@ static dr_status read_file(const char *path, const char *display, dr_buf *out)
     char chunk[4096];
     size_t n;
     dr_status rc;
-    FILE *f = fopen(path, "rb");
+    FILE *f;
 
+    dr__buf_mark_secret(out); /* the file holds secrets: growth must not leave copies */
+    f = fopen(path, "rb");
     if (!f)
         return errno == ENOENT || errno == ENOTDIR
                    ? dr__fail(DR_E_NOT_FOUND, "%s does not exist", display)

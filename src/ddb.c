@@ -166,9 +166,12 @@ typedef struct wire_request {
     size_t body_len;
 } wire_request;
 
+/* The most header lines sign_attempt writes; `lines` has room for them and the NULL. */
+#define DR_DDB_HEADER_LINES 7
+
 /* Build the signed header lines for one attempt into `lines` (NULL-terminated). */
 static dr_status sign_attempt(dr_client *c, const wire_request *w, dr_credentials *creds,
-                              dr_buf *storage, const char *lines[8])
+                              dr_buf *storage, const char *lines[DR_DDB_HEADER_LINES + 1])
 {
     const dr_sigv4_header signed_headers[] = {
         {"host", w->host_header},
@@ -178,7 +181,7 @@ static dr_status sign_attempt(dr_client *c, const wire_request *w, dr_credential
     char amz_date[17];
     dr_buf authorization = DR_BUF_INIT;
     int64_t now = (int64_t)time(NULL) + atomic_load(&c->clock_skew_s);
-    size_t offsets[7], n = 0, i;
+    size_t offsets[DR_DDB_HEADER_LINES], n = 0, i;
     dr_status rc;
 
     rc = dr__sigv4_authorize(c->signer, creds, c->region, "dynamodb", now, "POST", "/", "",
@@ -193,6 +196,11 @@ static dr_status sign_attempt(dr_client *c, const wire_request *w, dr_credential
     dr__buf_reset(storage);
 #define LINE(...)                                                                         \
     do {                                                                                  \
+        if (n == DR_DDB_HEADER_LINES) {                                                   \
+            dr__buf_free(&authorization);                                                 \
+            return dr__fail(DR_E_INTERNAL, "more than %d request header lines",           \
+                            DR_DDB_HEADER_LINES);                                         \
+        }                                                                                 \
         offsets[n++] = storage->len;                                                      \
         dr__buf_printf(storage, __VA_ARGS__);                                             \
         dr__buf_putc(storage, '\0');                                                      \
@@ -306,7 +314,7 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
 {
     dr_ddb_error local_err = DR_DDB_ERROR_INIT;
     dr_http_response resp = DR_HTTP_RESPONSE_INIT;
-    dr_buf header_storage = DR_BUF_INIT;
+    dr_buf header_storage = DR_BUF_SECRET_INIT; /* X-Amz-Security-Token */
     wire_request w = {0};
     uint32_t attempt, spent = 0, cost;
     int skew_fixed = 0, sent = 0;
@@ -336,7 +344,7 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
     dr__count(c, DR_COUNTER_REQUESTS, 1);
 
     for (attempt = 1;; attempt++) {
-        const char *lines[8];
+        const char *lines[DR_DDB_HEADER_LINES + 1];
         dr_credentials *creds = NULL;
         dr_http_request req = {0};
         int64_t server_time = 0;

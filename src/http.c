@@ -1,7 +1,9 @@
 #include "http.h"
 
-#include <ctype.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -186,21 +188,16 @@ dr_status dr__url_parse(const char *url, dr_url_parts *out)
 
 int dr__host_is_loopback(const char *host)
 {
-    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+    unsigned char addr[sizeof(struct in6_addr)];
+
+    if (strcasecmp(host, "localhost") == 0)
         return 1;
-    if (strncmp(host, "127.", 4) == 0) {
-        /* Only a dotted-quad address counts, not a name like 127.example.com. */
-        const char *p;
-        int dots = 0;
-        for (p = host; *p; p++) {
-            if (*p == '.')
-                dots++;
-            else if (!isdigit((unsigned char)*p))
-                return 0;
-        }
-        return dots == 3;
-    }
-    return 0;
+    /* Only what inet_pton parses is an address: "127.0.0.256", "127.1" or "2130706433"
+     * are host names to libcurl, and a resolver may send them anywhere. */
+    if (inet_pton(AF_INET, host, addr) == 1)
+        return addr[0] == 127;
+    /* ::1 only; not ::ffff:127.0.0.1, which is a mapped address, not the loopback. */
+    return inet_pton(AF_INET6, host, addr) == 1 && memcmp(addr, &in6addr_loopback, 16) == 0;
 }
 
 int dr__host_is_aws_metadata(const char *host)
@@ -237,7 +234,7 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
                            dr_http_response *resp)
 {
     dr_url_parts url;
-    struct curl_slist *headers = NULL, *grown;
+    struct curl_slist *headers = NULL, *grown, *resolve = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
     sink body = {0};
     CURL *h;
@@ -304,6 +301,24 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* A proxy named in the environment (http_proxy, ALL_PROXY) would otherwise receive
+     * what plain http keeps on this machine: signed requests with the session token, the
+     * container authorization token, metadata credentials. https keeps the user's proxy. */
+    if (strcmp(url.scheme, "http") == 0 || req->allow_plain_http_metadata)
+        curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    if (strcasecmp(url.host, "localhost") == 0) {
+        /* The name passed the loopback rule; connect to the loopback addresses, not to
+         * whatever a hosts file or resolver says. */
+        char entry[sizeof url.host + 32];
+        snprintf(entry, sizeof entry, "%s:%u:127.0.0.1,[::1]", url.host,
+                 url.port ? (unsigned)url.port : strcmp(url.scheme, "https") == 0 ? 443u : 80u);
+        resolve = curl_slist_append(NULL, entry);
+        if (!resolve) {
+            rc = dr__fail(DR_E_NOMEM, "out of memory pinning localhost");
+            goto done;
+        }
+        curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
+    }
     /* No CURLOPT_ACCEPT_ENCODING: x-amz-crc32 covers the body as sent, so it must
      * arrive uncompressed. */
     if (req->connect_timeout_ms)
@@ -326,6 +341,7 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
 
 done:
     curl_slist_free_all(headers);
+    curl_slist_free_all(resolve);
     /* A handle whose transfer failed may hold a broken connection; libcurl drops
      * dead connections from its cache itself, so the handle is still reusable. */
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);

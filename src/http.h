@@ -22,8 +22,9 @@ typedef struct dr_http_request {
     uint32_t connect_timeout_ms;  /* 0: libcurl's default */
     uint32_t timeout_ms;          /* whole transfer; 0: none */
     size_t max_response_bytes;    /* 0: DR_HTTP_DEFAULT_MAX_RESPONSE */
-    /* Opt-in for the credential providers: also allow plain http to the AWS metadata
-     * services (dr__host_is_aws_metadata), which are only served over http. */
+    /* Set by the credential providers for metadata requests: also allow plain http to
+     * the AWS metadata services (dr__host_is_aws_metadata), which are only served over
+     * http, and never use a proxy, whatever the scheme. */
     int allow_plain_http_metadata;
 } dr_http_request;
 
@@ -47,7 +48,8 @@ void dr__http_pool_free(dr_http_pool *pool);
  * Returns DR_OK when any HTTP response arrived (check resp->status), DR_E_TIMEOUT,
  * DR_E_NETWORK (message says what libcurl said, never the request's headers), or
  * DR_E_NOMEM. Only loopback URLs (and, with allow_plain_http_metadata, the AWS metadata
- * hosts) may use plain http; https peers are verified. */
+ * hosts) may use plain http, and plain http never goes through a proxy; https peers are
+ * verified, and https honours the proxy settings of the environment. */
 dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
                            dr_http_response *resp);
 
@@ -68,7 +70,10 @@ typedef struct dr_url_parts {
 
 /* Split an absolute http(s) URL. DR_E_INVALID_ARGUMENT if malformed. */
 dr_status dr__url_parse(const char *url, dr_url_parts *out);
-/* 1 if host is a loopback name or address: localhost, 127.0.0.0/8, ::1. */
+/* 1 if host is "localhost" (which dr__http_perform pins to 127.0.0.1 and ::1), an IPv4
+ * literal in 127.0.0.0/8 as inet_pton reads it (not "127.0.0.256", "127.1" or
+ * "2130706433"), or the IPv6 literal ::1 (host as dr__url_parse gives it, without
+ * brackets). */
 int dr__host_is_loopback(const char *host);
 /* 1 if host is one of the link-local AWS metadata services, which AWS serves over plain
  * http by design: EC2 instance metadata (169.254.169.254, fd00:ec2::254), ECS task

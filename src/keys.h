@@ -7,6 +7,8 @@
  *                  PK GLOBAL             SK AGGREGATE              (shard 0 / unsharded)
  *                  PK GLOBAL#<k>         SK AGGREGATE              (shard k > 0)
  *                  PK GLOBAL             SK AUTHOR#<author>
+ *                  PK DEADLETTER#<ratings table>  SK <shardId>#<sequenceNumber>
+ *                                                   (a parked stream record, the follower)
  *
  * Joke ids and authors may not contain '#': with it, an id could end where another key's
  * prefix begins. They are rejected rather than escaped, because an escaped form would
@@ -36,6 +38,10 @@
 #define DR_GSI_ALL_RATINGS "ALL_RATINGS"
 #define DR_GSI_TOP_PERFORMERS "TOP_PERFORMERS"
 #define DR_DEFAULT_AUTHOR "Unknown"
+/* Stream records the follower gave up on (docs/aggregation.md, "Dead letters"). Keyed by
+ * the ratings table, not the stream ARN: they outlive a stream that is re-enabled. */
+#define DR_PK_DEAD_LETTER "DEADLETTER#"
+#define DR_SK_DEAD_LETTER_SEPARATOR "#"
 
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past
  * U+10FFFF). */

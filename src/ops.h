@@ -73,4 +73,8 @@ json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *o
 json_t *dr__counters_update(dr_client *c, const char *pk, const char *sk, const dr_delta *delta,
                             const char *author);
 
+/* Why the first failed record of a batch result failed: its status (*code; DR_OK when
+ * nothing failed) and message ("" then). Borrowed from the result. */
+const char *dr__batch_result_reason(const dr_batch_result *r, dr_status *code);
+
 #endif

@@ -41,6 +41,9 @@
 /* Scope parts are short by nature (regions like "ap-southeast-5", service signing names
  * like "dynamodb"); the bounds keep the key cache in fixed arrays with no allocation. */
 #define MAX_SCOPE_PART 63
+#if DR_REGION_MAX > MAX_SCOPE_PART
+#error "the key cache cannot hold a region of DR_REGION_MAX characters"
+#endif
 #define MAX_ACCESS_KEY_ID 128
 /* AWS secret keys are 40 characters; 256 leaves room for any other SigV4 service. */
 #define MAX_SECRET 256
@@ -492,7 +495,7 @@ typedef struct query_list {
     size_t cap;
 } query_list;
 
-#define QUERY_LIST_INIT {DR_BUF_INIT, NULL, 0, 0}
+#define QUERY_LIST_INIT {DR_BUF_SECRET_INIT, NULL, 0, 0} /* may hold the session token */
 
 typedef struct query_param {
     const char *key;
@@ -696,6 +699,18 @@ static dr_status validate_credentials(const dr_credentials *c)
     return DR_OK;
 }
 
+int dr__region_is_valid(const char *region)
+{
+    size_t i, n = region ? strlen(region) : 0;
+    if (n == 0 || n > DR_REGION_MAX)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') ||
+              region[i] == '-'))
+            return 0;
+    return 1;
+}
+
 static dr_status stage_validate(const sigv4_state *st)
 {
     const dr_sigv4_request *r = st->req;
@@ -704,11 +719,12 @@ static dr_status stage_validate(const sigv4_state *st)
 
     if (rc != DR_OK)
         return rc;
-    if (!is_unreserved_word(p->region, MAX_SCOPE_PART) ||
-        !is_unreserved_word(p->service, MAX_SCOPE_PART))
+    if (!dr__region_is_valid(p->region))
         return dr__fail(DR_E_INVALID_ARGUMENT,
-                        "sigv4: region and service must be 1..%d of A-Z a-z 0-9 -._~",
-                        MAX_SCOPE_PART);
+                        "sigv4: region must be 1..%d of a-z 0-9 -", DR_REGION_MAX);
+    if (!is_unreserved_word(p->service, MAX_SCOPE_PART))
+        return dr__fail(DR_E_INVALID_ARGUMENT,
+                        "sigv4: service must be 1..%d of A-Z a-z 0-9 -._~", MAX_SCOPE_PART);
     if (!is_token(r->method))
         return dr__fail(DR_E_INVALID_ARGUMENT, "sigv4: missing or malformed method");
     if (r->path && *r->path && r->path[0] != '/')

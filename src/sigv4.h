@@ -84,8 +84,8 @@ typedef struct dr_sigv4_params {
 } dr_sigv4_params;
 
 /* Every stage's output. Initialise with DR_SIGV4_RESULT_INIT, release with
- * dr__sigv4_result_free() (which wipes: the canonical request and the presigned query
- * may carry the session token). */
+ * dr__sigv4_result_free() (the canonical request and the presigned query may carry the
+ * session token: they are secret buffers, wiped as they grow and when freed). */
 typedef struct dr_sigv4_result {
     char amz_date[DR_SIGV4_AMZ_DATE_LEN + 1]; /* X-Amz-Date value */
     char payload_hash[65];         /* hex SHA-256 of the body, or UNSIGNED-PAYLOAD */
@@ -98,8 +98,9 @@ typedef struct dr_sigv4_result {
     dr_buf presigned_query;        /* query form: the full wire query to send */
 } dr_sigv4_result;
 
-#define DR_SIGV4_RESULT_INIT \
-    {"", "", "", DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT}
+#define DR_SIGV4_RESULT_INIT                                                              \
+    {"", "", "", DR_BUF_INIT, DR_BUF_SECRET_INIT, DR_BUF_INIT, DR_BUF_INIT, DR_BUF_INIT,    \
+     DR_BUF_SECRET_INIT}
 
 /* A signer with an empty key cache. DR_E_NOMEM, or DR_E_INTERNAL if OpenSSL lacks
  * HMAC/SHA-256. */
@@ -142,6 +143,13 @@ dr_status dr__sigv4_authorize(dr_sigv4_signer *signer, const dr_credentials *cre
 /* RFC 3986 encoding as SigV4 wants it: unreserved A-Z a-z 0-9 - . _ ~ kept, every
  * other byte %XX with upper-case hex; '/' kept when keep_slash (paths). */
 void dr__sigv4_uri_encode(dr_buf *out, const char *s, size_t n, int keep_slash);
+
+/* The longest region the signer takes: its key cache keeps scope parts in fixed arrays. */
+#define DR_REGION_MAX 63
+/* 1 if `region` is 1..DR_REGION_MAX of [a-z0-9-]: what the signer puts into the
+ * credential scope and the library into host names. Configuration, the environment and
+ * profiles are held to the same rule, so a region they accept is one the signer takes. */
+int dr__region_is_valid(const char *region);
 /* Canonical URI of a wire path under `flags` (normalisation and double encoding). */
 void dr__sigv4_canonical_path(dr_buf *out, const char *path, uint32_t flags);
 /* Canonical query string of a wire query (no signing parameters added). Returns

@@ -1,12 +1,15 @@
 # The ratings table's stream feeds the aggregator. Failure handling, in order:
 #  1. the aggregator reports the records it could not apply (ReportBatchItemFailures);
 #     Lambda retries from the first of them; records before it are not sent again;
-#  2. a crash or timeout fails the whole batch: Lambda splits it in two and retries each
-#     half, isolating a record that cannot be applied (bisect_batch_on_function_error);
+#  2. a crash, a timeout, or a batch whose first record fails (the bootstrap answers
+#     that with a function error) fails the whole batch: Lambda splits it in two and
+#     retries each half, isolating a record that cannot be applied
+#     (bisect_batch_on_function_error; splitting spends no retry);
 #  3. after maximum_retry_attempts, or once a record is older than
 #     maximum_record_age_in_seconds, Lambda gives up on the batch, sends its position
 #     (shard, first/last sequence numbers, not the records) to the failure queue and
-#     moves on, so one bad record never blocks its shard for 24 hours.
+#     moves on, so one bad record never blocks its shard for 24 hours (docs/lambda.md
+#     gives the whole argument; tests/terraform/check.cjs keeps both bounds finite).
 # Every retry re-applies records that may already have been applied: the aggregator's
 # markers make that a no-op (exactly once).
 #

@@ -3,13 +3,23 @@
  * its checkpoints after a restart. Uses only the public header.
  *
  *   dr_follow [--until-idle] [--crash-after-applied N]
+ *   dr_follow --dead-letters [--json]
+ *   dr_follow --requeue-dead-letters
  *
  * Configuration comes from the environment, as for every program on the library
  * (AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, credentials, DYNAMODB_*_TABLE).
  * --until-idle          exit 0 after the first round that finds no record, 1 after
- *                       5 failed rounds in a row (without it, errors are retried forever)
+ *                       5 failed rounds in a row without parking a record (without it,
+ *                       errors are retried forever)
  * --crash-after-applied kill itself with SIGKILL right after the Nth record is applied
  *                       (before its checkpoint): for crash-recovery tests
+ * --dead-letters        list the records the follower parked (docs/aggregation.md, "Dead
+ *                       letters"), one line each: shard, sequence number, attempts,
+ *                       parked at, reason; with --json, the JSON array instead
+ * --requeue-dead-letters apply each parked record again, deleting those that apply;
+ *                       exit 0 when none is left parked, 1 otherwise
+ * A record the follower parks is logged on stderr at ERROR with its shard, sequence
+ * number and reason.
  * SIGINT and SIGTERM stop it cleanly between rounds. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -23,7 +33,17 @@
 
 #define IDLE_BACKOFF_MIN_MS 100
 #define IDLE_BACKOFF_MAX_MS 2000
+/* Failed rounds in a row before --until-idle gives up. A round that parks a record (see
+ * DR_FOLLOWER_MAX_DELIVERIES) made progress and starts the count again; the limit must
+ * exceed the DR_FOLLOWER_MAX_DELIVERIES - 1 failed rounds before a record is parked. */
 #define UNTIL_IDLE_MAX_FAILED_ROUNDS 5
+#if UNTIL_IDLE_MAX_FAILED_ROUNDS < DR_FOLLOWER_MAX_DELIVERIES
+#error "--until-idle would give up before a poison record is parked"
+#endif
+
+static const char usage[] = "usage: %s [--until-idle] [--crash-after-applied N]\n"
+                            "       %s --dead-letters [--json]\n"
+                            "       %s --requeue-dead-letters\n";
 
 static volatile sig_atomic_t g_stop;
 static long g_crash_after = -1;
@@ -46,6 +66,48 @@ static void on_log(dr_log_level level, const char *message, void *payload)
         raise(SIGKILL);
 }
 
+static int fail(dr_status rc)
+{
+    fprintf(stderr, "dr_follow: %s: %s\n", dr_strerror(rc), dr_last_error_message());
+    return 1;
+}
+
+static int list_dead_letters(dr_follower *follower, int as_json)
+{
+    dr_dead_letters *list = NULL;
+    char *json = NULL;
+    size_t i;
+    dr_status rc = dr_follower_list_dead_letters(follower, &list);
+    if (rc != DR_OK)
+        return fail(rc);
+    if (as_json) {
+        if ((rc = dr_dead_letters_to_json(list, &json)) != DR_OK) {
+            dr_dead_letters_free(list);
+            return fail(rc);
+        }
+        printf("%s\n", json);
+        dr_free(json);
+    }
+    for (i = 0; !as_json && i < dr_dead_letters_count(list); i++)
+        printf("%s %s attempts=%lu parked=%s %s\n", dr_dead_letters_shard_id(list, i),
+               dr_dead_letters_sequence_number(list, i),
+               (unsigned long)dr_dead_letters_attempts(list, i),
+               dr_dead_letters_parked_at(list, i), dr_dead_letters_reason(list, i));
+    dr_dead_letters_free(list);
+    return 0;
+}
+
+static int requeue_dead_letters(dr_follower *follower)
+{
+    size_t requeued = 0, still = 0;
+    dr_status rc = dr_follower_requeue_dead_letters(follower, &requeued, &still);
+    printf("dr_follow: %lu dead letters requeued, %lu still parked\n", (unsigned long)requeued,
+           (unsigned long)still);
+    if (rc != DR_OK)
+        return fail(rc);
+    return still ? 1 : 0;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -61,6 +123,7 @@ int main(int argc, char **argv)
     long backoff = IDLE_BACKOFF_MIN_MS;
     uint64_t total = 0;
     int until_idle = 0, failed_rounds = 0, status = 1, i;
+    int dead_letters = 0, as_json = 0, requeue = 0;
     dr_status rc;
 
     for (i = 1; i < argc; i++) {
@@ -68,10 +131,21 @@ int main(int argc, char **argv)
             until_idle = 1;
         } else if (!strcmp(argv[i], "--crash-after-applied") && i + 1 < argc) {
             g_crash_after = strtol(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--dead-letters")) {
+            dead_letters = 1;
+        } else if (!strcmp(argv[i], "--json")) {
+            as_json = 1;
+        } else if (!strcmp(argv[i], "--requeue-dead-letters")) {
+            requeue = 1;
         } else {
-            fprintf(stderr, "usage: %s [--until-idle] [--crash-after-applied N]\n", argv[0]);
+            fprintf(stderr, usage, argv[0], argv[0], argv[0]);
             return 2;
         }
+    }
+    if ((as_json && !dead_letters) || (dead_letters && requeue) ||
+        ((dead_letters || requeue) && (until_idle || g_crash_after >= 0))) {
+        fprintf(stderr, usage, argv[0], argv[0], argv[0]);
+        return 2;
     }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -82,15 +156,21 @@ int main(int argc, char **argv)
         (rc = dr_config_set_log(config, on_log, DR_LOG_DEBUG, NULL)) != DR_OK ||
         (rc = dr_client_new(&client, config)) != DR_OK ||
         (rc = dr_follower_new(&follower, client)) != DR_OK) {
-        fprintf(stderr, "dr_follow: %s: %s\n", dr_strerror(rc), dr_last_error_message());
+        fail(rc);
+        goto done;
+    }
+    if (dead_letters || requeue) {
+        status = dead_letters ? list_dead_letters(follower, as_json) : requeue_dead_letters(follower);
         goto done;
     }
     while (!g_stop) {
-        uint64_t seen = 0;
+        uint64_t seen = 0, parked = dr_follower_dead_lettered(follower);
         rc = dr_follower_poll(follower, &seen);
+        if (dr_follower_dead_lettered(follower) != parked)
+            failed_rounds = 0; /* past a poison record: progress */
         if (rc != DR_OK) {
             /* Checkpoints hold: the next round redoes only what was not applied. */
-            fprintf(stderr, "dr_follow: %s: %s\n", dr_strerror(rc), dr_last_error_message());
+            fail(rc);
             if (until_idle && ++failed_rounds >= UNTIL_IDLE_MAX_FAILED_ROUNDS)
                 goto done;
         } else if (seen == 0 && until_idle) {
@@ -106,7 +186,9 @@ int main(int argc, char **argv)
             backoff = IDLE_BACKOFF_MIN_MS;
         }
     }
-    printf("dr_follow: %llu records read, %ld applied\n", (unsigned long long)total, g_applied);
+    printf("dr_follow: %llu records read, %ld applied, %llu dead-lettered\n",
+           (unsigned long long)total, g_applied,
+           (unsigned long long)dr_follower_dead_lettered(follower));
     status = 0;
 done:
     dr_follower_free(follower);

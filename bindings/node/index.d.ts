@@ -92,7 +92,7 @@ export interface RatingInput {
   mode?: 'daily' | 'live' | null;
   /** "YYYY-MM-DD". Unset: the UTC day of submission. */
   dateKey?: string | null;
-  /** 1..128 printable ASCII bytes: repeated writes with the same key count once. */
+  /** 1..128 of A-Z a-z 0-9 . _ : - : repeated writes with the same key count once. */
   idempotencyKey?: string | null;
 }
 
@@ -194,7 +194,7 @@ export class DadRatingsError extends Error {
   /** The dr_status name, e.g. "DR_E_INVALID_ARGUMENT". */
   readonly code: string;
 }
-/** Bad input (DR_E_INVALID_ARGUMENT, DR_E_VALIDATION). */
+/** Bad input (DR_E_INVALID_ARGUMENT): the message names the field. */
 export class InvalidInputError extends DadRatingsError {}
 /** DR_E_CONFIG. */
 export class ConfigError extends DadRatingsError {}
@@ -210,5 +210,7 @@ export class NotFoundError extends DadRatingsError {}
 export class ConflictError extends DadRatingsError {}
 /** DR_E_SERVICE, DR_E_CHECKSUM, DR_E_PROTOCOL. */
 export class ServiceError extends DadRatingsError {}
+/** DR_E_VALIDATION: DynamoDB refused the request (ValidationException), e.g. tables without the expected index or key schema. Not bad input. */
+export class ServiceValidationError extends ServiceError {}
 /** The client was closed (DR_E_CLOSED). */
 export class ClosedError extends DadRatingsError {}

@@ -379,5 +379,6 @@ module.exports = {
   NotFoundError: errors.NotFoundError,
   ConflictError: errors.ConflictError,
   ServiceError: errors.ServiceError,
+  ServiceValidationError: errors.ServiceValidationError,
   ClosedError: errors.ClosedError,
 };

@@ -7,6 +7,9 @@
  *   req-3  valid, rating 7 (invalid), valid  -> the bad record and the one after it fail;
  *                                               only the first is counted
  *   req-4  {"hello":1}, not a batch          -> an invocation error with a message
+ *   req-5  rating 7 first, then valid        -> an invocation error (DadRatings.RecordFailed),
+ *                                               so that Lambda bisects the batch rather
+ *                                               than discard it whole; nothing counted
  *   then /next blocks; SIGTERM               -> the runtime exits 0
  * plus what it logs (one JSON line per batch, no secret), and init failures reported
  * to /runtime/init/error.
@@ -430,10 +433,15 @@ static void test_batches_end_to_end(void **state)
         push(f, event_json(f, c, 3)); /* (c) */
     }
     fake_api_push_event(f->api, "{\"hello\":1}"); /* (d) */
+    {
+        rating_rec e[] = {{"1000000000000000003001", joke_b, json_pack("{s:s}", "N", "7"), 21},
+                          {"1000000000000000003002", joke_b, json_pack("{s:s}", "N", "5"), 22}};
+        push(f, event_json(f, e, 2)); /* (e) */
+    }
 
     spawn(f, 1, "1");
-    if (fake_api_wait(f->api, 4, WAIT_MS) < 4)
-        fail_msg("the runtime answered %zu of 4 invocations", fake_api_wait(f->api, 4, 0));
+    if (fake_api_wait(f->api, 5, WAIT_MS) < 5)
+        fail_msg("the runtime answered %zu of 5 invocations", fake_api_wait(f->api, 5, 0));
 
     check_response(f, 0, "req-1", NULL, 0);
     check_response(f, 1, "req-2", NULL, 0);
@@ -444,8 +452,14 @@ static void test_batches_end_to_end(void **state)
                         "DadRatings.InvalidEvent");
     assert_true(strlen(json_string_value(json_object_get(body, "errorMessage"))) > 0);
     assert_string_equal(fake_api_post(f->api, 3)->error_type, "DadRatings.InvalidEvent");
+    body = post_json(f, 4, FAKE_POST_INVOCATION_ERROR, "req-5");
+    assert_string_equal(json_string_value(json_object_get(body, "errorType")),
+                        "DadRatings.RecordFailed");
+    assert_non_null(strstr(json_string_value(json_object_get(body, "errorMessage")),
+                           "1000000000000000003001"));
 
-    /* (a)+(b)+(c): A got 5, 4 and 2 (the 7 and the 1 after it were not applied), B got 3. */
+    /* (a)+(b)+(c)+(e): A got 5, 4 and 2 (the 7 and the 1 after it were not applied), B
+     * got 3 (not the 5 after (e)'s 7). */
     check_stats(f, joke_a, 3, 11, counts_a);
     check_stats(f, joke_b, 1, 3, counts_b);
     if (dr_client_dashboard_stats(f->client, &d) != DR_OK)
@@ -455,8 +469,8 @@ static void test_batches_end_to_end(void **state)
     assert_int_equal(dr_dashboard_rating_count(d, 1), 0);
     dr_dashboard_free(d);
 
-    /* (e) idle in /next, then Lambda's shutdown signal. */
-    assert_true(fake_api_wait_next(f->api, 5, WAIT_MS) >= 5);
+    /* (f) idle in /next, then Lambda's shutdown signal. */
+    assert_true(fake_api_wait_next(f->api, 6, WAIT_MS) >= 6);
     assert_int_equal(kill(f->pid, SIGTERM), 0);
     status = wait_exit(f, WAIT_MS);
     assert_true(status != -1);
@@ -466,12 +480,13 @@ static void test_batches_end_to_end(void **state)
     logs = batch_log_lines(f);
     json_decref(f->held);
     f->held = logs;
-    assert_int_equal(json_array_size(logs), 4);
+    assert_int_equal(json_array_size(logs), 5);
     check_log(json_array_get(logs, 0), "req-1", 3, 3, 0, 0);
     check_log(json_array_get(logs, 1), "req-2", 3, 0, 3, 0);
     check_log(json_array_get(logs, 2), "req-3", 3, 1, 0, 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(logs, 3), "requestId")),
                         "req-4");
+    check_log(json_array_get(logs, 4), "req-5", 2, 0, 0, 2);
     check_no_secret(f);
 }
 

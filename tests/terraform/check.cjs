@@ -220,6 +220,28 @@ function makeEvaluator(tf) {
   return evalTemplate;
 }
 
+// Whether `value` (an attribute: a literal or "${var.NAME}") can be given `n`: a literal
+// only if it is n; a variable if every validation condition holds for n. Conditions are
+// evaluated only when they are plain arithmetic and comparisons of var.NAME (and
+// floor()); anything else gives null (the check then fails: it cannot tell).
+function admits(tf, value, n) {
+  const ref = /^\$\{var\.(\w+)\}$/.exec(typeof value === "string" ? value : "");
+  if (!ref) return value === n;
+  const v = tf.variable[ref[1]];
+  if (!v) return null;
+  for (const { condition } of v.validation || []) {
+    const body = /^\$\{([\s\S]*)\}$/.exec(condition || "");
+    if (!body) return null;
+    const expr = body[1]
+      .split(`var.${ref[1]}`)
+      .join(`(${n})`)
+      .replace(/\bfloor\(/g, "Math.floor(");
+    if (!/^[\s\d().<>=!&|+\-*/]*$/.test(expr.replace(/Math\.floor/g, ""))) return null;
+    if (!Function(`"use strict"; return (${expr});`)()) return false;
+  }
+  return true;
+}
+
 // --- the C side: what create_tables sends ---------------------------------------------
 function runDump(dumpBin, extraEnv) {
   const env = { ...process.env };
@@ -501,6 +523,10 @@ function aggregatorActions(root) {
         queue.push(...lookup(callee, fn.file));
       }
     }
+    // A function handed on by name (a transaction builder given to dr__transact) runs as
+    // if it were called here.
+    for (const m of fn.body.matchAll(/\b([A-Za-z_]\w*)\b(?!\s*\()/g))
+      queue.push(...lookup(m[1], fn.file));
     for (const lit of literals(fn.body)) if (lit in TX_ITEM_ACTIONS) kinds.add(lit);
     if (/\bratings_table\b/.test(fn.body) && !holdsNamesOnly(fn.name)) {
       errors.push(
@@ -711,6 +737,26 @@ async function main() {
     Number.isInteger(age) && age >= 60 && age < 86400,
     `${esmAddr}: record age bounded below the stream's 24 h`,
     `maximum_record_age_in_seconds = ${age}`,
+  );
+  // No value terraform accepts may block a shard for good: -1 (Lambda's "forever") is
+  // refused for both bounds, and a record age of 24 h or more (the stream's retention,
+  // after which the record is gone, not sent to the failure queue) too.
+  check(
+    admits(tf, esm.maximum_retry_attempts, -1) === false,
+    `${esmAddr}: maximum_retry_attempts can never be -1 (retry forever)`,
+    `${esm.maximum_retry_attempts} admits -1, or its validation cannot be evaluated`,
+  );
+  for (const n of [-1, 86400]) {
+    check(
+      admits(tf, esm.maximum_record_age_in_seconds, n) === false,
+      `${esmAddr}: maximum_record_age_in_seconds can never be ${n}`,
+      `${esm.maximum_record_age_in_seconds} admits ${n}, or its validation cannot be evaluated`,
+    );
+  }
+  check(
+    admits(tf, esm.maximum_retry_attempts, retries) === true &&
+      admits(tf, esm.maximum_record_age_in_seconds, age) === true,
+    `${esmAddr}: the defaults pass their own validations`,
   );
   same(
     [evalT(esm.batch_size), evalT(esm.parallelization_factor)],

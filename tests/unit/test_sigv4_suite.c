@@ -3,8 +3,8 @@
  * pieces: URI encoding, path normalisation, query canonicalisation, header trimming,
  * input validation, the signing key cache and the wiping of key material.
  *
- * The suite lives in DR_SIGV4_SUITE_DIR, else "$DR_SOURCE_DIR/../shared/sigv4-test-suite"
- * (ctest sets DR_SOURCE_DIR). A missing suite fails: a silent skip would hide that the
+ * The suite lives in DR_SIGV4_SUITE_DIR, else "$DR_SOURCE_DIR/tests/data/sigv4-test-suite"
+ * (ctest sets DR_SOURCE_DIR; the folder's README.md says where the vectors come from). A missing suite fails: a silent skip would hide that the
  * signer was never checked. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -340,7 +340,7 @@ static void suite_dir(char *out, size_t cap)
     if (env && *env)
         snprintf(out, cap, "%s", env);
     else
-        snprintf(out, cap, "%s/../shared/sigv4-test-suite", src ? src : ".");
+        snprintf(out, cap, "%s/tests/data/sigv4-test-suite", src ? src : ".");
 }
 
 static void test_aws_suite(void **state)

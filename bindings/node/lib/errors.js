@@ -45,12 +45,18 @@ class NotFoundError extends DadRatingsError {}
 class ConflictError extends DadRatingsError {}
 /** The service failed (5xx, bad checksum, unreadable answer) after the retries. */
 class ServiceError extends DadRatingsError {}
+/**
+ * DynamoDB refused the request (ValidationException, DR_E_VALIDATION): the tables do not
+ * match what the library expects (a missing index, another key schema). Not bad input,
+ * which the library checks itself (InvalidInputError).
+ */
+class ServiceValidationError extends ServiceError {}
 /** The client was closed. */
 class ClosedError extends DadRatingsError {}
 
 const CLASS_OF = {
   [Status.DR_E_INVALID_ARGUMENT]: InvalidInputError,
-  [Status.DR_E_VALIDATION]: InvalidInputError,
+  [Status.DR_E_VALIDATION]: ServiceValidationError,
   [Status.DR_E_CONFIG]: ConfigError,
   [Status.DR_E_CREDENTIALS]: AuthError,
   [Status.DR_E_AUTH]: AuthError,
@@ -83,5 +89,5 @@ function invalid(message) {
 module.exports = {
   Status, STATUS_NAMES, fromStatus, invalid,
   DadRatingsError, InvalidInputError, ConfigError, AuthError, NetworkError, ThrottledError,
-  NotFoundError, ConflictError, ServiceError, ClosedError,
+  NotFoundError, ConflictError, ServiceError, ServiceValidationError, ClosedError,
 };

@@ -1,11 +1,10 @@
 'use strict';
 /*
  * The ORIGINAL JavaScript storage module's readStats() and getDashboardStats()
- * (the design seed, ../shared/seed/000_10e9c42c018ce423.txt beside the repository:
- * lib/ratingsStorageDynamo.js), re-run on items read straight from the tables. Only the four
+ * (lib/ratingsStorageDynamo.js of the original architecture review), re-run on items read straight from the tables. Only the four
  * DynamoDB requests are replaced, by in-memory selections over a Scan; the code that shapes
  * the results is the original's, line for line. Two selections follow the library's documented fixes of the original's
- * defects (DESIGN.md section 3) instead of the original's Limit-8 query:
+ * defects (docs/data-model.md) instead of the original's Limit-8 query:
  *   - topPerformersResult.Items: the TRUE top 8 of the jokes with >= 3 ratings, best average
  *     (GSI1SK) first, ties by totalRatings descending, then jokeId descending;
  *   - topPerformersResult.Count (uniqueJokes): the number of jokes that have stats.

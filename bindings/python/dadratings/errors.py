@@ -7,7 +7,6 @@ Hierarchy::
 
     DadRatingsError
     ├── InvalidInputError (also ValueError)   DR_E_INVALID_ARGUMENT
-    │   └── ServiceValidationError            DR_E_VALIDATION
     ├── OutOfMemoryError (also MemoryError)   DR_E_NOMEM
     ├── UnsupportedError                      DR_E_NOT_IMPLEMENTED
     ├── ConfigError                           DR_E_CONFIG
@@ -15,7 +14,8 @@ Hierarchy::
     ├── NetworkError                          DR_E_NETWORK, DR_E_TIMEOUT
     ├── ThrottledError                        DR_E_THROTTLED
     ├── ServiceError                          DR_E_SERVICE, DR_E_CHECKSUM, DR_E_PROTOCOL,
-    │                                         DR_E_RETRY_QUOTA
+    │   │                                     DR_E_RETRY_QUOTA
+    │   └── ServiceValidationError            DR_E_VALIDATION
     ├── ConditionError                        DR_E_CONDITION_FAILED
     ├── TransactionError                      DR_E_TRANSACTION_CANCELED, _CONFLICT
     ├── NotFoundError                         DR_E_NOT_FOUND
@@ -96,10 +96,6 @@ class InvalidInputError(DadRatingsError, ValueError):
     """An argument is invalid; the message names the field. Fix the input."""
 
 
-class ServiceValidationError(InvalidInputError):
-    """DynamoDB rejected the request as invalid (ValidationException)."""
-
-
 class OutOfMemoryError(DadRatingsError, MemoryError):
     """The library could not allocate memory. Nothing was changed."""
 
@@ -127,6 +123,13 @@ class ThrottledError(DadRatingsError):
 class ServiceError(DadRatingsError):
     """The service failed or answered something unusable (5xx, bad checksum, malformed
     response), or the retry quota is exhausted."""
+
+
+class ServiceValidationError(ServiceError):
+    """DynamoDB rejected the request as invalid (ValidationException and other client
+    errors of the service): the tables do not match what the library expects (a missing
+    index, another key schema) or the service refused a limit. Not the caller's input,
+    which the library checks itself (InvalidInputError); fix the deployment or report it."""
 
 
 class ConditionError(DadRatingsError):
