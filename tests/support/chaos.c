@@ -74,6 +74,7 @@ typedef struct {
     long kills;
     char **child_env;
     long mismatches;
+    double started;
     double phase[5]; /* ends of: setup, writes, changes, drain, check */
 } chaos_run;
 
@@ -338,7 +339,9 @@ static void *supervisor_main(void *arg)
     unsigned seed = r->o->seed * 7919u + 1;
     while (!r->stop_supervisor) {
         pid_t pid = spawn_follower(r, 0);
-        long life = 200 + rand_r(&seed) % 1800, waited = 0;
+        /* Lives of 0.5..4 s: a follower killed sooner than it applies one batch never
+         * checkpoints, and each restart redoes the batch (exactly, but without progress). */
+        long life = 500 + rand_r(&seed) % 3500, waited = 0;
         int status;
         if (pid < 0) {
             perror("chaos: fork");
@@ -491,6 +494,12 @@ static void *writer_main(void *arg)
         long i;
         pthread_mutex_lock(&r->lock);
         i = r->next_write < r->write_end ? r->next_write++ : -1;
+        /* Soak sizes: a line per tenth, so a run stopped early says how far it got. */
+        if (i > 0 && r->write_end >= 10000 && i % (r->write_end / 10) == 0) {
+            printf("chaos %s: %ld of %ld ratings written, %.0f s\n", mode_name(r->o->mode), i,
+                   r->write_end, now_seconds() - r->started);
+            fflush(stdout);
+        }
         pthread_mutex_unlock(&r->lock);
         if (i < 0)
             return NULL;
@@ -1038,6 +1047,7 @@ int dr_chaos_run(const dr_chaos_options *o, dr_chaos_summary *s)
     memset(r, 0, sizeof *r);
     memset(s, 0, sizeof *s);
     r->o = o;
+    r->started = started;
     pthread_mutex_init(&r->lock, NULL);
     if (threads < 1 || threads > CHAOS_MAX_THREADS)
         threads = 8;
