@@ -6,8 +6,8 @@
  *  2. two proxies in front of it: one for the writers (throttle, a throttled transaction
  *     cancellation, 500, reset, forward-then-reset, delay and forward-then-delay past the
  *     writers' 2 s request timeout, corrupt-crc), one for the follower (the same without
- *     the delays, which only slow a follower with dr_follow's 10 s timeout), each kind at
- *     rate/kinds of the requests;
+ *     the delays, which only slow a follower with dr_follow's 10 s timeout, at half the
+ *     rate), each kind at rate/kinds of the requests;
  *  3. `threads` threads write `ratings` ratings with idempotency keys, in inline mode,
  *     stream mode, or mixed (even threads inline, odd threads stream, same tables); a
  *     write that fails is retried by the caller with the same key up to 10 times;
