@@ -11,8 +11,12 @@
  *
  * --shards sets the GLOBAL shards of every run (default: 1 inline, 4 stream, 1 mixed);
  * --dr-follow runs tools/dr_follow even with shards > 1, where it cannot be told them.
+ * SIGINT or SIGTERM: the writers stop, and the run goes on to check what was written
+ * (a second signal ends the program at once); later runs are skipped.
+ *
  * Exit status: 0 when every run's checks held, 1 when one did not, 2 when a run could
  * not be carried out. */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,18 @@
 #include <unistd.h>
 
 #include "chaos.h"
+
+static volatile sig_atomic_t g_signalled;
+
+static void on_signal(int sig)
+{
+    if (g_signalled) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    g_signalled = 1;
+    dr_chaos_stop_writing();
+}
 
 static int usage(const char *argv0)
 {
@@ -76,7 +92,9 @@ int main(int argc, char **argv)
     }
     self_exe[len] = '\0';
     o.self_exe = self_exe;
-    for (i = 0; i < 3; i++) {
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    for (i = 0; i < 3 && !g_signalled; i++) {
         static const char *const names[] = {"inline", "stream", "mixed"};
         dr_chaos_summary s;
         int rc;

@@ -28,6 +28,13 @@ double dr_test_js_average(uint64_t score, uint64_t total);
 
 extern char **environ;
 
+static volatile sig_atomic_t g_stop_writing;
+
+void dr_chaos_stop_writing(void)
+{
+    g_stop_writing = 1;
+}
+
 #define CHAOS_CALLER_TRIES 10
 #define CHAOS_SOLO_JOKES 4
 #define CHAOS_AUTHORS 6
@@ -52,6 +59,7 @@ typedef struct {
     int succeeded;
     int deleted;         /* deleted by the run's own DeleteItem */
     int stored;          /* rating items found holding it */
+    int tried;           /* a writer took it (all of them, unless told to stop writing) */
     dr_status last_failure;
 } chaos_rating;
 
@@ -453,6 +461,7 @@ static void write_one(chaos_run *r, long i, unsigned *seed)
     dr_rating *rating = NULL;
     char key[96], text[128];
     int tries;
+    p->tried = 1;
     snprintf(key, sizeof key, "%s.%ld", r->run_tag, i);
     snprintf(text, sizeof text, "Chaos joke %s rating #%ld#", p->joke, i);
     if (dr_rating_new(&rating, p->joke, p->stars) != DR_OK ||
@@ -493,7 +502,7 @@ static void *writer_main(void *arg)
     for (;;) {
         long i;
         pthread_mutex_lock(&r->lock);
-        i = r->next_write < r->write_end ? r->next_write++ : -1;
+        i = r->next_write < r->write_end && !g_stop_writing ? r->next_write++ : -1;
         /* Soak sizes: a line per tenth, so a run stopped early says how far it got. */
         if (i > 0 && r->write_end >= 10000 && i % (r->write_end / 10) == 0) {
             printf("chaos %s: %ld of %ld ratings written, %.0f s\n", mode_name(r->o->mode), i,
@@ -1112,9 +1121,10 @@ int dr_chaos_run(const dr_chaos_options *o, dr_chaos_summary *s)
         goto cleanup;
     }
     r->phase[3] = now_seconds();
-    for (i = 0; i < r->n_plan; i++)
+    for (i = 0; i < r->n_plan; i++) {
         s->succeeded += r->plan[i].succeeded;
-    s->attempted = r->n_plan;
+        s->attempted += r->plan[i].tried;
+    }
     s->follower_kills = r->kills;
     if (check(r, s) != 0)
         goto cleanup;

@@ -60,6 +60,10 @@ typedef struct {
  * Cleans up its proxies, children and tables in every case. */
 int dr_chaos_run(const dr_chaos_options *options, dr_chaos_summary *summary);
 
+/* Async-signal-safe: writers take no further rating; the run goes on with the changes,
+ * the drain and the check of what was written (the soak's SIGINT/SIGTERM). */
+void dr_chaos_stop_writing(void);
+
 /* For the program's main(): if argv[1] is "--chaos-follow", runs the follower loop of
  * tools/dr_follow on a client with argv[2] GLOBAL shards, configured from the
  * environment as dr_follow is (argv[3] "--until-idle": exit 0 after an idle round, 1
