@@ -1,6 +1,6 @@
 """One pair of tables, three languages: ratings written through the Python binding, the
 Node binding and C, then the same aggregates read back through all three and compared
-exactly (the library's JSON shapes of DESIGN.md section 3), and against figures computed
+exactly (the library's JSON shapes of docs/data-model.md), and against figures computed
 here.
 
 Needs DR_TEST_ENDPOINT (DynamoDB Local), the C program dr_interop_c (DR_INTEROP_C, default

@@ -1,6 +1,6 @@
 /* The pure model functions (no I/O): averages rounded exactly as the JavaScript
  * services round them, their printing, input validation, the top-performers index keys,
- * the JSON renderings of DESIGN.md section 3, and clean DR_E_NOMEM at every allocation
+ * the JSON renderings of docs/data-model.md, and clean DR_E_NOMEM at every allocation
  * of the result, rating, configuration and stream-batch paths. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-"""Result types: the data of DESIGN.md section 3 as frozen dataclasses (snake_case).
+"""Result types: the data of docs/data-model.md as frozen dataclasses (snake_case).
 
 Each result is built from the C object's accessors while the binding owns that object, and
 the C object is freed right after (exactly once). The C library's own JSON rendering is kept
@@ -139,7 +139,7 @@ class RecentRating:
 
 @dataclass(frozen=True)
 class Dashboard:
-    """The dashboard (``dashboard_stats``), with the nesting of DESIGN.md section 3."""
+    """The dashboard (``dashboard_stats``), with the nesting of docs/data-model.md."""
 
     totals: DashboardTotals
     rating_distribution: RatingDistribution
