@@ -636,12 +636,13 @@ static long long stats_total(chaos_run *r, const char *joke)
     return total;
 }
 
-/* Waits (up to 20 s) until the stats of the jokes of plan entries [from, n_plan) show
- * no rating. */
+/* Waits (up to 20 s of wall time) until the stats of the jokes of plan entries
+ * [from, n_plan) show no rating. */
 static void wait_uncounted(chaos_run *r, long from)
 {
-    long waited, k;
-    for (waited = 0; waited < 20000; waited += 100) {
+    double deadline = now_seconds() + 20;
+    long k;
+    while (now_seconds() < deadline) {
         int pending = 0;
         for (k = from; k < r->n_plan && !pending; k++)
             pending = stats_total(r, r->plan[k].joke) != 0;
@@ -837,7 +838,7 @@ static void check_read_stats(chaos_run *r, const tally *t)
     dr_stats_free(st);
 }
 
-/* Top performers as DESIGN.md orders them: >= 3 ratings, best average, then more
+/* Top performers as docs/data-model.md orders them: >= 3 ratings, best average, then more
  * ratings, then joke id descending. */
 static int top_cmp(const void *a, const void *b)
 {
