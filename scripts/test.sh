@@ -144,10 +144,11 @@ ctest_cmd=(ctest --output-on-failure --timeout 900 -j "$jobs")
 
 # The sanitizer runs repeat the heavy integration tests with fewer iterations: 16 threads
 # still, but 60 writes each instead of 500 (10 instead of 50 when sharded), and the
-# dashboard scale test at 1,000 ratings instead of 10,000. Full sizes run in the release
+# dashboard scale test at 1,000 ratings instead of 10,000, the chaos test at 24 ratings a
+# run instead of 150. Full sizes run in the release
 # stage. The 16 x 625 requests of test_ddb_client run at full size everywhere.
 sanitizer_scale=(env DR_TEST_WRITES_PER_THREAD=60 DR_TEST_SHARDED_WRITES_PER_THREAD=10
-                 DR_TEST_SCALE_RATINGS=1000)
+                 DR_TEST_SCALE_RATINGS=1000 DR_TEST_CHAOS_RATINGS=24)
 
 # The release stage runs last, so that the output ends with ctest's own summary.
 has_stage asan && run_stage asan build-asan "${sanitizer_scale[@]}" "${ctest_cmd[@]}"

@@ -14,12 +14,16 @@
  * decides what happens, and a request no rule matches is forwarded unchanged.
  *   ACTION  pass | throttle | throughput | error500 | error503 | validation |
  *           skew:seconds=N | reset | delay:ms=N | forward-then-reset |
- *           forward-then-delay:ms=N | corrupt-crc
+ *           forward-then-delay:ms=N | corrupt-crc | cancel-throttle
  *   keys    target=OP  only requests whose X-Amz-Target ends in ".OP"
  *           every=K    only every K-th request that passed the target filter
  *           rate=P     only with probability P (0..1), reproducible with --seed
  *           count=N    at most N times; afterwards the rule no longer matches
  * The filters are applied in that order (target, every, rate, count).
+ * cancel-throttle answers a TransactWriteItems, without forwarding it, as DynamoDB
+ * reports a throttled transaction: TransactionCanceledException whose
+ * CancellationReasons hold ThrottlingError for the first item and None for the rest
+ * (one reason per TransactItems entry); any other operation gets throttle's answer.
  *
  * Control paths on the same port (never counted, never subject to rules):
  *   GET  /__proxy/stats        {"requests":N,"forwarded":N,"upstream_errors":N,
@@ -92,12 +96,14 @@ typedef enum {
     ACT_FORWARD_THEN_RESET,
     ACT_FORWARD_THEN_DELAY,
     ACT_CORRUPT_CRC,
+    ACT_CANCEL_THROTTLE,
     ACT_COUNT
 } fp_action;
 
 static const char *const action_names[ACT_COUNT] = {
     "pass", "throttle", "throughput", "error500", "error503", "validation", "skew",
-    "reset", "delay", "forward-then-reset", "forward-then-delay", "corrupt-crc"};
+    "reset", "delay", "forward-then-reset", "forward-then-delay", "corrupt-crc",
+    "cancel-throttle"};
 
 typedef struct {
     fp_action action;
@@ -953,22 +959,18 @@ static void format_amz_date(time_t t, char *out, size_t cap)
 /* Sends a DynamoDB-shaped JSON error: the headers DynamoDB always sets
  * (x-amzn-RequestId, x-amz-crc32 over the body, Date), so a client that verifies the
  * CRC or reads the Date for clock-skew correction sees what the service sends. */
-static int send_json_error(int fd, int status, const char *reason, const char *type,
-                           const char *message, long date_offset_seconds, int keep_alive)
+static int send_json_body(int fd, int status, const char *reason, const fp_buf *body,
+                          long date_offset_seconds, int keep_alive)
 {
-    fp_buf body = {0};
     char crc[16], date[64], reqid[64];
     long id;
     fp_header h[4];
-    int rc;
 
     pthread_mutex_lock(&g.lock);
     id = ++g.request_ids;
     pthread_mutex_unlock(&g.lock);
-    if (buf_printf(&body, "{\"__type\":\"%s\",\"message\":\"%s\"}", type, message) != 0)
-        return -1;
     snprintf(crc, sizeof crc, "%lu",
-             (unsigned long)crc32_ieee((const unsigned char *)body.data, body.len));
+             (unsigned long)crc32_ieee((const unsigned char *)body->data, body->len));
     format_http_date(time(NULL) + date_offset_seconds, date, sizeof date);
     snprintf(reqid, sizeof reqid, "FAULTPROXY%042ld", id);
     h[0].name = "x-amzn-RequestId";
@@ -979,7 +981,17 @@ static int send_json_error(int fd, int status, const char *reason, const char *t
     h[2].value = "application/x-amz-json-1.0";
     h[3].name = "Date";
     h[3].value = date;
-    rc = send_response(fd, status, reason, h, 4, body.data, body.len, keep_alive);
+    return send_response(fd, status, reason, h, 4, body->data, body->len, keep_alive);
+}
+
+static int send_json_error(int fd, int status, const char *reason, const char *type,
+                           const char *message, long date_offset_seconds, int keep_alive)
+{
+    fp_buf body = {0};
+    int rc;
+    if (buf_printf(&body, "{\"__type\":\"%s\",\"message\":\"%s\"}", type, message) != 0)
+        return -1;
+    rc = send_json_body(fd, status, reason, &body, date_offset_seconds, keep_alive);
     buf_free(&body);
     return rc;
 }
@@ -1055,6 +1067,67 @@ static int inject_error(int fd, fp_action action, const fp_request *req)
     default:
         return -1;
     }
+}
+
+/* The number of entries of the request's top-level "TransactItems" array, or 0. */
+static size_t count_transact_items(const char *body, size_t len)
+{
+    static const char key[] = "\"TransactItems\"";
+    size_t i, n = 0, klen = sizeof key - 1;
+    unsigned depth = 0;
+    int in_string = 0, escaped = 0, started = 0;
+    for (i = 0; i + klen <= len && !started; i++)
+        if (memcmp(body + i, key, klen) == 0)
+            started = 1;
+    if (!started)
+        return 0;
+    for (i += klen - 1; i < len && body[i] != '['; i++)
+        ;
+    for (; i < len; i++) {
+        char c = body[i];
+        if (in_string) {
+            if (escaped)
+                escaped = 0;
+            else if (c == '\\')
+                escaped = 1;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (depth++ == 1 && c == '{')
+                n++;
+        } else if (c == ']' || c == '}') {
+            if (--depth == 0)
+                break;
+        }
+    }
+    return n;
+}
+
+/* A throttled transaction as DynamoDB reports it (API reference, TransactWriteItems:
+ * "ThrottlingError: Throttling happened" in the cancellation reasons, HTTP 400). */
+static int inject_cancel_throttle(int fd, const fp_request *req)
+{
+    size_t i, n = count_transact_items(req->msg.body.data, req->msg.body.len);
+    fp_buf body = {0};
+    int failed;
+    if (strcmp(req->op, "TransactWriteItems") != 0 || n == 0)
+        return inject_error(fd, ACT_THROTTLE, req);
+    failed = buf_printf(&body, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
+                               "TransactionCanceledException\",\"Message\":\"Transaction "
+                               "cancelled, please refer cancellation reasons for specific "
+                               "reasons [ThrottlingError%s]\",\"CancellationReasons\":[",
+                        n > 1 ? ", None" : "");
+    for (i = 0; i < n && !failed; i++)
+        failed = buf_printf(&body, "%s", i ? ",{\"Code\":\"None\"}"
+                                           : "{\"Code\":\"ThrottlingError\",\"Message\":"
+                                       "\"Throughput exceeds the current capacity of your "
+                                       "table or index.\"}");
+    failed = failed || buf_printf(&body, "]}");
+    failed = failed || send_json_body(fd, 400, "Bad Request", &body, 0, req->keep_alive);
+    buf_free(&body);
+    return failed ? -1 : 0;
 }
 
 /* Closes with SO_LINGER 0 so the peer gets an RST, not an orderly FIN: what a crashed
@@ -1476,6 +1549,8 @@ static fp_next handle_request(fp_conn *c, int fd, const fp_request *req)
         return inject_error(fd, d.action, req) == 0 ? next : NEXT_CLOSE;
     case ACT_SKEW:
         return inject_skew(fd, req, d.seconds, req->keep_alive) == 0 ? next : NEXT_CLOSE;
+    case ACT_CANCEL_THROTTLE:
+        return inject_cancel_throttle(fd, req) == 0 ? next : NEXT_CLOSE;
     case ACT_RESET:
         return NEXT_RESET;
     case ACT_DELAY:

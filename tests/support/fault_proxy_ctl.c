@@ -98,10 +98,10 @@ static void remember_pid(pid_t pid)
 
 /* In the child: becomes the proxy. Never returns. */
 static void exec_proxy(const char *bin, const char *upstream, const char *const *rules,
-                       int stdout_fd, pid_t parent)
+                       unsigned long seed, int stdout_fd, pid_t parent)
 {
     size_t n = 0, i, argc;
-    char **argv;
+    char **argv, seed_text[24];
 #ifdef __linux__
     /* A test that crashes must not leave its proxy behind. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -112,7 +112,7 @@ static void exec_proxy(const char *bin, const char *upstream, const char *const 
 #endif
     while (rules && rules[n])
         n++;
-    argc = 3 + 2 * n;
+    argc = 3 + 2 * n + (seed ? 2 : 0);
     argv = calloc(argc + 1, sizeof *argv);
     if (!argv || dup2(stdout_fd, STDOUT_FILENO) < 0)
         _exit(127);
@@ -123,6 +123,11 @@ static void exec_proxy(const char *bin, const char *upstream, const char *const 
     for (i = 0; i < n; i++) {
         argv[3 + 2 * i] = strdup("--rule");
         argv[4 + 2 * i] = strdup(rules[i]);
+    }
+    if (seed) {
+        snprintf(seed_text, sizeof seed_text, "%lu", seed);
+        argv[3 + 2 * n] = strdup("--seed");
+        argv[4 + 2 * n] = strdup(seed_text);
     }
     for (i = 0; i < argc; i++)
         if (!argv[i])
@@ -167,6 +172,12 @@ static int read_port_line(int fd)
 int dr_test_proxy_start(const char *upstream_host_port, const char *const *rules,
                         dr_test_proxy *out)
 {
+    return dr_test_proxy_start_seeded(upstream_host_port, rules, 0, out);
+}
+
+int dr_test_proxy_start_seeded(const char *upstream_host_port, const char *const *rules,
+                               unsigned long seed, dr_test_proxy *out)
+{
     const char *bin = getenv("DR_FAULT_PROXY");
     int fds[2];
     pid_t pid, parent = getpid();
@@ -188,7 +199,7 @@ int dr_test_proxy_start(const char *upstream_host_port, const char *const *rules
     }
     if (pid == 0) {
         close(fds[0]);
-        exec_proxy(bin, upstream_host_port, rules, fds[1], parent);
+        exec_proxy(bin, upstream_host_port, rules, seed, fds[1], parent);
     }
     close(fds[1]);
     port = read_port_line(fds[0]);

@@ -60,6 +60,11 @@ typedef struct {
 int dr_test_proxy_start(const char *upstream_host_port, const char *const *rules,
                         dr_test_proxy *out);
 
+/* dr_test_proxy_start() with the proxy's --seed (0: its default), so that runs with
+ * rate= rules draw different faults. */
+int dr_test_proxy_start_seeded(const char *upstream_host_port, const char *const *rules,
+                               unsigned long seed, dr_test_proxy *out);
+
 /* Replaces the rule list (NULL-terminated; NULL or empty = forward everything); rule
  * counters and the random sequence restart. Returns 0, or -1 if the proxy rejected a
  * rule (the old list stays) or could not be reached. */

@@ -212,16 +212,20 @@ static int connect_proxy(void)
     return fd;
 }
 
-static int send_call(int fd, const char *path, const char *op)
+static int send_call_body(int fd, const char *path, const char *op, const char *body)
 {
-    char req[1024];
-    const char *body = "{\"TableName\":\"jokes\"}";
+    char req[2048];
     int n = snprintf(req, sizeof req,
                      "POST %s HTTP/1.1\r\nHost: dynamodb.local\r\n"
                      "X-Amz-Target: DynamoDB_20120810.%s\r\nX-Amz-Date: 20240101T000000Z\r\n"
                      "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %zu\r\n\r\n%s",
                      path, op, strlen(body), body);
     return send(fd, req, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
+}
+
+static int send_call(int fd, const char *path, const char *op)
+{
+    return send_call_body(fd, path, op, "{\"TableName\":\"jokes\"}");
 }
 
 /* Reads one Content-Length response. Returns 0, or -1 if the connection ended. */
@@ -410,6 +414,46 @@ static void test_error_bodies(void **state)
     assert_int_equal(call(fd, "Query", &r), 0);
     assert_string_equal(r.body, "{\"__type\":\"com.amazon.coral.availability#InternalFailure\","
                                 "\"message\":\"injected\"}");
+    close(fd);
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (; (hay = strstr(hay, needle)) != NULL; hay++)
+        n++;
+    return n;
+}
+
+/* A throttled transaction as DynamoDB reports it: one reason per TransactItems entry
+ * (brackets and braces inside strings do not count), nothing forwarded; any other
+ * operation gets the plain ThrottlingException. */
+static void test_cancel_throttle_answers_with_reasons(void **state)
+{
+    static const char body[] =
+        "{\"TransactItems\":[{\"Put\":{\"TableName\":\"t\",\"Item\":{\"PK\":{\"S\":"
+        "\"a]}{[\\\"\"}}}},{\"Update\":{\"TableName\":\"t\",\"Key\":{\"PK\":{\"S\":\"b\"}}}},"
+        "{\"ConditionCheck\":{\"TableName\":\"t\",\"Key\":{\"L\":[{\"S\":\"c\"}]}}}],"
+        "\"ClientRequestToken\":\"x\"}";
+    int fd = connect_proxy();
+    long before = upstream_count();
+    dr_test_proxy_counts c;
+    response r;
+    (void)state;
+    use_rules("cancel-throttle", NULL);
+    assert_int_equal(send_call_body(fd, "/", "TransactWriteItems", body), 0);
+    assert_int_equal(read_response(fd, &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "#TransactionCanceledException\""));
+    assert_int_equal(count_of(r.body, "\"Code\":"), 3);
+    assert_non_null(strstr(r.body, "\"CancellationReasons\":[{\"Code\":\"ThrottlingError\""));
+    assert_int_equal(count_of(r.body, "{\"Code\":\"None\"}"), 2);
+    assert_int_equal(header_crc(&r), crc32_ieee(r.body, r.body_len));
+    assert_int_equal(call(fd, "PutItem", &r), 0);
+    assert_non_null(strstr(r.body, "#ThrottlingException\""));
+    assert_int_equal(upstream_count(), before);
+    c = stats();
+    assert_int_equal(dr_test_proxy_fault_count(&c, "cancel-throttle"), 2);
     close(fd);
 }
 
@@ -724,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_throttle_count_then_pass),
         cmocka_unit_test(test_every_with_target),
         cmocka_unit_test(test_error_bodies),
+        cmocka_unit_test(test_cancel_throttle_answers_with_reasons),
         cmocka_unit_test(test_reset_does_not_forward),
         cmocka_unit_test(test_forward_then_reset_takes_effect),
         cmocka_unit_test(test_delay_then_forward),

@@ -1,0 +1,73 @@
+/* The chaos run shared by tests/integration/test_chaos.c and bench/soak_chaos.c: the
+ * whole write -> aggregate -> read pipeline through dr_fault_proxy, then an exact check.
+ *
+ * One run:
+ *  1. a fresh pair of tables on DynamoDB Local (DR_TEST_ENDPOINT), created directly;
+ *  2. two proxies in front of it: one for the writers (throttle, a throttled transaction
+ *     cancellation, 500, reset, forward-then-reset, delay and forward-then-delay past the
+ *     writers' 2 s request timeout, corrupt-crc), one for the follower (the same without
+ *     the delays, which only slow a follower with dr_follow's 10 s timeout, at half the
+ *     rate), each kind at rate/kinds of the requests;
+ *  3. `threads` threads write `ratings` ratings with idempotency keys, in inline mode,
+ *     stream mode, or mixed (even threads inline, odd threads stream, same tables); a
+ *     write that fails is retried by the caller with the same key up to 10 times;
+ *  4. meanwhile a follower child process is started and killed with SIGKILL at random
+ *     moments: tools/dr_follow (options.follow_bin) with one GLOBAL shard; with more,
+ *     dr_follow cannot be told the shard count (it reads only the environment, and no
+ *     variable sets it), so the calling program re-executes itself as a follower
+ *     configured with the shards (options.self_exe, see dr_chaos_follower_main);
+ *  5. ratings are changed and deleted directly in the ratings table (author, stars, both,
+ *     deletions, and each "solo" joke's only rating deleted and the joke rated again);
+ *  6. the follower drains the stream (--until-idle, through faults, then once without);
+ *  7. a scan without faults checks everything exactly (see dr_chaos_run).
+ *
+ * No cmocka here: the soak program uses it too. */
+#ifndef DR_TEST_CHAOS_H
+#define DR_TEST_CHAOS_H
+
+#include <stdint.h>
+
+typedef enum { DR_CHAOS_INLINE, DR_CHAOS_STREAM, DR_CHAOS_MIXED } dr_chaos_mode;
+
+typedef struct {
+    dr_chaos_mode mode;
+    uint32_t shards;        /* GLOBAL shards, 1..64 */
+    double fault_rate;      /* fraction of requests faulted, 0..0.9 */
+    int ratings;            /* ratings written in the write phase */
+    int threads;            /* writer threads, 1..64 */
+    unsigned seed;
+    const char *follow_bin; /* tools/dr_follow */
+    const char *self_exe;   /* this program, run as "self --chaos-follow SHARDS [--until-idle]" */
+    int force_dr_follow;    /* 1: dr_follow even with shards > 1 (shows what it does) */
+} dr_chaos_options;
+
+typedef struct {
+    long attempted;      /* ratings the callers tried to write (write phase + re-ratings) */
+    long succeeded;      /* ... whose write finally returned DR_OK */
+    long stored;         /* rating items found by the final scan */
+    long lost;           /* succeeded, not deleted by the run, and not stored */
+    long duplicated;     /* ratings stored more than once */
+    long unacknowledged; /* failed for the caller, yet stored (allowed: outcome unknown) */
+    long mismatches;     /* aggregate, index, read_stats and dashboard disagreements */
+    long follower_kills;
+    long modified, deleted;
+    double seconds;
+} dr_chaos_summary;
+
+/* One run as above. Prints every disagreement (the first 30 in full) and one summary
+ * line. Returns 0 when every check held, 1 when one did not, -1 when the run could not be
+ * carried out (DynamoDB Local, the proxy, a follower that never drained; reason printed).
+ * Cleans up its proxies, children and tables in every case. */
+int dr_chaos_run(const dr_chaos_options *options, dr_chaos_summary *summary);
+
+/* Async-signal-safe: writers take no further rating; the run goes on with the changes,
+ * the drain and the check of what was written (the soak's SIGINT/SIGTERM). */
+void dr_chaos_stop_writing(void);
+
+/* For the program's main(): if argv[1] is "--chaos-follow", runs the follower loop of
+ * tools/dr_follow on a client with argv[2] GLOBAL shards, configured from the
+ * environment as dr_follow is (argv[3] "--until-idle": exit 0 after an idle round, 1
+ * after 5 failed rounds in a row), and returns its exit status; otherwise returns -1. */
+int dr_chaos_follower_main(int argc, char **argv);
+
+#endif
