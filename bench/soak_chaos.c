@@ -7,10 +7,9 @@
  *   DR_TEST_ENDPOINT=http://127.0.0.1:PORT DR_FAULT_PROXY=.../dr_fault_proxy \
  *   DR_FOLLOW_BIN=.../dr_follow nice ./bench/soak_chaos [--ratings N] [--rate P]
  *       [--threads T] [--mode inline|stream|mixed|all] [--seed S] [--shards N]
- *       [--dr-follow]
  *
  * --shards sets the GLOBAL shards of every run (default: 1 inline, 4 stream, 1 mixed);
- * --dr-follow runs tools/dr_follow even with shards > 1, where it cannot be told them.
+ * the follower, tools/dr_follow, is given the same count.
  * SIGINT or SIGTERM: the writers stop, and the run goes on to check what was written
  * (a second signal ends the program at once); later runs are skipped.
  *
@@ -40,31 +39,23 @@ static void on_signal(int sig)
 static int usage(const char *argv0)
 {
     fprintf(stderr, "usage: %s [--ratings N] [--rate P] [--threads T] "
-                    "[--mode inline|stream|mixed|all] [--seed S] [--shards N] [--dr-follow]\n",
+                    "[--mode inline|stream|mixed|all] [--seed S] [--shards N]\n",
             argv0);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    static char self_exe[4096];
     dr_chaos_options o;
     const char *mode = "all";
-    int i, worst = 0, shards = 0, follower = dr_chaos_follower_main(argc, argv);
-    ssize_t len;
+    int i, worst = 0, shards = 0;
 
-    if (follower >= 0)
-        return follower;
     memset(&o, 0, sizeof o);
     o.ratings = 100000;
     o.fault_rate = 0.20;
     o.threads = 8;
     o.seed = 1;
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--dr-follow")) {
-            o.force_dr_follow = 1;
-            continue;
-        }
         if (i + 1 >= argc)
             return usage(argv[0]);
         if (!strcmp(argv[i], "--ratings"))
@@ -85,13 +76,10 @@ int main(int argc, char **argv)
     if (o.ratings < 1 || o.fault_rate < 0 || o.fault_rate > 0.9 || o.threads < 1 ||
         o.threads > 64 || shards < 0 || shards > 64)
         return usage(argv[0]);
-    len = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-    if (len <= 0 || !(o.follow_bin = getenv("DR_FOLLOW_BIN"))) {
-        fprintf(stderr, "soak_chaos: needs /proc/self/exe and DR_FOLLOW_BIN (tools/dr_follow)\n");
+    if (!(o.follow_bin = getenv("DR_FOLLOW_BIN"))) {
+        fprintf(stderr, "soak_chaos: needs DR_FOLLOW_BIN (tools/dr_follow)\n");
         return 2;
     }
-    self_exe[len] = '\0';
-    o.self_exe = self_exe;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     for (i = 0; i < 3 && !g_signalled; i++) {

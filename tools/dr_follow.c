@@ -2,12 +2,16 @@
  * Stream (DynamoDB Local has one) and keeps the stats table up to date, resuming from
  * its checkpoints after a restart. Uses only the public header.
  *
- *   dr_follow [--until-idle] [--crash-after-applied N]
- *   dr_follow --dead-letters [--json]
- *   dr_follow --requeue-dead-letters
+ *   dr_follow [--global-shards N] [--until-idle] [--crash-after-applied N]
+ *   dr_follow [--global-shards N] --dead-letters [--json]
+ *   dr_follow [--global-shards N] --requeue-dead-letters
  *
  * Configuration comes from the environment, as for every program on the library
  * (AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, credentials, DYNAMODB_*_TABLE).
+ * --global-shards N     the deployment's GLOBAL shard count (dr_config_set_global_shards;
+ *                       default: DR_GLOBAL_SHARDS from the environment, as the Lambda
+ *                       bootstrap reads it, else 1). It must be the writers' count: it
+ *                       decides the shard and the index keys every change is counted on.
  * --until-idle          exit 0 after the first round that finds no record, 1 after
  *                       5 failed rounds in a row without parking a record (without it,
  *                       errors are retried forever)
@@ -41,9 +45,22 @@
 #error "--until-idle would give up before a poison record is parked"
 #endif
 
-static const char usage[] = "usage: %s [--until-idle] [--crash-after-applied N]\n"
-                            "       %s --dead-letters [--json]\n"
-                            "       %s --requeue-dead-letters\n";
+static const char usage[] =
+    "usage: %s [--global-shards N] [--until-idle] [--crash-after-applied N]\n"
+    "       %s [--global-shards N] --dead-letters [--json]\n"
+    "       %s [--global-shards N] --requeue-dead-letters\n";
+
+/* A shard count 1..64 from `text`; 0 if it is not one. */
+static unsigned long parse_shards(const char *text)
+{
+    char *end = NULL;
+    unsigned long v;
+    if (!text || !*text)
+        return 0;
+    errno = 0;
+    v = strtoul(text, &end, 10);
+    return errno || *end || v < 1 || v > 64 ? 0 : v;
+}
 
 static volatile sig_atomic_t g_stop;
 static long g_crash_after = -1;
@@ -124,10 +141,15 @@ int main(int argc, char **argv)
     uint64_t total = 0;
     int until_idle = 0, failed_rounds = 0, status = 1, i;
     int dead_letters = 0, as_json = 0, requeue = 0;
+    const char *shards_text = getenv("DR_GLOBAL_SHARDS"), *shards_from = "DR_GLOBAL_SHARDS";
+    unsigned long shards = 1;
     dr_status rc;
 
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--until-idle")) {
+        if (!strcmp(argv[i], "--global-shards") && i + 1 < argc) {
+            shards_text = argv[++i];
+            shards_from = "--global-shards";
+        } else if (!strcmp(argv[i], "--until-idle")) {
             until_idle = 1;
         } else if (!strcmp(argv[i], "--crash-after-applied") && i + 1 < argc) {
             g_crash_after = strtol(argv[++i], NULL, 10);
@@ -147,6 +169,11 @@ int main(int argc, char **argv)
         fprintf(stderr, usage, argv[0], argv[0], argv[0]);
         return 2;
     }
+    if (shards_text && *shards_text && !(shards = parse_shards(shards_text))) {
+        fprintf(stderr, "dr_follow: %s must be a whole number from 1 to 64, not \"%s\"\n",
+                shards_from, shards_text);
+        return 2;
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -154,6 +181,7 @@ int main(int argc, char **argv)
 
     if ((rc = dr_config_new(&config)) != DR_OK ||
         (rc = dr_config_set_log(config, on_log, DR_LOG_DEBUG, NULL)) != DR_OK ||
+        (rc = dr_config_set_global_shards(config, (uint32_t)shards)) != DR_OK ||
         (rc = dr_client_new(&client, config)) != DR_OK ||
         (rc = dr_follower_new(&follower, client)) != DR_OK) {
         fail(rc);

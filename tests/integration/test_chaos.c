@@ -6,8 +6,8 @@
  * returned success (stored exactly once).
  *
  * DR_TEST_CHAOS_RATINGS sets the ratings per run (default 150; scripts/test.sh lowers it
- * for the sanitizer stages). DR_TEST_CHAOS_DR_FOLLOW=1 runs tools/dr_follow even with four
- * shards, where it cannot be given the shard count. */
+ * for the sanitizer stages). The follower is tools/dr_follow (DR_FOLLOW_BIN), given the
+ * writers' shard count with --global-shards. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,8 +22,6 @@
 #include "chaos.h"
 
 #define CHAOS_DEFAULT_RATINGS 150
-
-static char self_exe[4096];
 
 typedef struct {
     dr_chaos_mode mode;
@@ -44,7 +42,7 @@ static void test_chaos_run(void **state)
     const chaos_case *c = *state;
     dr_chaos_options o;
     dr_chaos_summary s;
-    const char *n = getenv("DR_TEST_CHAOS_RATINGS"), *force = getenv("DR_TEST_CHAOS_DR_FOLLOW");
+    const char *n = getenv("DR_TEST_CHAOS_RATINGS");
     int rc;
     memset(&o, 0, sizeof o);
     o.mode = c->mode;
@@ -54,8 +52,6 @@ static void test_chaos_run(void **state)
     o.threads = 8;
     o.seed = c->seed;
     o.follow_bin = getenv("DR_FOLLOW_BIN");
-    o.self_exe = self_exe;
-    o.force_dr_follow = force && !strcmp(force, "1");
     assert_non_null(o.follow_bin);
     rc = dr_chaos_run(&o, &s);
     if (rc < 0)
@@ -69,7 +65,7 @@ static void test_chaos_run(void **state)
     assert_true(s.deleted > 0);
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(test_chaos_run, (void *)&cases[0]),
@@ -79,15 +75,5 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_chaos_run, (void *)&cases[4]),
         cmocka_unit_test_prestate(test_chaos_run, (void *)&cases[5]),
     };
-    ssize_t len;
-    int follower = dr_chaos_follower_main(argc, argv);
-    if (follower >= 0)
-        return follower;
-    len = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-    if (len <= 0) {
-        perror("readlink /proc/self/exe");
-        return 1;
-    }
-    self_exe[len] = '\0';
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,29 +302,19 @@ static void free_env(char **env)
     free(env);
 }
 
-static int uses_dr_follow(const chaos_run *r)
-{
-    return r->o->shards <= 1 || r->o->force_dr_follow;
-}
-
 /* Starts a follower; only async-signal-safe calls between fork and exec. */
 static pid_t spawn_follower(chaos_run *r, int until_idle)
 {
-    char shards[16], program[4096], idle[] = "--until-idle", follow[] = "--chaos-follow";
-    char *argv[6];
+    char shards[16], program[4096], idle[] = "--until-idle", shards_flag[] = "--global-shards";
+    char *argv[5];
     pid_t pid;
-    snprintf(shards, sizeof shards, "%u", (unsigned)r->o->shards);
-    snprintf(program, sizeof program, "%s", uses_dr_follow(r) ? r->o->follow_bin : r->o->self_exe);
+    snprintf(shards, sizeof shards, "%u", (unsigned)(r->o->shards ? r->o->shards : 1));
+    snprintf(program, sizeof program, "%s", r->o->follow_bin);
     argv[0] = program;
-    if (uses_dr_follow(r)) {
-        argv[1] = until_idle ? idle : NULL;
-        argv[2] = NULL;
-    } else {
-        argv[1] = follow;
-        argv[2] = shards;
-        argv[3] = until_idle ? idle : NULL;
-        argv[4] = NULL;
-    }
+    argv[1] = shards_flag;
+    argv[2] = shards;
+    argv[3] = until_idle ? idle : NULL;
+    argv[4] = NULL;
     pid = fork();
     if (pid == 0) {
         int devnull;
@@ -379,59 +369,11 @@ static int drain(chaos_run *r, int max_tries)
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
             return 0;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-            fprintf(stderr, "chaos: cannot run the follower %s\n",
-                    uses_dr_follow(r) ? r->o->follow_bin : r->o->self_exe);
+            fprintf(stderr, "chaos: cannot run the follower %s\n", r->o->follow_bin);
             return -1;
         }
     }
     return 1;
-}
-
-int dr_chaos_follower_main(int argc, char **argv)
-{
-    dr_config *config = NULL;
-    dr_client *client = NULL;
-    dr_follower *follower = NULL;
-    long backoff = 100;
-    int until_idle, failed_rounds = 0, status = 1;
-    dr_status rc;
-
-    if (argc < 3 || strcmp(argv[1], "--chaos-follow") != 0)
-        return -1;
-    until_idle = argc > 3 && !strcmp(argv[3], "--until-idle");
-    if ((rc = dr_config_new(&config)) != DR_OK ||
-        (rc = dr_config_set_global_shards(config, (uint32_t)atoi(argv[2]))) != DR_OK ||
-        (rc = dr_client_new(&client, config)) != DR_OK ||
-        (rc = dr_follower_new(&follower, client)) != DR_OK) {
-        fprintf(stderr, "chaos follower: %s: %s\n", dr_strerror(rc), dr_last_error_message());
-        goto done;
-    }
-    for (;;) {
-        uint64_t seen = 0;
-        rc = dr_follower_poll(follower, &seen);
-        if (rc != DR_OK) {
-            fprintf(stderr, "chaos follower: %s: %s\n", dr_strerror(rc),
-                    dr_last_error_message());
-            if (until_idle && ++failed_rounds >= 5)
-                goto done;
-        } else if (seen == 0 && until_idle) {
-            break;
-        } else {
-            failed_rounds = 0;
-        }
-        if (seen == 0 || rc != DR_OK) {
-            sleep_ms(backoff);
-            backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
-        } else {
-            backoff = 100;
-        }
-    }
-    status = 0;
-done:
-    dr_follower_free(follower);
-    dr_client_free(client);
-    dr_config_free(config);
-    return status;
 }
 
 /* ---- writers -------------------------------------------------------------------- */
@@ -1143,12 +1085,12 @@ cleanup:
     s->seconds = now_seconds() - started;
     format_faults(&r->writer_proxy, writer_faults, sizeof writer_faults);
     format_faults(&r->follower_proxy, follower_faults, sizeof follower_faults);
-    printf("chaos %s shards=%u faults=%.0f%% (follower %.0f%%) follower=%s: attempted %ld, succeeded %ld, "
+    printf("chaos %s shards=%u faults=%.0f%% (follower %.0f%%) follower=dr_follow: attempted %ld, succeeded %ld, "
            "stored %ld, lost %ld, duplicated %ld, unacknowledged-but-stored %ld, modified %ld, "
            "deleted %ld, aggregate mismatches %ld, follower kills %ld; writer faults %s; "
            "follower faults %s; caller retries by status:",
            mode_name(o->mode), (unsigned)o->shards, o->fault_rate * 100, o->fault_rate * 50,
-           uses_dr_follow(r) ? "dr_follow" : "self", s->attempted, s->succeeded, s->stored,
+           s->attempted, s->succeeded, s->stored,
            s->lost, s->duplicated, s->unacknowledged, s->modified, s->deleted, s->mismatches,
            s->follower_kills, writer_faults, follower_faults);
     for (i = 0; i < 32; i++)

@@ -11,11 +11,9 @@
  *  3. `threads` threads write `ratings` ratings with idempotency keys, in inline mode,
  *     stream mode, or mixed (even threads inline, odd threads stream, same tables); a
  *     write that fails is retried by the caller with the same key up to 10 times;
- *  4. meanwhile a follower child process is started and killed with SIGKILL at random
- *     moments: tools/dr_follow (options.follow_bin) with one GLOBAL shard; with more,
- *     dr_follow cannot be told the shard count (it reads only the environment, and no
- *     variable sets it), so the calling program re-executes itself as a follower
- *     configured with the shards (options.self_exe, see dr_chaos_follower_main);
+ *  4. meanwhile a follower child process, tools/dr_follow (options.follow_bin) with
+ *     --global-shards set to the writers' count, is started and killed with SIGKILL at
+ *     random moments;
  *  5. ratings are changed and deleted directly in the ratings table (author, stars, both,
  *     deletions, and each "solo" joke's only rating deleted and the joke rated again);
  *  6. the follower drains the stream (--until-idle, through faults, then once without);
@@ -37,8 +35,6 @@ typedef struct {
     int threads;            /* writer threads, 1..64 */
     unsigned seed;
     const char *follow_bin; /* tools/dr_follow */
-    const char *self_exe;   /* this program, run as "self --chaos-follow SHARDS [--until-idle]" */
-    int force_dr_follow;    /* 1: dr_follow even with shards > 1 (shows what it does) */
 } dr_chaos_options;
 
 typedef struct {
@@ -63,11 +59,5 @@ int dr_chaos_run(const dr_chaos_options *options, dr_chaos_summary *summary);
 /* Async-signal-safe: writers take no further rating; the run goes on with the changes,
  * the drain and the check of what was written (the soak's SIGINT/SIGTERM). */
 void dr_chaos_stop_writing(void);
-
-/* For the program's main(): if argv[1] is "--chaos-follow", runs the follower loop of
- * tools/dr_follow on a client with argv[2] GLOBAL shards, configured from the
- * environment as dr_follow is (argv[3] "--until-idle": exit 0 after an idle round, 1
- * after 5 failed rounds in a row), and returns its exit status; otherwise returns -1. */
-int dr_chaos_follower_main(int argc, char **argv);
 
 #endif
