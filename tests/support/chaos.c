@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,7 @@ typedef struct {
     pthread_mutex_t lock;
     long failures_by_status[32];
     /* the follower supervisor */
-    volatile int stop_supervisor;
+    atomic_int stop_supervisor; /* set by the run's thread, read by the supervisor */
     long kills;
     char **child_env;
     long mismatches;
@@ -335,7 +336,7 @@ static void *supervisor_main(void *arg)
 {
     chaos_run *r = arg;
     unsigned seed = r->o->seed * 7919u + 1;
-    while (!r->stop_supervisor) {
+    while (!atomic_load(&r->stop_supervisor)) {
         pid_t pid = spawn_follower(r, 0);
         /* Lives of 0.5..4 s: a follower killed sooner than it applies one batch never
          * checkpoints, and each restart redoes the batch (exactly, but without progress). */
@@ -345,7 +346,7 @@ static void *supervisor_main(void *arg)
             perror("chaos: fork");
             return NULL;
         }
-        while (waited < life && !r->stop_supervisor) {
+        while (waited < life && !atomic_load(&r->stop_supervisor)) {
             sleep_ms(50);
             waited += 50;
         }
@@ -1050,7 +1051,7 @@ int dr_chaos_run(const dr_chaos_options *o, dr_chaos_summary *s)
     if (change_ratings(r, s) != 0)
         goto cleanup;
     r->phase[2] = now_seconds();
-    r->stop_supervisor = 1;
+    atomic_store(&r->stop_supervisor, 1);
     pthread_join(supervisor, NULL);
     supervising = 0;
     /* Drain through the faults (a few tries: at 30% a round of many requests rarely
@@ -1079,7 +1080,7 @@ int dr_chaos_run(const dr_chaos_options *o, dr_chaos_summary *s)
 
 cleanup:
     if (supervising) {
-        r->stop_supervisor = 1;
+        atomic_store(&r->stop_supervisor, 1);
         pthread_join(supervisor, NULL);
     }
     s->seconds = now_seconds() - started;
