@@ -134,49 +134,52 @@ static dr_status stream_write_with_key(const char *endpoint, dr_stats **out)
     return rc;
 }
 
+/* One stream write with a key against the fake, whose transactions are cancelled with
+ * `codes` `failures` times; *transactions receives how many it saw. */
+static dr_status scripted_write(mini_http *s, const char *codes, int failures,
+                                int *transactions, dr_stats **out)
+{
+    fake_ddb f;
+    dr_status rc;
+    memset(&f, 0, sizeof f);
+    f.codes = codes;
+    f.failures = failures;
+    mini_http_handle(s, "POST", "/", answer_ddb, &f);
+    rc = stream_write_with_key(mini_http_url(s), out);
+    *transactions = f.transactions;
+    return rc;
+}
+
 static void test_stream_write_cancelled_is_never_success(void **state)
 {
     mini_http *s = mini_http_start();
-    fake_ddb f;
     dr_stats *st = NULL;
+    int sent = 0;
     (void)state;
     assert_non_null(s);
 
     /* Throttled inside the cancellation three times: retried, then stored. */
-    memset(&f, 0, sizeof f);
-    f.codes = "[\"ThrottlingError\",\"None\"]";
-    f.failures = 3;
-    mini_http_handle(s, "POST", "/", answer_ddb, &f);
-    assert_int_equal(stream_write_with_key(mini_http_url(s), &st), DR_OK);
-    assert_int_equal(f.transactions, 4);
+    assert_int_equal(scripted_write(s, "[\"ThrottlingError\",\"None\"]", 3, &sent, &st), DR_OK);
+    assert_int_equal(sent, 4);
     assert_int_equal(dr_stats_total_ratings(st), 1);
     assert_int_equal(dr_stats_pending(st), 1);
     dr_stats_free(st);
 
     /* Always throttled: an error after the commit engine's attempts, never DR_OK. */
-    memset(&f, 0, sizeof f);
-    f.codes = "[\"None\",\"ProvisionedThroughputExceeded\"]";
-    f.failures = 1000;
-    mini_http_handle(s, "POST", "/", answer_ddb, &f);
-    assert_int_equal(stream_write_with_key(mini_http_url(s), &st), DR_E_THROTTLED);
+    assert_int_equal(scripted_write(s, "[\"None\",\"ProvisionedThroughputExceeded\"]", 1000,
+                                    &sent, &st), DR_E_THROTTLED);
     assert_null(st);
-    assert_int_equal(f.transactions, DR_COMMIT_MAX_ATTEMPTS);
+    assert_int_equal(sent, DR_COMMIT_MAX_ATTEMPTS);
 
     /* A validation error: returned at once. */
-    memset(&f, 0, sizeof f);
-    f.codes = "[\"ValidationError\",\"None\"]";
-    f.failures = 1000;
-    mini_http_handle(s, "POST", "/", answer_ddb, &f);
-    assert_int_equal(stream_write_with_key(mini_http_url(s), &st), DR_E_TRANSACTION_CANCELED);
-    assert_int_equal(f.transactions, 1);
+    assert_int_equal(scripted_write(s, "[\"ValidationError\",\"None\"]", 1000, &sent, &st),
+                     DR_E_TRANSACTION_CANCELED);
+    assert_int_equal(sent, 1);
 
     /* The key's marker exists: stored before, the stats as stored, not pending. */
-    memset(&f, 0, sizeof f);
-    f.codes = "[\"None\",\"ConditionalCheckFailed\"]";
-    f.failures = 1000;
-    mini_http_handle(s, "POST", "/", answer_ddb, &f);
-    assert_int_equal(stream_write_with_key(mini_http_url(s), &st), DR_OK);
-    assert_int_equal(f.transactions, 1);
+    assert_int_equal(scripted_write(s, "[\"None\",\"ConditionalCheckFailed\"]", 1000, &sent,
+                                    &st), DR_OK);
+    assert_int_equal(sent, 1);
     assert_int_equal(dr_stats_total_ratings(st), 0);
     assert_int_equal(dr_stats_pending(st), 0);
     dr_stats_free(st);
