@@ -21,11 +21,8 @@
 
 #include "dadratings.h"
 #include "ddb.h"
+#include "dr_test.h"
 #include "fault_proxy_ctl.h"
-
-/* Pure helpers of tests/support/dr_test.c (no cmocka in them). */
-void dr_test_unique_name(char *out, size_t cap, const char *prefix);
-double dr_test_js_average(uint64_t score, uint64_t total);
 
 extern char **environ;
 
@@ -189,31 +186,6 @@ static void delete_table(dr_client *c, const char *name)
     if (dr__ddb_call(c, "DeleteTable", req, NULL, NULL) != DR_OK)
         fprintf(stderr, "chaos: DeleteTable %s: %s\n", name, dr_last_error_message());
     json_decref(req);
-}
-
-/* Every item of a table (Scan with paging), or NULL. */
-static json_t *scan_all(dr_client *c, const char *table)
-{
-    json_t *all = json_array(), *start = NULL;
-    do {
-        json_t *req = json_pack("{s:s, s:b}", "TableName", table, "ConsistentRead", 1);
-        json_t *resp = NULL;
-        if (start)
-            json_object_set(req, "ExclusiveStartKey", start);
-        if (dr__ddb_call(c, "Scan", req, &resp, NULL) != DR_OK) {
-            fprintf(stderr, "chaos: Scan %s: %s\n", table, dr_last_error_message());
-            json_decref(req);
-            json_decref(start);
-            json_decref(all);
-            return NULL;
-        }
-        json_array_extend(all, json_object_get(resp, "Items"));
-        json_decref(start);
-        start = json_incref(json_object_get(resp, "LastEvaluatedKey"));
-        json_decref(resp);
-        json_decref(req);
-    } while (start);
-    return all;
 }
 
 /* ---- proxies -------------------------------------------------------------------- */
@@ -509,7 +481,7 @@ static long plan_index_of(const json_t *item)
 
 static json_t *rating_items(chaos_run *r)
 {
-    json_t *all = scan_all(r->direct, r->ratings_table), *out, *item;
+    json_t *all = dr_test_scan_table(r->direct, r->ratings_table), *out, *item;
     size_t i;
     if (!all)
         return NULL;
@@ -877,7 +849,7 @@ static int check(chaos_run *r, dr_chaos_summary *s)
     int rc = -1;
 
     memset(&global, 0, sizeof global);
-    if (!ratings || !(stats = scan_all(r->direct, r->stats_table)))
+    if (!ratings || !(stats = dr_test_scan_table(r->direct, r->stats_table)))
         goto done;
     for (k = 0; k < r->n_plan; k++) {
         r->plan[k].stored = 0;

@@ -116,22 +116,34 @@ void dr_test_delete_table(dr_client *client, const char *name)
     json_decref(req);
 }
 
-json_t *dr_test_scan_all(dr_client *client, const char *table)
+json_t *dr_test_scan_table(dr_client *client, const char *table)
 {
-    json_t *all = json_array();
-    json_t *start = NULL;
+    json_t *all = json_array(), *start = NULL;
     do {
-        json_t *req = json_pack("{s:s}", "TableName", table), *resp = NULL;
+        json_t *req = json_pack("{s:s, s:b}", "TableName", table, "ConsistentRead", 1);
+        json_t *resp = NULL;
         if (start)
             json_object_set(req, "ExclusiveStartKey", start);
-        if (dr__ddb_call(client, "Scan", req, &resp, NULL) != DR_OK)
-            fail_msg("Scan %s: %s", table, dr_last_error_message());
+        if (dr__ddb_call(client, "Scan", req, &resp, NULL) != DR_OK) {
+            json_decref(req);
+            json_decref(start);
+            json_decref(all);
+            return NULL;
+        }
         json_array_extend(all, json_object_get(resp, "Items"));
         json_decref(start);
         start = json_incref(json_object_get(resp, "LastEvaluatedKey"));
         json_decref(resp);
         json_decref(req);
     } while (start);
+    return all;
+}
+
+json_t *dr_test_scan_all(dr_client *client, const char *table)
+{
+    json_t *all = dr_test_scan_table(client, table);
+    if (!all)
+        fail_msg("Scan %s: %s", table, dr_last_error_message());
     return all;
 }
 

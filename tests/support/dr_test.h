@@ -57,7 +57,10 @@ typedef dr_status (*dr_test_call_fn)(void *ctx, int thread, int call, unsigned *
 double dr_test_run_threads(int threads, int calls, dr_test_call_fn fn, void *ctx,
                            unsigned seed);
 
-/* Every item of a table (Scan with paging). New reference: a JSON array. */
+/* Every item of a table (strongly consistent Scan with paging). New reference: a JSON
+ * array. dr_test_scan_all fails the test on an error; dr_test_scan_table (for code
+ * without cmocka, such as the soak) returns NULL, the reason in dr_last_error_message(). */
 json_t *dr_test_scan_all(dr_client *client, const char *table);
+json_t *dr_test_scan_table(dr_client *client, const char *table);
 
 #endif
