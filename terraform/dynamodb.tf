@@ -1,5 +1,5 @@
 # The two tables, exactly as the library's dr_client_create_tables() builds them
-# (src/ops_tables.c) and as docs/data-model.md fixes them for the JavaScript
+# (src/ratings/ops_tables.c) and as docs/data-model.md fixes them for the JavaScript
 # services. tests/terraform/check.cjs compares the two and fails on any difference in
 # keys, key types, indexes, projections, billing mode or stream settings.
 #

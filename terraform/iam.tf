@@ -23,7 +23,7 @@ resource "aws_iam_role" "lambda_role" {
 
 data "aws_iam_policy_document" "aggregator" {
   # The stats table, items only (no index, no Query, no Scan, no DeleteItem, no table
-  # management). The aggregator (src/aggregate.c) reads a joke's stats with GetItem and
+  # management). The aggregator (src/stream/aggregate.c) reads a joke's stats with GetItem and
   # commits each record with one TransactWriteItems: Update items for the counters and a
   # Put of the record's exactly-once marker, conditional on its absence (a condition on a
   # Put is part of the Put: no dynamodb:ConditionCheckItem). There is no IAM action for

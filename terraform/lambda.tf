@@ -17,7 +17,7 @@ resource "aws_lambda_function" "ratings_aggregator" {
 
   environment {
     variables = {
-      # The names the library reads (src/client.c); AWS_REGION and the credentials are
+      # The names the library reads (src/client/client.c); AWS_REGION and the credentials are
       # set by Lambda itself.
       DYNAMODB_RATINGS_TABLE = aws_dynamodb_table.joke_ratings.name
       DYNAMODB_STATS_TABLE   = aws_dynamodb_table.joke_stats.name

@@ -157,7 +157,7 @@ variable "tags" {
 }
 
 locals {
-  # The library's defaults (src/config.h) are dad-jokes-ratings-prod / dad-jokes-stats-prod.
+  # The library's defaults (src/client/config.h) are dad-jokes-ratings-prod / dad-jokes-stats-prod.
   ratings_table_name = coalesce(var.ratings_table_name, "dad-jokes-ratings-${var.environment}")
   stats_table_name   = coalesce(var.stats_table_name, "dad-jokes-stats-${var.environment}")
   function_name      = "dad-jokes-ratings-aggregator-${var.environment}"

@@ -27,7 +27,7 @@ dr_client *fuzz_client(void);
 /* Review finding L3: dr__average_hundredths() overflows converting to uint32_t when
  * totalScore / totalRatings is huge. With DR_FUZZ_SKIP_L3=1 in the environment the
  * targets skip inputs whose counters could trigger it (score > 5 * total), so long runs
- * can look past it until the fix lands in src/stats.c. Unset, nothing is skipped. */
+ * can look past it until the fix lands in src/ratings/stats.c. Unset, nothing is skipped. */
 int fuzz_skip_l3(void);
 /* 1 if `c` is one of the inputs fuzz_skip_l3() asks to skip. */
 int fuzz_l3_trigger(const dr_counts *c);

@@ -1,4 +1,4 @@
-/* dashboard_stats on DynamoDB responses: src/ops_dashboard.c is compiled into this target
+/* dashboard_stats on DynamoDB responses: src/ratings/ops_dashboard.c is compiled into this target
  * with dr__ddb_call renamed to the stub below, which answers the calls in order with the
  * responses of the fuzz input: a JSON array of response bodies (BatchGetItem of the GLOBAL
  * shards, then the authors Query pages, the top-performers Query per shard, the recent
@@ -20,7 +20,7 @@ static dr_status fuzz_ddb_call(dr_client *c, const char *operation, const json_t
                                json_t **response, dr_ddb_error *err);
 
 #define dr__ddb_call fuzz_ddb_call
-#include "../../src/ops_dashboard.c"
+#include "ops_dashboard.c"
 #undef dr__ddb_call
 
 /* DR_FUZZ_SKIP_L3: refuse a response holding counters that would trip finding L3, alone

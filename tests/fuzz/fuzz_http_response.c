@@ -1,5 +1,5 @@
 /* An HTTP response as the DynamoDB transport reads it: status line, header block
- * ("name: value\r\n" lines, as libcurl hands them over) and body. src/ddb.c is compiled
+ * ("name: value\r\n" lines, as libcurl hands them over) and body. src/dynamodb/ddb.c is compiled
  * into this target so its static readers run as they do on the wire: read_response()
  * (Date header -> dr__http_date_parse for clock skew, x-amz-crc32 -> dr__crc32 and
  * dr__parse_u64, then the body as a JSON result or an error via dr__ddb_parse_error) and
@@ -11,7 +11,7 @@
 
 #include "fuzz_common.h"
 
-#include "../../src/ddb.c"
+#include "ddb.c"
 
 static void split(const char *text, size_t size, dr_http_response *resp)
 {

@@ -39,7 +39,7 @@ static dr_status fuzz_commit_change(dr_client *c, const dr_change *chg,
 
 #define dr__commit_change fuzz_commit_change
 #define json_loadb fuzz_json_loadb
-#include "../../src/aggregate.c"
+#include "aggregate.c"
 #undef json_loadb
 #undef dr__commit_change
 

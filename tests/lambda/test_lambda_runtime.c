@@ -259,7 +259,7 @@ typedef struct rating_rec {
     int second;     /* of submittedAt, to make each rating distinct */
 } rating_rec;
 
-/* A rating item exactly as the library writes it (src/ops_write.c rating_item). */
+/* A rating item exactly as the library writes it (src/ratings/ops_write.c rating_item). */
 static json_t *rating_image(const rating_rec *r, const char *pk, const char *sk,
                             const char *submitted_at)
 {

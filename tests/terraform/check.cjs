@@ -450,7 +450,7 @@ const STREAM_OPS = ["DescribeStream", "GetRecords", "GetShardIterator", "ListStr
 // Functions that only hold the table names (resolve, copy, free) and send nothing.
 const holdsNamesOnly = (name) =>
   ["dr_client_new", "dr_client_free", "resolve_table"].includes(name) || /^dr_config_/.test(name);
-// Only used when the aggregator's source is missing: what it sends (src/aggregate.c): a
+// Only used when the aggregator's source is missing: what it sends (src/stream/aggregate.c): a
 // GetItem of a joke's stats, then one TransactWriteItems per record with Update items
 // (the counters) and a conditional Put (the exactly-once marker).
 const PLANNED_AGGREGATOR_ACTIONS = ["GetItem", "PutItem", "UpdateItem"];
@@ -458,10 +458,7 @@ const PLANNED_AGGREGATOR_ACTIONS = ["GetItem", "PutItem", "UpdateItem"];
 // The library's C files, and the Lambda bootstrap's: any C file outside tests/ that talks
 // to the Lambda Runtime API.
 function cSources(root) {
-  const src = fs
-    .readdirSync(path.join(root, "src"))
-    .filter((f) => f.endsWith(".c"))
-    .map((f) => path.join(root, "src", f));
+  const src = cFilesUnder(path.join(root, "src"), false);
   const bootstrap = cFilesUnder(root).filter((f) =>
     fs.readFileSync(f, "utf8").includes("AWS_LAMBDA_RUNTIME_API"),
   );

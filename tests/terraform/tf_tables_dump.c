@@ -8,7 +8,7 @@
  * (DYNAMODB_RATINGS_TABLE, DYNAMODB_STATS_TABLE) or the library's defaults, so the
  * check can run this with and without the variables terraform gives the Lambda.
  *
- * How: this file compiles src/ops_tables.c itself, with dr__ddb_call() renamed to a
+ * How: this file compiles src/ratings/ops_tables.c itself, with dr__ddb_call() renamed to a
  * function here that records each request and answers as DynamoDB would (DescribeTable:
  * ACTIVE). The real create_tables logic runs unchanged and nothing is exported or
  * duplicated: dr_client_create_tables and the file's other external functions are renamed
