@@ -1,7 +1,5 @@
-/* AWS credentials and the provider chain, in the AWS SDKs' order:
- * explicit -> environment -> shared files (profile) -> container -> instance metadata.
- * Temporary credentials are refreshed before they expire; readers never block on a
- * refresh while the credentials they hold are still valid. */
+/* AWS credentials: one immutable set, shared by reference between the chain that
+ * resolved it and the threads signing with it (the chain: credentials_chain.h). */
 #ifndef DR_CREDENTIALS_H
 #define DR_CREDENTIALS_H
 
@@ -25,35 +23,5 @@ dr_credentials *dr__credentials_new(const char *access_key_id, const char *secre
 void dr__credentials_retain(dr_credentials *c);
 /* Drop a reference; the last one wipes and frees. NULL is fine. */
 void dr__credentials_release(dr_credentials *c);
-
-typedef struct dr_credentials_chain dr_credentials_chain;
-
-typedef struct dr_credentials_options {
-    const char *access_key_id;      /* explicit; NULL if not set */
-    const char *secret_access_key;
-    const char *session_token;
-    const char *profile;            /* NULL: AWS_PROFILE, then "default" */
-    uint32_t metadata_timeout_ms;   /* container/IMDS requests; 0: 1000 ms */
-    dr_log_fn log_fn;               /* refresh outcomes, never secrets; NULL: silent */
-    dr_log_level log_level;
-    void *log_payload;
-} dr_credentials_options;
-
-dr_status dr__credentials_chain_new(dr_credentials_chain **out,
-                                    const dr_credentials_options *opts);
-void dr__credentials_chain_free(dr_credentials_chain *chain);
-
-/* The current credentials as a new reference (release it). Resolves the chain on first
- * use; refreshes temporary credentials within a few minutes of expiry. On failure
- * DR_E_CREDENTIALS with a message listing each provider tried and why it failed. */
-dr_status dr__credentials_chain_get(dr_credentials_chain *chain, dr_credentials **out);
-
-/* Tests only: the refresh window (default 300 s before expiry) and the pause after a
- * failed refresh (default 10 s); a negative value restores the default. */
-void dr__credentials_set_refresh_timing(int64_t window_s, int64_t retry_backoff_s);
-
-/* Region: explicit -> AWS_REGION -> AWS_DEFAULT_REGION -> the profile's `region` in the
- * shared config file. `*out` is allocated (dr__free). DR_E_CONFIG when none is found. */
-dr_status dr__region_resolve(const char *explicit_region, const char *profile, char **out);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "credentials_provider.h"
+#include "env.h"
 #include "error.h"
 #include "http.h"
 

@@ -1,15 +1,8 @@
 /* Environment credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the optional
  * AWS_SESSION_TOKEN, the names every AWS SDK reads. */
-#include <stdlib.h>
-
 #include "credentials_provider.h"
+#include "env.h"
 #include "error.h"
-
-const char *dr__env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
 
 dr_status dr__credentials_from_env(dr_credentials **out)
 {

@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "credentials_provider.h"
+#include "env.h"
 #include "error.h"
 #include "ini.h"
 

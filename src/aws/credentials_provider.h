@@ -34,9 +34,6 @@ const char *dr__profile_name(const char *configured);
  * DR_OK when absent). */
 dr_status dr__profile_region(const char *profile, char **out);
 
-/* A non-empty environment variable, else NULL. */
-const char *dr__env(const char *name);
-
 /* --- shared by the container and IMDS providers (credentials_fetch.c) --- */
 
 /* Metadata responses are small; anything bigger is not a credentials document. */

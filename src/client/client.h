@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 
 #include "config.h"
-#include "credentials.h"
+#include "credentials_chain.h"
 #include "http.h"
 
 struct dr_retry_quota;

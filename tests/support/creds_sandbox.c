@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "credentials.h"
+#include "credentials_chain.h"
 
 static const char *const managed_vars[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",

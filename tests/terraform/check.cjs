@@ -449,7 +449,7 @@ const TX_ITEM_ACTIONS = {
 const STREAM_OPS = ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"];
 // Functions that only hold the table names (resolve, copy, free) and send nothing.
 const holdsNamesOnly = (name) =>
-  ["dr_client_new", "dr_client_free", "resolve_table"].includes(name) || /^dr_config_/.test(name);
+  ["dr_client_new", "dr_client_free", "dr__resolve_table"].includes(name) || /^dr_config_/.test(name);
 // Only used when the aggregator's source is missing: what it sends (src/stream/aggregate.c): a
 // GetItem of a joke's stats, then one TransactWriteItems per record with Update items
 // (the counters) and a conditional Put (the exactly-once marker).

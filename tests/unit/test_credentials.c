@@ -16,7 +16,8 @@
 
 #include "alloc.h"
 #include "creds_sandbox.h"
-#include "credentials.h"
+#include "credentials_chain.h"
+#include "resolve.h"
 #include "credentials_provider.h"
 #include "http.h"
 #include "mini_http.h"
@@ -704,7 +705,7 @@ static void test_expired_from_provider_is_refused(void **state)
 static void expect_region(const char *explicit_region, const char *profile, const char *want)
 {
     char *region = (char *)1;
-    dr_status rc = dr__region_resolve(explicit_region, profile, &region);
+    dr_status rc = dr__resolve_region(explicit_region, profile, &region);
     if (!want) {
         assert_int_equal(rc, DR_E_CONFIG);
         assert_null(region);
@@ -778,7 +779,7 @@ static dr_status chain_once(void *arg)
 static dr_status region_once(void *arg)
 {
     char *region = NULL;
-    dr_status rc = dr__region_resolve(NULL, arg, &region);
+    dr_status rc = dr__resolve_region(NULL, arg, &region);
     dr__free(region);
     return rc;
 }

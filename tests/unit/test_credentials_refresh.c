@@ -19,7 +19,7 @@
 
 #include "buf.h"
 #include "creds_sandbox.h"
-#include "credentials.h"
+#include "credentials_chain.h"
 #include "mini_http.h"
 #include "sigv4.h"
 

@@ -21,7 +21,8 @@
 #include <cmocka.h>
 
 #include "creds_sandbox.h"
-#include "credentials.h"
+#include "credentials_chain.h"
+#include "resolve.h"
 #include "credentials_provider.h"
 #include "dadratings.h"
 #include "mini_http.h"
@@ -133,12 +134,12 @@ static void case_region(void)
 {
     char *region = NULL;
     setenv("AWS_REGION", SECRET "/x", 1);
-    check(dr__region_resolve(NULL, NULL, &region));
+    check(dr__resolve_region(NULL, NULL, &region));
     unsetenv("AWS_REGION");
     sandbox_write("config", "[default]\nregion = " TOKEN ".evil\naws_secret_access_key = "
                   SECRET "\n");
-    check(dr__region_resolve(NULL, NULL, &region));
-    check(dr__region_resolve(NULL, "ghost", &region));
+    check(dr__resolve_region(NULL, NULL, &region));
+    check(dr__resolve_region(NULL, "ghost", &region));
     free(region);
 }
 

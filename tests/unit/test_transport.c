@@ -17,6 +17,7 @@
 #include "config.h"
 #include "creds_sandbox.h"
 #include "credentials.h"
+#include "resolve.h"
 #include "credentials_provider.h"
 #include "http.h"
 #include "mini_http.h"
@@ -161,10 +162,10 @@ static void test_region_rule_shared(void **state)
                      DR_E_INVALID_ARGUMENT);
     dr__buf_free(&auth);
     setenv("AWS_REGION", too_long, 1);
-    assert_int_equal(dr__region_resolve(NULL, NULL, &resolved), DR_E_CONFIG);
+    assert_int_equal(dr__resolve_region(NULL, NULL, &resolved), DR_E_CONFIG);
     assert_null(resolved);
     setenv("AWS_REGION", longest, 1);
-    assert_int_equal(dr__region_resolve(NULL, NULL, &resolved), DR_OK);
+    assert_int_equal(dr__resolve_region(NULL, NULL, &resolved), DR_OK);
     assert_string_equal(resolved, longest);
     dr__free(resolved);
 

@@ -1,0 +1,323 @@
+/* The provider chain and its refresh.
+ *
+ * Concurrency: `lock` guards only the `current` pointer and the retry deadline, and is
+ * held for a pointer copy and a reference increment, so signing threads never wait on
+ * network I/O. `refresh_lock` admits one resolver at a time. While the current
+ * credentials are still valid, a thread that finds a refresh due only *tries* the
+ * refresh lock: if another thread is already refreshing it keeps signing with what it
+ * has. Only threads holding nothing valid (first use, or expired) wait for the resolver. */
+#include "credentials_chain.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "credentials_provider.h"
+#include "env.h"
+#include "error.h"
+
+/* The SDKs refresh temporary credentials five minutes before they expire, so a request
+ * signed just before expiry is not rejected in flight. */
+#define DR_CREDENTIALS_REFRESH_WINDOW_S 300
+/* After a failed refresh with still-valid credentials, wait this long before trying
+ * again, rather than hitting a struggling metadata service on every request. */
+#define DR_CREDENTIALS_RETRY_BACKOFF_S 10
+/* Room for every provider's reason in the DR_E_CREDENTIALS message. */
+#define DR_CHAIN_REASONS_MAX 1024
+
+static atomic_int_least64_t g_refresh_window_s = DR_CREDENTIALS_REFRESH_WINDOW_S;
+static atomic_int_least64_t g_retry_backoff_s = DR_CREDENTIALS_RETRY_BACKOFF_S;
+
+void dr__credentials_set_refresh_timing(int64_t window_s, int64_t retry_backoff_s)
+{
+    atomic_store(&g_refresh_window_s, window_s >= 0 ? window_s : DR_CREDENTIALS_REFRESH_WINDOW_S);
+    atomic_store(&g_retry_backoff_s,
+                 retry_backoff_s >= 0 ? retry_backoff_s : DR_CREDENTIALS_RETRY_BACKOFF_S);
+}
+
+struct dr_credentials_chain {
+    pthread_mutex_t lock;         /* guards current and retry_after */
+    pthread_mutex_t refresh_lock; /* one resolver at a time; guards the fields below */
+    dr_credentials *current;      /* NULL until first resolved */
+    int64_t retry_after;          /* no refresh attempt before this (epoch s) */
+    dr_credentials *explicit_creds;
+    char *profile;                /* configured, or NULL for AWS_PROFILE/"default" */
+    uint32_t timeout_ms;
+    dr_log_fn log_fn;
+    dr_log_level log_level;
+    void *log_payload;
+    atomic_ulong resolutions;     /* completed resolution attempts */
+    dr_status last_failure;       /* of the latest attempt; DR_OK if it succeeded */
+    char last_message[DR_CHAIN_REASONS_MAX];
+};
+
+static void chain_log(const dr_credentials_chain *chain, dr_log_level level, const char *fmt,
+                      ...) DR_PRINTF(3, 4);
+
+static void chain_log(const dr_credentials_chain *chain, dr_log_level level, const char *fmt,
+                      ...)
+{
+    char line[DR_CHAIN_REASONS_MAX + 128];
+    va_list ap;
+    if (!chain->log_fn || level > chain->log_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    chain->log_fn(level, line, chain->log_payload);
+}
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int is_expired(const dr_credentials *c, int64_t now)
+{
+    return c->expires_at != 0 && now >= c->expires_at;
+}
+
+static int refresh_due(const dr_credentials *c, int64_t now)
+{
+    return c->expires_at != 0 && now >= c->expires_at - atomic_load(&g_refresh_window_s);
+}
+
+dr_status dr__credentials_chain_new(dr_credentials_chain **out,
+                                    const dr_credentials_options *opts)
+{
+    dr_credentials_chain *chain;
+
+    *out = NULL;
+    if (opts->access_key_id && !opts->secret_access_key)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "explicit credentials lack the secret key");
+    chain = dr__calloc(1, sizeof *chain);
+    if (!chain)
+        return dr__fail(DR_E_NOMEM, "out of memory creating the credentials chain");
+    if (pthread_mutex_init(&chain->lock, NULL) != 0) {
+        dr__free(chain);
+        return dr__fail(DR_E_INTERNAL, "cannot create the credentials chain's mutex");
+    }
+    if (pthread_mutex_init(&chain->refresh_lock, NULL) != 0) {
+        pthread_mutex_destroy(&chain->lock);
+        dr__free(chain);
+        return dr__fail(DR_E_INTERNAL, "cannot create the credentials chain's mutex");
+    }
+    chain->timeout_ms = opts->metadata_timeout_ms;
+    chain->log_fn = opts->log_fn;
+    chain->log_level = opts->log_level;
+    chain->log_payload = opts->log_payload;
+    if ((opts->profile && !(chain->profile = dr__strdup(opts->profile))) ||
+        (opts->access_key_id &&
+         !(chain->explicit_creds = dr__credentials_new(opts->access_key_id,
+                                                       opts->secret_access_key,
+                                                       opts->session_token, 0)))) {
+        dr__credentials_chain_free(chain);
+        return dr__fail(DR_E_NOMEM, "out of memory copying the credentials options");
+    }
+    *out = chain;
+    return DR_OK;
+}
+
+void dr__credentials_chain_free(dr_credentials_chain *chain)
+{
+    if (!chain)
+        return;
+    dr__credentials_release(chain->current);
+    dr__credentials_release(chain->explicit_creds);
+    dr__free(chain->profile);
+    pthread_mutex_destroy(&chain->refresh_lock);
+    pthread_mutex_destroy(&chain->lock);
+    dr__free(chain);
+}
+
+/* A new reference to the current credentials (or NULL), and the retry deadline. */
+static dr_credentials *take_current(dr_credentials_chain *chain, int64_t *retry_after)
+{
+    dr_credentials *c;
+    pthread_mutex_lock(&chain->lock);
+    c = chain->current;
+    if (c)
+        dr__credentials_retain(c);
+    if (retry_after)
+        *retry_after = chain->retry_after;
+    pthread_mutex_unlock(&chain->lock);
+    return c;
+}
+
+static void install(dr_credentials_chain *chain, dr_credentials *fresh, int64_t retry_after)
+{
+    dr_credentials *old;
+    pthread_mutex_lock(&chain->lock);
+    old = chain->current;
+    if (fresh)
+        chain->current = fresh;
+    chain->retry_after = retry_after;
+    pthread_mutex_unlock(&chain->lock);
+    if (fresh)
+        dr__credentials_release(old);
+}
+
+/* Append "label: <this thread's last error message>" to the reasons. */
+static void add_reason(dr_buf *reasons, const char *label)
+{
+    if (reasons->len)
+        dr__buf_puts(reasons, "; ");
+    dr__buf_printf(reasons, "%s: %s", label, dr_last_error_message());
+}
+
+/* Walk the providers in the SDKs' order. DR_OK with *out and the provider's name in
+ * `source`, DR_E_NOMEM, or DR_E_CREDENTIALS with every provider's reason. Called with
+ * refresh_lock held. */
+static dr_status resolve(dr_credentials_chain *chain, dr_credentials **out, char *source,
+                         size_t source_cap)
+{
+    const char *profile = dr__profile_name(chain->profile);
+    dr_buf reasons = DR_BUF_INIT;
+    dr_status rc = DR_E_CREDENTIALS;
+    int step;
+
+    *out = NULL;
+    if (chain->explicit_creds) {
+        dr__credentials_retain(chain->explicit_creds);
+        *out = chain->explicit_creds;
+        snprintf(source, source_cap, "explicit configuration");
+        return DR_OK;
+    }
+    for (step = 0; step < 4 && rc != DR_OK; step++) {
+        switch (step) {
+        case 0:
+            snprintf(source, source_cap, "environment");
+            rc = dr__credentials_from_env(out);
+            break;
+        case 1:
+            snprintf(source, source_cap, "profile \"%.64s\"", profile);
+            rc = dr__credentials_from_profile(profile, out);
+            break;
+        case 2:
+            snprintf(source, source_cap, "container");
+            rc = dr__credentials_from_container(chain->timeout_ms, out);
+            break;
+        default:
+            snprintf(source, source_cap, "instance metadata");
+            rc = dr__credentials_from_imds(chain->timeout_ms, out);
+            break;
+        }
+        if (rc == DR_E_NOMEM)
+            break;
+        if (rc != DR_OK)
+            add_reason(&reasons, source);
+    }
+    if (rc != DR_OK && rc != DR_E_NOMEM)
+        rc = dr__buf_ok(&reasons) == DR_OK
+                 ? dr__fail(DR_E_CREDENTIALS, "no credentials found: %s",
+                            dr__buf_cstr(&reasons))
+                 : DR_E_NOMEM;
+    dr__buf_free(&reasons);
+    return rc;
+}
+
+/* Run the chain (refresh_lock held) and install the result, which is never expired at
+ * `now`. On failure the current credentials, if any, stay installed. */
+static dr_status refresh_locked(dr_credentials_chain *chain, int64_t now)
+{
+    dr_credentials *fresh = NULL;
+    char source[96];
+    dr_status rc = resolve(chain, &fresh, source, sizeof source);
+
+    /* Expired credentials must never replace ones that may still be valid. */
+    if (rc == DR_OK && is_expired(fresh, now)) {
+        dr__credentials_release(fresh);
+        fresh = NULL;
+        rc = dr__fail(DR_E_CREDENTIALS, "%s returned credentials that have already expired",
+                      source);
+    }
+    chain->last_failure = rc;
+    if (rc == DR_OK) {
+        chain_log(chain, DR_LOG_DEBUG, "credentials resolved from %s%s", source,
+                  fresh->expires_at ? " (temporary)" : "");
+        /* Credentials that arrive already inside the refresh window (short-lived ones
+         * from a container endpoint) must not trigger a refresh on every request. */
+        install(chain, fresh,
+                refresh_due(fresh, now) ? now + atomic_load(&g_retry_backoff_s) : 0);
+        atomic_fetch_add(&chain->resolutions, 1);
+        return DR_OK;
+    }
+    snprintf(chain->last_message, sizeof chain->last_message, "%s", dr_last_error_message());
+    install(chain, NULL, now + atomic_load(&g_retry_backoff_s));
+    atomic_fetch_add(&chain->resolutions, 1);
+    return rc;
+}
+
+/* Refresh while still holding valid credentials: never wait for another resolver. */
+static void refresh_in_background_of(dr_credentials_chain *chain, const dr_credentials *held,
+                                     int64_t now)
+{
+    dr_credentials *current;
+    int64_t retry_after;
+    if (pthread_mutex_trylock(&chain->refresh_lock) != 0)
+        return; /* another thread is refreshing; keep using `held` */
+    /* Another thread may have refreshed, or failed to, since we looked. */
+    current = take_current(chain, &retry_after);
+    if (current == held && now >= retry_after && refresh_locked(chain, now) != DR_OK)
+        chain_log(chain, DR_LOG_WARN, "credentials refresh failed, using the current ones "
+                  "until they expire in %lld s: %s", (long long)(held->expires_at - now),
+                  chain->last_message);
+    dr__credentials_release(current);
+    pthread_mutex_unlock(&chain->refresh_lock);
+}
+
+/* Nothing valid is held: wait for the resolver, then resolve unless the resolver we
+ * waited for just produced usable credentials or just failed (its answer is ours too,
+ * so N waiting threads do not retry a dead endpoint N times in a row). */
+static dr_status resolve_blocking(dr_credentials_chain *chain, dr_credentials **out)
+{
+    unsigned long seen = atomic_load(&chain->resolutions);
+    dr_credentials *c;
+    dr_status rc = DR_OK;
+    int64_t now;
+
+    pthread_mutex_lock(&chain->refresh_lock);
+    now = now_s();
+    c = take_current(chain, NULL);
+    if (c && is_expired(c, now)) {
+        dr__credentials_release(c);
+        c = NULL;
+    }
+    if (!c && atomic_load(&chain->resolutions) != seen && chain->last_failure != DR_OK)
+        rc = dr__fail(chain->last_failure, "%s", chain->last_message);
+    else if (!c && (rc = refresh_locked(chain, now)) == DR_OK)
+        c = take_current(chain, NULL);
+    pthread_mutex_unlock(&chain->refresh_lock);
+    if (rc != DR_OK)
+        return rc;
+    *out = c;
+    return DR_OK;
+}
+
+dr_status dr__credentials_chain_get(dr_credentials_chain *chain, dr_credentials **out)
+{
+    int64_t retry_after, now = now_s();
+    dr_credentials *c = take_current(chain, &retry_after);
+
+    *out = NULL;
+    if (c && !refresh_due(c, now)) {
+        *out = c;
+        return DR_OK;
+    }
+    if (c && !is_expired(c, now)) {
+        if (now >= retry_after) {
+            refresh_in_background_of(chain, c, now);
+            dr__credentials_release(c);
+            /* `held` or a fresher set: installs never go back to NULL or expired. */
+            c = take_current(chain, NULL);
+        }
+        *out = c;
+        return DR_OK;
+    }
+    dr__credentials_release(c);
+    return resolve_blocking(chain, out);
+}

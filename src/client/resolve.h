@@ -1,0 +1,27 @@
+/* Resolving the client's configuration as the AWS SDKs do: each setting from the explicit
+ * configuration, else the environment, else the shared config file, else the default.
+ * dr_client_new() calls these once; every result is allocated and owned by the caller. */
+#ifndef DR_RESOLVE_H
+#define DR_RESOLVE_H
+
+#include "dadratings.h"
+
+/* The region: `configured`, AWS_REGION, AWS_DEFAULT_REGION, then `region` in the profile
+ * (`profile`, else AWS_PROFILE, else "default") of the shared config file. DR_E_CONFIG
+ * when none is set or the one found is not 1..DR_REGION_MAX of [a-z0-9-]. */
+dr_status dr__resolve_region(const char *configured, const char *profile, char **out);
+
+/* The endpoint of `service_host` ("dynamodb" or "streams.dynamodb"): `configured`,
+ * AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL (an override serves both APIs, as DynamoDB
+ * Local does), else https://<service_host>.<region>.amazonaws.com. *endpoint_out gets
+ * "scheme://host[:port]", *host_out the Host header as signed. Plain http only to
+ * loopback hosts; no path. */
+dr_status dr__resolve_endpoint(const char *configured, const char *region,
+                               const char *service_host, char **endpoint_out, char **host_out);
+
+/* A table name: `configured`, else environment variable `env`, else `fallback`; checked
+ * by DynamoDB's naming rules (the message names `what`). */
+dr_status dr__resolve_table(const char *configured, const char *env, const char *fallback,
+                            const char *what, char **out);
+
+#endif
