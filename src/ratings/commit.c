@@ -12,7 +12,8 @@
 #include "ddb_json.h"
 #include "error.h"
 #include "keys.h"
-#include "ops.h"
+#include "stats_item.h"
+#include "validate.h"
 #include "retry.h"
 
 /* ---- what a cancellation means ------------------------------------------------ */
@@ -157,26 +158,6 @@ json_t *dr__put_if_absent(const char *table, json_t *item)
 
 /* ---- a change to a joke's ratings ---------------------------------------------- */
 
-dr_delta dr__delta_of_rating(int32_t stars)
-{
-    dr_delta d;
-    memset(&d, 0, sizeof d);
-    d.total = 1;
-    d.score = stars;
-    d.count[stars - 1] = 1;
-    return d;
-}
-
-void dr__delta_negate(dr_delta *d)
-{
-    int i;
-    d->total = -d->total;
-    d->score = -d->score;
-    for (i = 0; i < 5; i++)
-        d->count[i] = -d->count[i];
-    d->unique_jokes = -d->unique_jokes;
-}
-
 void dr__change_init(dr_change *chg, const char *joke_id, const char *author,
                      const dr_delta *delta)
 {
@@ -187,11 +168,6 @@ void dr__change_init(dr_change *chg, const char *joke_id, const char *author,
     chg->authors[0].author = author;
     chg->authors[0].delta = *delta;
     chg->author_count = 1;
-}
-
-uint32_t dr__global_shard_of(uint32_t shards, const char *joke_id)
-{
-    return shards > 1 ? dr__fnv1a(joke_id) % shards : 0;
 }
 
 /* Whether a negative delta asks for more than the stored counters hold. */

@@ -13,20 +13,6 @@
 #include "client.h"
 #include "stats.h"
 
-/* A change to counters: +1 rating for an insert; -1 on the old star and +1 on the new
- * one for a changed rating. unique_jokes is 1 when the joke gets its first rating. */
-typedef struct dr_delta {
-    int64_t total;
-    int64_t score;
-    int64_t count[5];
-    int64_t unique_jokes;
-} dr_delta;
-
-/* The delta of one new rating of `stars`. */
-dr_delta dr__delta_of_rating(int32_t stars);
-/* The opposite change: un-counting what `d` counted. */
-void dr__delta_negate(dr_delta *d);
-
 /* ---- what a cancellation means ------------------------------------------------ */
 
 /* The verdict on a TransactionCanceledException, from its CancellationReasons. */
@@ -124,12 +110,6 @@ typedef struct dr_change {
 /* A change of `delta` by one author: authors[0] = {author, delta}. */
 void dr__change_init(dr_change *chg, const char *joke_id, const char *author,
                      const dr_delta *delta);
-
-/* The GLOBAL shard that counts a joke's ratings: FNV-1a(jokeId) mod shards (0 when
- * unsharded). Deterministic, so an un-count lands where the count did; one joke's
- * ratings are bounded by its own stats item anyway, so nothing is lost by keeping
- * them on one shard. */
-uint32_t dr__global_shard_of(uint32_t shards, const char *joke_id);
 
 /* Commit `chg` in one TransactWriteItems: its guards, the joke's stats (exact values,
  * conditional on the item as read), an ADD to the joke's GLOBAL shard and to each

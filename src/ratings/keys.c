@@ -1,137 +1,15 @@
 #include "keys.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/rand.h>
 
+#include "buf.h"
+#include "ddb_json.h"
 #include "error.h"
-#include "timeutil.h"
-
-int dr__utf8_valid(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t len;
-        unsigned cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
-/* C0 controls, DEL, and the C1 controls U+0080..U+009F (encoded C2 80..C2 9F). */
-static int has_control(const char *value, int allow_whitespace)
-{
-    const unsigned char *s = (const unsigned char *)value;
-    for (; *s; s++) {
-        if (*s < 0x20 || *s == 0x7F) {
-            if (allow_whitespace && (*s == '\t' || *s == '\n' || *s == '\r'))
-                continue;
-            return 1;
-        }
-        if (s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F)
-            return 1;
-    }
-    return 0;
-}
-
-static dr_status check_text(const char *field, const char *value, size_t max,
-                            int allow_whitespace)
-{
-    size_t n;
-    if (!value)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "%s: is missing", field);
-    n = strlen(value);
-    if (n > max)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "%s: is %zu bytes, at most %zu are allowed",
-                        field, n, max);
-    if (!dr__utf8_valid(value, n))
-        return dr__fail(DR_E_INVALID_ARGUMENT, "%s: is not valid UTF-8", field);
-    if (has_control(value, allow_whitespace))
-        return dr__fail(DR_E_INVALID_ARGUMENT, "%s: contains a control character", field);
-    return DR_OK;
-}
-
-dr_status dr__validate_key_part(const char *field, const char *value, size_t max)
-{
-    dr_status rc = check_text(field, value, max, 0);
-    if (rc != DR_OK)
-        return rc;
-    if (!*value)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "%s: must not be empty", field);
-    if (strchr(value, '#'))
-        return dr__fail(DR_E_INVALID_ARGUMENT,
-                        "%s: must not contain '#', the key separator", field);
-    return DR_OK;
-}
-
-dr_status dr__validate_text(const char *field, const char *value, size_t max)
-{
-    return check_text(field, value, max, 1);
-}
-
-dr_status dr__validate_date(const char *value)
-{
-    int y, m, d, i;
-    if (!value || strlen(value) != 10 || value[4] != '-' || value[7] != '-')
-        return dr__fail(DR_E_INVALID_ARGUMENT, "date: must be YYYY-MM-DD");
-    for (i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (value[i] < '0' || value[i] > '9'))
-            return dr__fail(DR_E_INVALID_ARGUMENT, "date: must be YYYY-MM-DD");
-    y = (value[0] - '0') * 1000 + (value[1] - '0') * 100 + (value[2] - '0') * 10 + value[3] - '0';
-    m = (value[5] - '0') * 10 + value[6] - '0';
-    d = (value[8] - '0') * 10 + value[9] - '0';
-    if (!dr__valid_date(y, m, d))
-        return dr__fail(DR_E_INVALID_ARGUMENT, "date: %s is not a calendar date", value);
-    return DR_OK;
-}
-
-dr_status dr__validate_mode(const char *value)
-{
-    if (value && (!strcmp(value, "daily") || !strcmp(value, "live")))
-        return DR_OK;
-    return dr__fail(DR_E_INVALID_ARGUMENT, "mode: must be \"daily\" or \"live\"");
-}
-
-dr_status dr__validate_idempotency_key(const char *value)
-{
-    size_t n = value ? strlen(value) : 0, i;
-    if (n < 1 || n > DR_MAX_IDEMPOTENCY_KEY_BYTES)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "idempotency key: must be 1..%d bytes",
-                        DR_MAX_IDEMPOTENCY_KEY_BYTES);
-    for (i = 0; i < n; i++) {
-        char c = value[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == ':' || c == '-'))
-            return dr__fail(DR_E_INVALID_ARGUMENT,
-                            "idempotency key: only A-Z, a-z, 0-9, '.', '_', ':' and '-'");
-    }
-    return DR_OK;
-}
 
 void dr__iso8601_now(char out[25])
 {
@@ -168,4 +46,52 @@ uint32_t dr__fnv1a(const char *s)
     for (p = (const unsigned char *)s; *p; p++)
         hash = (hash ^ *p) * 16777619u;
     return hash;
+}
+
+static json_t *key_of(const char *pk_prefix, const char *pk_rest, const char *sk)
+{
+    dr_buf pk = DR_BUF_INIT;
+    json_t *key;
+    dr__buf_puts(&pk, pk_prefix);
+    dr__buf_puts(&pk, pk_rest);
+    if (pk.failed) {
+        dr__buf_free(&pk);
+        return NULL;
+    }
+    key = json_pack("{s:o, s:o}", "PK", dr__av_s(dr__buf_cstr(&pk)), "SK", dr__av_s(sk));
+    dr__buf_free(&pk);
+    return key;
+}
+
+json_t *dr__stats_key(const char *joke_id)
+{
+    return key_of(DR_PK_STATS, joke_id, DR_SK_AGGREGATE);
+}
+
+uint32_t dr__global_shard_of(uint32_t shards, const char *joke_id)
+{
+    return shards > 1 ? dr__fnv1a(joke_id) % shards : 0;
+}
+
+void dr__global_shard_pk(uint32_t k, char out[32])
+{
+    if (k == 0)
+        snprintf(out, 32, "%s", DR_PK_GLOBAL);
+    else
+        snprintf(out, 32, "%s#%" PRIu32, DR_PK_GLOBAL, k);
+}
+
+void dr__top_sort_key(dr_buf *b, uint32_t average_hundredths, uint64_t total,
+                      const char *joke_id)
+{
+    dr__buf_printf(b, "%03" PRIu32 "#%020" PRIu64 "#%s", average_hundredths, total, joke_id);
+}
+
+void dr__top_partition(uint32_t shards, const char *joke_id, char out[48])
+{
+    if (shards <= 1)
+        snprintf(out, 48, "%s", DR_GSI_TOP_PERFORMERS);
+    else
+        snprintf(out, 48, "%s#%" PRIu32, DR_GSI_TOP_PERFORMERS,
+                 dr__global_shard_of(shards, joke_id));
 }

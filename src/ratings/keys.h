@@ -1,5 +1,4 @@
-/* The data model's keys and the validation that keeps user input from forging them
- * (docs/data-model.md). Key layout, compatible with the JavaScript services:
+/* The data model (docs/data-model.md). Key layout, compatible with the JavaScript services:
  *
  *   ratings table  PK JOKE#<jokeId>      SK RATING#<submittedAt>#<uuid>
  *                  PK JOKE#<jokeId>      SK IDEMPOTENCY#<key>      (marker, this library)
@@ -11,23 +10,19 @@
  *                                                   (a parked stream record, the follower)
  *                  PK SCHEMA             SK VERSION                (layout marker)
  *
- * Joke ids and authors may not contain '#': with it, an id could end where another key's
- * prefix begins. They are rejected rather than escaped, because an escaped form would
- * read differently in the JavaScript services. No I/O. */
+ * Every key, index and attribute name of that layout, and every key format, is defined
+ * here and nowhere else (tests/arch/check_model_literals.py holds the rest of src/ to
+ * it). What callers pass in is checked by validate.h before it reaches a key. No I/O. */
 #ifndef DR_KEYS_H
 #define DR_KEYS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dadratings.h"
+#include <jansson.h>
 
-#define DR_MAX_JOKE_ID_BYTES 256
-#define DR_MAX_AUTHOR_BYTES 256
-/* A rating item stays far below DynamoDB's 400 KB item limit: 8 KiB of text twice
- * (rating and stats item) plus fixed attributes. */
-#define DR_MAX_JOKE_TEXT_BYTES 8192
-#define DR_MAX_IDEMPOTENCY_KEY_BYTES 128
+#include "buf.h"
+#include "dadratings.h"
 
 #define DR_PK_JOKE "JOKE#"
 #define DR_SK_RATING "RATING#"
@@ -50,22 +45,6 @@
 #define DR_ATTR_SCHEMA_VERSION "schemaVersion"
 #define DR_SCHEMA_VERSION 2
 
-/* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past
- * U+10FFFF). */
-int dr__utf8_valid(const char *s, size_t n);
-
-/* Joke ids and authors: non-empty, at most `max` bytes, UTF-8, no control characters
- * (C0, DEL, C1), no '#'. The message names `field`. */
-dr_status dr__validate_key_part(const char *field, const char *value, size_t max);
-/* Free text: UTF-8, at most `max` bytes, no control characters but tab and newlines. */
-dr_status dr__validate_text(const char *field, const char *value, size_t max);
-/* "YYYY-MM-DD", a real calendar date. */
-dr_status dr__validate_date(const char *value);
-/* "daily" or "live". */
-dr_status dr__validate_mode(const char *value);
-/* 1..128 bytes of [A-Za-z0-9._:-]. */
-dr_status dr__validate_idempotency_key(const char *value);
-
 /* FNV-1a (32 bits) of a NUL-terminated string: spreads jokes over shards, the same
  * way in every release (changing it would move counts between shards). */
 uint32_t dr__fnv1a(const char *s);
@@ -75,5 +54,37 @@ uint32_t dr__fnv1a(const char *s);
 void dr__iso8601_now(char out[25]);
 /* A random (version 4) UUID, lower-case: 36 characters. */
 dr_status dr__uuid_v4(char out[37]);
+
+/* Attribute `aggregation` on rating items whose aggregates were committed with them;
+ * the stream aggregator skips those records so the two modes never double count. */
+#define DR_ATTR_AGGREGATION "aggregation"
+#define DR_AGGREGATION_INLINE_MARK "inline"
+
+/* Index of the stats table holding jokes with >= 3 ratings in a total order (average,
+ * then ratings, then id): see docs/data-model.md. */
+#define DR_TOP_INDEX "GSI2"
+/* Jokes enter the (sparse) top-performers index from this many ratings on. */
+#define DR_TOP_MIN_RATINGS 3
+
+/* The stats item key of a joke: {"PK":{"S":"STATS#id"},"SK":{"S":"AGGREGATE"}}. */
+json_t *dr__stats_key(const char *joke_id);
+
+/* The GLOBAL shard that counts a joke's ratings: FNV-1a(jokeId) mod shards (0 when
+ * unsharded). Deterministic, so an un-count lands where the count did; one joke's
+ * ratings are bounded by its own stats item anyway, so nothing is lost by keeping
+ * them on one shard. */
+uint32_t dr__global_shard_of(uint32_t shards, const char *joke_id);
+
+/* The partition key of GLOBAL counter shard k (k = 0 is the compatible "GLOBAL"). */
+void dr__global_shard_pk(uint32_t k, char out[32]);
+
+/* Sort key of the top-performers index: "AAA#TTTTTTTTTTTTTTTTTTTT#<jokeId>" with the
+ * average in hundredths and the rating count zero-padded, so that descending key
+ * order is best average, then most ratings, then joke id (descending bytes). */
+void dr__top_sort_key(dr_buf *b, uint32_t average_hundredths, uint64_t total,
+                      const char *joke_id);
+/* The top index partition of a joke: "TOP_PERFORMERS", or with shards > 1
+ * "TOP_PERFORMERS#k" for k = dr__global_shard_of(shards, jokeId). */
+void dr__top_partition(uint32_t shards, const char *joke_id, char out[48]);
 
 #endif

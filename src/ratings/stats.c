@@ -605,3 +605,23 @@ DR_API const char *dr_dashboard_recent_submitted_at(const dr_dashboard *d, size_
     const dr_recent_row *r = RECENT(d, i);
     return r ? r->submitted_at.value : NULL;
 }
+
+dr_delta dr__delta_of_rating(int32_t stars)
+{
+    dr_delta d;
+    memset(&d, 0, sizeof d);
+    d.total = 1;
+    d.score = stars;
+    d.count[stars - 1] = 1;
+    return d;
+}
+
+void dr__delta_negate(dr_delta *d)
+{
+    int i;
+    d->total = -d->total;
+    d->score = -d->score;
+    for (i = 0; i < 5; i++)
+        d->count[i] = -d->count[i];
+    d->unique_jokes = -d->unique_jokes;
+}

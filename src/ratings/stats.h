@@ -123,4 +123,18 @@ void dr__sort_authors(dr_author_row *rows, size_t n);
 void dr__json_put_string(dr_buf *b, const char *s);
 void dr__json_put_counts(dr_buf *b, const dr_counts *c);
 
+/* A change to counters: +1 rating for an insert; -1 on the old star and +1 on the new
+ * one for a changed rating. unique_jokes is 1 when the joke gets its first rating. */
+typedef struct dr_delta {
+    int64_t total;
+    int64_t score;
+    int64_t count[5];
+    int64_t unique_jokes;
+} dr_delta;
+
+/* The delta of one new rating of `stars`. */
+dr_delta dr__delta_of_rating(int32_t stars);
+/* The opposite change: un-counting what `d` counted. */
+void dr__delta_negate(dr_delta *d);
+
 #endif

@@ -1,35 +1,15 @@
-/* Keys and update builders shared by the operations and the stream aggregator. */
+/* A joke's stats item and the counters items: the read, and the update bodies every
+ * writer commits (inline writes, the stream aggregator, the upgrade). */
+#include "stats_item.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
 #include "ddb.h"
 #include "ddb_json.h"
 #include "error.h"
 #include "keys.h"
-#include "ops.h"
-#include "retry.h"
-
-static json_t *key_of(const char *pk_prefix, const char *pk_rest, const char *sk)
-{
-    dr_buf pk = DR_BUF_INIT;
-    json_t *key;
-    dr__buf_puts(&pk, pk_prefix);
-    dr__buf_puts(&pk, pk_rest);
-    if (pk.failed) {
-        dr__buf_free(&pk);
-        return NULL;
-    }
-    key = json_pack("{s:o, s:o}", "PK", dr__av_s(dr__buf_cstr(&pk)), "SK", dr__av_s(sk));
-    dr__buf_free(&pk);
-    return key;
-}
-
-json_t *dr__stats_key(const char *joke_id)
-{
-    return key_of(DR_PK_STATS, joke_id, DR_SK_AGGREGATE);
-}
 
 dr_status dr__get_joke_stats_item(dr_client *c, const char *joke_id, json_t **item_out)
 {
@@ -48,29 +28,6 @@ dr_status dr__get_joke_stats_item(dr_client *c, const char *joke_id, json_t **it
     *item_out = json_incref(json_object_get(resp, "Item"));
     json_decref(resp);
     return DR_OK;
-}
-
-void dr__global_shard_pk(uint32_t k, char out[32])
-{
-    if (k == 0)
-        snprintf(out, 32, "%s", DR_PK_GLOBAL);
-    else
-        snprintf(out, 32, "%s#%" PRIu32, DR_PK_GLOBAL, k);
-}
-
-void dr__top_sort_key(dr_buf *b, uint32_t average_hundredths, uint64_t total,
-                      const char *joke_id)
-{
-    dr__buf_printf(b, "%03" PRIu32 "#%020" PRIu64 "#%s", average_hundredths, total, joke_id);
-}
-
-void dr__top_partition(uint32_t shards, const char *joke_id, char out[48])
-{
-    if (shards <= 1)
-        snprintf(out, 48, "%s", DR_GSI_TOP_PERFORMERS);
-    else
-        snprintf(out, 48, "%s#%" PRIu32, DR_GSI_TOP_PERFORMERS,
-                 dr__global_shard_of(shards, joke_id));
 }
 
 /* old + delta, clamped at 0 (a delta never takes a counter below zero unless the
