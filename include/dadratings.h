@@ -16,6 +16,20 @@
  *  - String inputs are UTF-8 and are copied; you may free them when the call returns.
  *  - Secrets (secret keys, session tokens, signatures) never appear in error messages
  *    or log lines.
+ *  - Every DR_API function says `@since 1.N`: the first release that has it, 1.N.0. Its
+ *    symbol is in the linker version node DADRATINGS_1.N (the 1.0 API: DADRATINGS_1).
+ *  - `@return` lists every code a function can return. A NULL object or a NULL `out`
+ *    where one is required is DR_E_INVALID_ARGUMENT. "A transport error" is any code a
+ *    DynamoDB request can end in after the retries: DR_E_CREDENTIALS, DR_E_AUTH,
+ *    DR_E_NETWORK, DR_E_TIMEOUT, DR_E_THROTTLED, DR_E_RETRY_QUOTA, DR_E_SERVICE,
+ *    DR_E_CHECKSUM, DR_E_PROTOCOL, DR_E_VALIDATION, DR_E_NOT_FOUND, DR_E_IN_USE,
+ *    DR_E_CONDITION_FAILED, DR_E_TRANSACTION_CANCELED, DR_E_TRANSACTION_CONFLICT, or
+ *    DR_E_NOMEM / DR_E_INTERNAL. DR_E_NOT_IMPLEMENTED and DR_E_CLOSED are never returned
+ *    by this version of the library (DR_E_CLOSED is for bindings).
+ *  - Result accessors (dr_stats_*, dr_dashboard_*, dr_batch_result_*, dr_dead_letters_*
+ *    reading one field) never fail and never record an error: a NULL object, an index
+ *    `i` out of range or a `star` outside 1..5 gives 0 (0.0 for averages) or NULL for a
+ *    string. Bindings read a whole result with its dr_X_to_json() (docs/bindings.md).
  *
  * Thread safety (see docs/threading.md):
  *  - dr_client: safe to share between any number of threads once created.
@@ -76,7 +90,7 @@ extern "C" {
  */
 DR_API const char *dr_version(void);
 
-/** The run-time version as DR_VERSION_NUM would spell it.  @since 1.0 */
+/** The run-time version as DR_VERSION_NUM would spell it; never fails.  @since 1.0 */
 DR_API uint32_t dr_version_num(void);
 
 /* ------------------------------------------------------------------------ */
@@ -137,7 +151,9 @@ typedef enum dr_status {
 
 /**
  * Static English text for a status code, for any value (unknown codes get a generic
- * text). Never NULL.  Thread-safe.  @since 1.0
+ * text). Thread-safe.
+ * @param code any value, known or not.
+ * @return static text, never NULL; do not free it.  @since 1.0
  */
 DR_API const char *dr_strerror(dr_status code);
 
@@ -148,11 +164,16 @@ DR_API const char *dr_strerror(dr_status code);
  * Borrowed: valid until the next library call on this thread.
  *
  * Threads: the message is thread-local. Bindings that run calls on worker threads must
- * read it on the same worker thread as the failed call.  @since 1.0
+ * read it on the same worker thread as the failed call.
+ * @return the message, never NULL; do not free it.  @since 1.0
  */
 DR_API const char *dr_last_error_message(void);
 
-/** The status code of the last failure on the calling thread (DR_OK if none). @since 1.0 */
+/**
+ * The status code of the last failure on the calling thread. Like the message, a
+ * successful call does not clear it.
+ * @return the code, or DR_OK if no call on this thread has failed yet.  @since 1.0
+ */
 DR_API dr_status dr_last_error_code(void);
 
 /* ------------------------------------------------------------------------ */
@@ -167,12 +188,20 @@ typedef void (*dr_free_fn)(void *ptr);
  * Replace the allocator the library uses for its own memory. Call at most once, before
  * any other library call and before threads start. Libraries underneath (libcurl,
  * OpenSSL, jansson) keep their own allocators: process-wide hooks belong to the host.
- * @return DR_OK, or DR_E_INVALID_ARGUMENT if any function is NULL.  @since 1.0
+ * @param malloc_fn required; called with size >= 1.
+ * @param realloc_fn required.
+ * @param free_fn required; must accept every pointer the other two returned.
+ * @return DR_OK, or DR_E_INVALID_ARGUMENT if any function is NULL (nothing changes).
+ * @since 1.0
  */
 DR_API dr_status dr_set_allocator(dr_malloc_fn malloc_fn, dr_realloc_fn realloc_fn,
                                   dr_free_fn free_fn);
 
-/** Release a string the library allocated for you (dr_X_to_json). NULL is fine. @since 1.0 */
+/**
+ * Release a string the library allocated for you (dr_X_to_json).
+ * @param ptr the string, or NULL (does nothing). Never a borrowed `const char *`.
+ * @since 1.0
+ */
 DR_API void dr_free(void *ptr);
 
 /* ------------------------------------------------------------------------ */
@@ -210,18 +239,25 @@ typedef enum dr_aggregation_mode {
 /**
  * Make a configuration with every option unset: unset options are resolved when the
  * client is created, from the environment as the AWS SDKs do.
- * @param out receives the configuration; free it with dr_config_free().
- * @return DR_OK or DR_E_NOMEM.  @since 1.0
+ * @param out receives the configuration; free it with dr_config_free(). Required.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`out` NULL), DR_E_NOMEM.  @since 1.0
  */
 DR_API dr_status dr_config_new(dr_config **out);
 
-/** Release a configuration. NULL is fine. Clients made from it are unaffected. @since 1.0 */
+/**
+ * Release a configuration; the secret key and session token are wiped. Clients made from
+ * it are unaffected.
+ * @param config the configuration, or NULL (does nothing).  @since 1.0
+ */
 DR_API void dr_config_free(dr_config *config);
 
 /**
  * AWS region, e.g. "eu-west-1": 1..63 of a-z 0-9 -, from every source. Unset: AWS_REGION,
  * then AWS_DEFAULT_REGION, then the profile's `region` in the shared config file.
- * NULL unsets.  @since 1.0
+ * @param config required.
+ * @param region the region, copied; NULL unsets.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, a malformed region), DR_E_NOMEM.
+ * @since 1.0
  */
 DR_API dr_status dr_config_set_region(dr_config *config, const char *region);
 
@@ -231,44 +267,88 @@ DR_API dr_status dr_config_set_region(dr_config *config, const char *region);
  * accepted only for loopback hosts (localhost, an IPv4 literal in 127.0.0.0/8, [::1]) and
  * never goes through a proxy; every other endpoint must be https, is verified, and uses
  * the proxy the environment names (https_proxy, ALL_PROXY, NO_PROXY, as libcurl reads
- * them). Credential metadata requests never use a proxy.  NULL unsets.  @return DR_E_INVALID_ARGUMENT for a malformed or non-loopback http URL.
- * @since 1.0
+ * them). Credential metadata requests never use a proxy.
+ * @param config required.
+ * @param url "http[s]://host[:port]", copied; NULL unsets.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, a malformed URL, plain http to a
+ *         host that is not loopback), DR_E_NOMEM.  @since 1.0
  */
 DR_API dr_status dr_config_set_endpoint(dr_config *config, const char *url);
 
 /**
- * Explicit credentials, first in the provider chain. `session_token` may be NULL.
- * Passing NULL for both keys unsets them. The secret is wiped from memory when freed.
- * @return DR_E_INVALID_ARGUMENT if only one key is given.  @since 1.0
+ * Explicit credentials, first in the provider chain. The secret is wiped from memory
+ * when freed. All three are copied.
+ * @param config required.
+ * @param access_key_id non-empty; NULL together with `secret_access_key` unsets all three.
+ * @param secret_access_key non-empty; NULL exactly when `access_key_id` is NULL.
+ * @param session_token may be NULL; must be NULL when the keys are.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, only one key given, an empty key,
+ *         a token without keys), DR_E_NOMEM.  @since 1.0
  */
 DR_API dr_status dr_config_set_credentials(dr_config *config, const char *access_key_id,
                                            const char *secret_access_key,
                                            const char *session_token);
 
-/** Profile of the shared credentials/config files. Unset: AWS_PROFILE, then "default". */
+/**
+ * Profile of the shared credentials/config files. Unset: AWS_PROFILE, then "default".
+ * @param config required.
+ * @param profile 1..128 bytes without brackets or line breaks, copied; NULL unsets.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, a bad name), DR_E_NOMEM.
+ * @since 1.0
+ */
 DR_API dr_status dr_config_set_profile(dr_config *config, const char *profile);
 
-/** Ratings table. Unset: DYNAMODB_RATINGS_TABLE, then "dad-jokes-ratings-prod". @since 1.0 */
+/**
+ * Ratings table. Unset: DYNAMODB_RATINGS_TABLE, then "dad-jokes-ratings-prod".
+ * @param config required.
+ * @param table a DynamoDB table name (3..255 of A-Z a-z 0-9 _ - .), copied; NULL unsets.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, a bad name), DR_E_NOMEM.
+ * @since 1.0
+ */
 DR_API dr_status dr_config_set_ratings_table(dr_config *config, const char *table);
 
-/** Stats table. Unset: DYNAMODB_STATS_TABLE, then "dad-jokes-stats-prod". @since 1.0 */
+/**
+ * Stats table. Unset: DYNAMODB_STATS_TABLE, then "dad-jokes-stats-prod".
+ * @param config required.
+ * @param table a DynamoDB table name (3..255 of A-Z a-z 0-9 _ - .), copied; NULL unsets.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, a bad name), DR_E_NOMEM.
+ * @since 1.0
+ */
 DR_API dr_status dr_config_set_stats_table(dr_config *config, const char *table);
 
-/** Connection timeout in milliseconds; 0 restores the default (3,100 ms). @since 1.0 */
+/**
+ * Connection timeout.
+ * @param config required.
+ * @param ms milliseconds; 0 restores the default (3,100 ms).
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL).  @since 1.0
+ */
 DR_API dr_status dr_config_set_connect_timeout_ms(dr_config *config, uint32_t ms);
 
-/** Whole-attempt timeout in milliseconds; 0 restores the default (10,000 ms). @since 1.0 */
+/**
+ * Whole-attempt timeout.
+ * @param config required.
+ * @param ms milliseconds; 0 restores the default (10,000 ms).
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL).  @since 1.0
+ */
 DR_API dr_status dr_config_set_request_timeout_ms(dr_config *config, uint32_t ms);
 
 /**
  * Attempts per request including the first, 1..10; 0 restores the default: 3, as the AWS
  * SDKs' standard retry mode, or 4 with AWS_NEW_RETRIES_2026=true, as their updated
  * standard mode gives DynamoDB (which also changes backoff and quota costs; see
- * docs/retries.md).  @since 1.0
+ * docs/retries.md).
+ * @param config required.
+ * @param attempts 0..10.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, `attempts` above 10).  @since 1.0
  */
 DR_API dr_status dr_config_set_max_attempts(dr_config *config, uint32_t attempts);
 
-/** Aggregation mode; default DR_AGGREGATION_INLINE.  @since 1.0 */
+/**
+ * Aggregation mode; default DR_AGGREGATION_INLINE.
+ * @param config required.
+ * @param mode DR_AGGREGATION_INLINE or DR_AGGREGATION_STREAM.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, an unknown mode).  @since 1.0
+ */
 DR_API dr_status dr_config_set_aggregation_mode(dr_config *config, dr_aggregation_mode mode);
 
 /**
@@ -276,13 +356,22 @@ DR_API dr_status dr_config_set_aggregation_mode(dr_config *config, dr_aggregatio
  * joke's ratings are always counted on the same shard (chosen from its id). 1, the
  * default, is the layout the JavaScript services read. A deployment may raise the
  * number later but must not lower it. See docs/scaling.md.
+ * @param config required.
+ * @param shards 1..64 (0 is refused; unset means 1).
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, `shards` outside 1..64).
  * @since 1.0
  */
 DR_API dr_status dr_config_set_global_shards(dr_config *config, uint32_t shards);
 
 /**
  * Log callback and the most verbose level it receives. Silent by default.
- * `fn` NULL turns logging off. `payload` is passed back unchanged.  @since 1.0
+ * @param config required.
+ * @param fn the callback, or NULL to turn logging off. Must stay callable as long as any
+ *        client made from this configuration exists.
+ * @param max_level DR_LOG_ERROR..DR_LOG_DEBUG (not checked when `fn` is NULL).
+ * @param payload passed back to `fn` unchanged; not owned.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, an unknown level with a `fn`).
+ * @since 1.0
  */
 DR_API dr_status dr_config_set_log(dr_config *config, dr_log_fn fn, dr_log_level max_level,
                                    void *payload);
@@ -300,13 +389,19 @@ typedef struct dr_client dr_client;
 /**
  * Make a client. Region, endpoint and table names are resolved now; credentials are
  * resolved on first use and refreshed before they expire.
- * @param out receives the client; free it with dr_client_free().
+ * @param out receives the client; free it with dr_client_free(). Required.
  * @param config options, or NULL for all defaults. Copied: free it whenever you like.
- * @return DR_OK, DR_E_CONFIG (no region, bad endpoint), DR_E_NOMEM.  @since 1.0
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`out` NULL), DR_E_CONFIG (no region, a bad
+ *         endpoint or table name, also from the environment), DR_E_NOMEM, DR_E_INTERNAL
+ *         (a mutex could not be made).  @since 1.0
  */
 DR_API dr_status dr_client_new(dr_client **out, const dr_config *config);
 
-/** Release a client. No call may be running on it. NULL is fine.  @since 1.0 */
+/**
+ * Release a client. No call may be running on it, and followers made with it must be
+ * freed first.
+ * @param client the client, or NULL (does nothing).  @since 1.0
+ */
 DR_API void dr_client_free(dr_client *client);
 
 /** Per-client counters, read with dr_client_counter(). Values only ever appended. */
@@ -326,7 +421,10 @@ typedef enum dr_counter {
 
 /**
  * Read one counter. Counters only grow; reading is thread-safe.
- * @return DR_OK, or DR_E_INVALID_ARGUMENT for an unknown counter (out set to 0).
+ * @param client required.
+ * @param which a dr_counter.
+ * @param out receives the value (0 on failure). Required.
+ * @return DR_OK, or DR_E_INVALID_ARGUMENT (`client` or `out` NULL, an unknown counter).
  * @since 1.0
  */
 DR_API dr_status dr_client_counter(const dr_client *client, dr_counter which, uint64_t *out);
@@ -338,28 +436,59 @@ DR_API dr_status dr_client_counter(const dr_client *client, dr_counter which, ui
 /** Statistics of one joke. Immutable. */
 typedef struct dr_stats dr_stats;
 
+/**
+ * Release a result; the strings borrowed from it become invalid.
+ * @param stats the result, or NULL (does nothing).  @since 1.0
+ */
 DR_API void dr_stats_free(dr_stats *stats);
-/** The joke id. Borrowed. */
+/**
+ * The joke id. Borrowed.
+ * @param stats the result; NULL gives NULL.
+ * @return the id (never NULL for a real result).  @since 1.0
+ */
 DR_API const char *dr_stats_joke_id(const dr_stats *stats);
-/** Number of ratings. */
+/**
+ * Number of ratings.
+ * @param stats the result; NULL gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_stats_total_ratings(const dr_stats *stats);
-/** Number of ratings with `star` stars (1..5); 0 for any other value. */
+/**
+ * Number of ratings with `star` stars.
+ * @param stats the result; NULL gives 0.
+ * @param star 1..5; any other value gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_stats_count(const dr_stats *stats, int32_t star);
-/** Sum of all ratings. */
+/**
+ * Sum of all ratings.
+ * @param stats the result; NULL gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_stats_total_score(const dr_stats *stats);
-/** totalScore / totalRatings rounded to 2 decimals; 0 when there are no ratings. */
+/**
+ * totalScore / totalRatings rounded to 2 decimals as the JavaScript services round it;
+ * 0 when there are no ratings.
+ * @param stats the result; NULL gives 0.  @since 1.0
+ */
 DR_API double dr_stats_average(const dr_stats *stats);
-/** ISO-8601 time of the newest rating, or NULL when there is none. Borrowed. */
+/**
+ * ISO-8601 time of the newest rating. Borrowed.
+ * @param stats the result; NULL gives NULL.
+ * @return the time, or NULL when there is none.  @since 1.0
+ */
 DR_API const char *dr_stats_last_rated_at(const dr_stats *stats);
 /**
  * Non-zero when the result includes a rating the aggregator has not yet applied
  * (stream mode: write_rating folds the rating it just wrote into what it returns).
+ * @param stats the result; NULL gives 0.  @since 1.0
  */
 DR_API int32_t dr_stats_pending(const dr_stats *stats);
 /**
  * Render as the JSON of docs/data-model.md, "Result shapes":
  * {"counts":{"1":..,"5":..},"totalRatings":n,"average":x,"jokeId":"..","lastRatedAt":..}
- * @param out receives a NUL-terminated string; release it with dr_free().
+ * (plus "pending":true when dr_stats_pending() is non-zero). Counts are exact integers.
+ * @param stats the result. Required.
+ * @param out receives a NUL-terminated string; release it with dr_free(). Required;
+ *        NULL after a failure.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`stats` or `out` NULL), DR_E_NOMEM.  @since 1.0
  */
 DR_API dr_status dr_stats_to_json(const dr_stats *stats, char **out);
 
@@ -376,23 +505,60 @@ typedef struct dr_rating dr_rating;
 /**
  * Start a rating. Validation happens here and in each setter, so bad input is reported
  * against the field that carries it.
- * @param joke_id non-empty UTF-8, at most 256 bytes, no control characters.
+ * @param out receives the rating; free it with dr_rating_free(). Required.
+ * @param joke_id non-empty UTF-8, at most 256 bytes, no control characters, no '#'.
+ *        Copied.
  * @param stars 1..5.
- * @return DR_OK, DR_E_INVALID_ARGUMENT (message names the field), DR_E_NOMEM.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`out` NULL, a bad field: the message names it),
+ *         DR_E_NOMEM.  @since 1.0
  */
 DR_API dr_status dr_rating_new(dr_rating **out, const char *joke_id, int32_t stars);
+/**
+ * Release a rating.
+ * @param rating the rating, or NULL (does nothing).  @since 1.0
+ */
 DR_API void dr_rating_free(dr_rating *rating);
-/** The joke's text, at most 8 KiB. NULL unsets. */
+/*
+ * The setters below share these rules: `rating` is required; the value is validated,
+ * then copied; NULL unsets the field. A failed setter leaves the field as it was.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`rating` NULL, a bad value: the message names the
+ *         field), DR_E_NOMEM.
+ */
+/**
+ * The joke's text, at most 8 KiB of UTF-8 (no control characters but whitespace).
+ * @param rating required.
+ * @param text the text, or NULL to unset.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_NOMEM (see above).  @since 1.0
+ */
 DR_API dr_status dr_rating_set_joke_text(dr_rating *rating, const char *text);
-/** The joke's author, at most 256 bytes; unset means "Unknown". NULL unsets. */
+/**
+ * The joke's author: 1..256 bytes of UTF-8, no control characters, no '#'; unset means
+ * "Unknown".
+ * @param rating required.
+ * @param author the author, or NULL to unset.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_NOMEM (see above).  @since 1.0
+ */
 DR_API dr_status dr_rating_set_author(dr_rating *rating, const char *author);
-/** "daily" or "live" (the default). NULL unsets. */
+/**
+ * The mode the joke was rated in.
+ * @param rating required.
+ * @param mode "daily" or "live" (the default), or NULL to unset.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_NOMEM (see above).  @since 1.0
+ */
 DR_API dr_status dr_rating_set_mode(dr_rating *rating, const char *mode);
-/** The day the joke belongs to, "YYYY-MM-DD"; unset means the UTC day of submission. */
+/**
+ * The day the joke belongs to; unset means the UTC day of submission.
+ * @param rating required.
+ * @param date "YYYY-MM-DD", or NULL to unset.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_NOMEM (see above).  @since 1.0
+ */
 DR_API dr_status dr_rating_set_date(dr_rating *rating, const char *date);
 /**
- * A caller-chosen key (1..128 bytes of A-Z a-z 0-9 . _ : -) that makes repeated writes
- * of the same rating count once, for as long as the rating item exists. NULL unsets.
+ * A caller-chosen key that makes repeated writes of the same rating count once, for as
+ * long as the rating item exists.
+ * @param rating required.
+ * @param key 1..128 bytes of A-Z a-z 0-9 . _ : -, or NULL to unset.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_NOMEM (see above).  @since 1.0
  */
 DR_API dr_status dr_rating_set_idempotency_key(dr_rating *rating, const char *key);
 
@@ -401,9 +567,13 @@ DR_API dr_status dr_rating_set_idempotency_key(dr_rating *rating, const char *ke
  * Inline mode: one TransactWriteItems (the rating and every aggregate, exact under
  * concurrency). Stream mode: one PutItem; the result folds the new rating in and says so
  * through dr_stats_pending().
- * @param out receives the joke's statistics; may be NULL if you do not want them.
- * @return DR_OK, DR_E_INVALID_ARGUMENT, a transport error (DR_E_NETWORK, DR_E_TIMEOUT,
- *         DR_E_THROTTLED, DR_E_SERVICE, DR_E_AUTH, DR_E_CREDENTIALS, DR_E_NOT_FOUND...).
+ * @param client required.
+ * @param rating required; only read, so it may be reused or freed after the call.
+ * @param out receives the joke's statistics (free with dr_stats_free()); may be NULL if
+ *        you do not want them.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`client` or `rating` NULL), DR_E_NOMEM, a
+ *         transport error (DR_E_NETWORK, DR_E_TIMEOUT, DR_E_THROTTLED, DR_E_SERVICE,
+ *         DR_E_AUTH, DR_E_CREDENTIALS, DR_E_NOT_FOUND, DR_E_TRANSACTION_CANCELED...).
  * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_write_rating(dr_client *client, const dr_rating *rating,
@@ -414,6 +584,11 @@ DR_API dr_status dr_client_write_rating(dr_client *client, const dr_rating *rati
  * A joke's stats item is always written with exact values, so a counter there that is
  * not a non-negative integer is corruption: DR_E_PROTOCOL, the message naming the
  * attribute. A stored total score above 5 * total ratings gives an average of 5.
+ * @param client required.
+ * @param joke_id as for dr_rating_new(). Copied into the result.
+ * @param out receives the statistics; free them with dr_stats_free(). Required.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`client` or `out` NULL, a bad `joke_id`),
+ *         DR_E_PROTOCOL (a corrupt counter, see above), DR_E_NOMEM, a transport error.
  * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_read_stats(dr_client *client, const char *joke_id, dr_stats **out);
@@ -441,51 +616,184 @@ typedef struct dr_dashboard dr_dashboard;
  * author item below zero, a total score outside [total, 5 * total]) do not fail the
  * call: the figure is clamped, logged once per call at DR_LOG_WARN naming the item, and
  * counted by dr_dashboard_inconsistent().
- * @return DR_OK, DR_E_CONFIG (see above), DR_E_NOMEM, a transport error.
+ * @param client required.
+ * @param out receives the dashboard; free it with dr_dashboard_free(). Required.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`client` or `out` NULL), DR_E_CONFIG (see above),
+ *         DR_E_NOMEM, a transport error (the first of the concurrent requests to fail).
  * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_dashboard_stats(dr_client *client, dr_dashboard **out);
 
+/**
+ * Release a dashboard; the strings borrowed from it become invalid.
+ * @param dashboard the dashboard, or NULL (does nothing).  @since 1.0
+ */
 DR_API void dr_dashboard_free(dr_dashboard *dashboard);
-/** Render as the JSON of docs/data-model.md, "Result shapes". Release with dr_free(). */
+/**
+ * Render as the JSON of docs/data-model.md, "Result shapes": every field the accessors
+ * below read, counts as exact integers, averages with at most 2 decimals, and optional
+ * strings left out when absent (null when stored as NULL), as the JavaScript services
+ * answer. Does not include dr_dashboard_inconsistent().
+ * @param dashboard the dashboard. Required.
+ * @param out receives a NUL-terminated string; release it with dr_free(). Required;
+ *        NULL after a failure.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`dashboard` or `out` NULL), DR_E_NOMEM.
+ * @since 1.0
+ */
 DR_API dr_status dr_dashboard_to_json(const dr_dashboard *dashboard, char **out);
 
+/*
+ * Accessors. Strings are borrowed from the dashboard. As for every result accessor, a
+ * NULL `d` or an `i` out of range gives 0 (0.0 for averages) or NULL, and a `star`
+ * outside 1..5 gives 0.
+ */
+/**
+ * Ratings over all jokes.
+ * @param d the dashboard; NULL gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_dashboard_overall_ratings(const dr_dashboard *d);
+/**
+ * Average over all ratings, rounded to 2 decimals; 0 when there are none.
+ * @param d the dashboard; NULL gives 0.  @since 1.0
+ */
 DR_API double dr_dashboard_overall_average(const dr_dashboard *d);
+/**
+ * Number of jokes with at least one rating.
+ * @param d the dashboard; NULL gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_dashboard_unique_jokes(const dr_dashboard *d);
-/** Ratings with `star` stars (1..5) over all jokes; 0 for any other value. */
+/**
+ * Ratings with `star` stars over all jokes.
+ * @param d the dashboard; NULL gives 0.
+ * @param star 1..5; any other value gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_dashboard_rating_count(const dr_dashboard *d, int32_t star);
 /**
  * How many stored items held figures that real ratings cannot produce and were clamped
- * for this dashboard (see dr_client_dashboard_stats()); 0 normally.  @since 1.0
+ * for this dashboard (see dr_client_dashboard_stats()); 0 normally.
+ * @param d the dashboard; NULL gives 0.  @since 1.0
  */
 DR_API uint32_t dr_dashboard_inconsistent(const dr_dashboard *d);
 
-/** Authors, most ratings first (ties by name). */
+/**
+ * Number of authors; they are listed most ratings first (ties by name, bytewise).
+ * @param d the dashboard; NULL gives 0.  @since 1.0
+ */
 DR_API size_t dr_dashboard_author_count(const dr_dashboard *d);
+/**
+ * Author `i`'s name. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_author_name(const dr_dashboard *d, size_t i);
+/**
+ * Ratings of author `i`'s jokes.
+ * @param d the dashboard; NULL gives 0.
+ * @param i 0..count-1; out of range gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_dashboard_author_total_ratings(const dr_dashboard *d, size_t i);
+/**
+ * Average of author `i`'s ratings, rounded to 2 decimals.
+ * @param d the dashboard; NULL gives 0.
+ * @param i 0..count-1; out of range gives 0.  @since 1.0
+ */
 DR_API double dr_dashboard_author_average(const dr_dashboard *d, size_t i);
+/**
+ * Author `i`'s ratings with `star` stars.
+ * @param d the dashboard; NULL gives 0.
+ * @param i 0..count-1; out of range gives 0.
+ * @param star 1..5; any other value gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_dashboard_author_rating_count(const dr_dashboard *d, size_t i, int32_t star);
 
-/** Top performers: at most 8 jokes with >= 3 ratings, best average first. */
+/**
+ * Number of top performers: at most 8 jokes with >= 3 ratings, best average first.
+ * @param d the dashboard; NULL gives 0.  @since 1.0
+ */
 DR_API size_t dr_dashboard_top_count(const dr_dashboard *d);
+/**
+ * Top performer `i`'s joke id. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_top_joke_id(const dr_dashboard *d, size_t i);
-/** Joke text, or NULL when the joke was rated without one. */
+/**
+ * Joke text, or NULL when the joke was rated without one. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_top_joke_text(const dr_dashboard *d, size_t i);
+/**
+ * The joke's author, or NULL when none was stored. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_top_author(const dr_dashboard *d, size_t i);
+/**
+ * The joke's number of ratings.
+ * @param d the dashboard; NULL gives 0.
+ * @param i 0..count-1; out of range gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_dashboard_top_total_ratings(const dr_dashboard *d, size_t i);
+/**
+ * The joke's average, rounded to 2 decimals.
+ * @param d the dashboard; NULL gives 0.
+ * @param i 0..count-1; out of range gives 0.  @since 1.0
+ */
 DR_API double dr_dashboard_top_average(const dr_dashboard *d, size_t i);
+/**
+ * ISO-8601 time of the joke's newest rating, or NULL when none was stored. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_top_last_rated_at(const dr_dashboard *d, size_t i);
 
-/** Recent ratings: the newest 20, newest first. */
+/**
+ * Number of recent ratings: the newest 20, newest first.
+ * @param d the dashboard; NULL gives 0.  @since 1.0
+ */
 DR_API size_t dr_dashboard_recent_count(const dr_dashboard *d);
+/**
+ * Recent rating `i`'s joke id. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_recent_joke_id(const dr_dashboard *d, size_t i);
+/**
+ * Recent rating `i`'s stars, 1..5.
+ * @param d the dashboard; NULL gives 0.
+ * @param i 0..count-1; out of range gives 0.  @since 1.0
+ */
 DR_API int32_t dr_dashboard_recent_rating(const dr_dashboard *d, size_t i);
+/**
+ * The joke text, or NULL when the rating was written without one. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_recent_joke_text(const dr_dashboard *d, size_t i);
+/**
+ * The author, or NULL when none was stored. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_recent_author(const dr_dashboard *d, size_t i);
+/**
+ * The mode ("daily", "live"), or NULL when none was stored. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_recent_mode(const dr_dashboard *d, size_t i);
+/**
+ * The day the joke belongs to ("YYYY-MM-DD"), or NULL when none was stored. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_recent_date(const dr_dashboard *d, size_t i);
+/**
+ * When the rating was submitted (ISO 8601), or NULL when none was stored. Borrowed.
+ * @param d the dashboard; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dashboard_recent_submitted_at(const dr_dashboard *d, size_t i);
 
 /** Flags for dr_client_create_tables(). */
@@ -498,7 +806,12 @@ DR_API const char *dr_dashboard_recent_submitted_at(const dr_dashboard *d, size_
  * (PK "SCHEMA", SK "VERSION"), so dr_client_dashboard_stats() takes its fixed-cost path
  * at once; without it the table is not ACTIVE yet and the marker is not written (run
  * dr_client_upgrade_tables() later: on a new table it only writes the marker).
- * @param flags 0 or DR_CREATE_TABLES_WAIT.  Thread-safe.  @since 1.0
+ * @param client required.
+ * @param flags 0 or DR_CREATE_TABLES_WAIT.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`client` NULL, unknown flags), DR_E_TIMEOUT (with
+ *         DR_CREATE_TABLES_WAIT: a table did not become ACTIVE in time), DR_E_NOMEM, a
+ *         transport error.
+ * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_create_tables(dr_client *client, uint32_t flags);
 
@@ -535,11 +848,13 @@ typedef int (*dr_upgrade_progress_fn)(dr_upgrade_phase phase, uint64_t items_sca
  * same result. Stop the original aggregator first: its writes after step 2 leave GSI2
  * stale (a rerun fixes them). Use the global shard count the deployment uses. The scan
  * costs one read of every stats item and one transaction per item updated.
+ * @param client required.
  * @param flags 0 (reserved).
  * @param fn progress callback; may be NULL.
- * @param payload passed to fn.
- * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_TIMEOUT (the index did not become ACTIVE
- *         within 10 minutes: call again), DR_E_NOMEM, a transport error.
+ * @param payload passed to fn unchanged; not owned.
+ * @return DR_OK (also when `fn` stopped it), DR_E_INVALID_ARGUMENT (`client` NULL, flags
+ *         not 0), DR_E_TIMEOUT (the index did not become ACTIVE within 10 minutes: call
+ *         again), DR_E_NOMEM, a transport error.
  * Thread-safe; one upgrade per table at a time is enough.  @since 1.0
  */
 DR_API dr_status dr_client_upgrade_tables(dr_client *client, uint32_t flags,
@@ -569,33 +884,61 @@ typedef struct dr_batch_result dr_batch_result;
  * Records are applied in order; at the first record that cannot be applied the rest are
  * reported failed too, as Lambda resumes a shard from its first failure.
  *
+ * @param client required.
  * @param records_json a Lambda event or a GetRecords response: an object with
- *        "Records", or a bare array of records; `len` bytes of UTF-8 JSON.
+ *        "Records", or a bare array of records; `len` bytes of UTF-8 JSON (no NUL
+ *        needed). Required; only read during the call.
+ * @param len the number of bytes of `records_json`.
  * @param out receives the outcome, also when some records failed; free it with
- *        dr_batch_result_free().
- * @return DR_OK when the batch was read (see dr_batch_result_failed_count()),
- *         DR_E_INVALID_ARGUMENT when records_json is not a batch of records.
+ *        dr_batch_result_free(). Required.
+ * @return DR_OK when the batch was read (request errors while applying are reported per
+ *         record: see dr_batch_result_failed_count()), DR_E_INVALID_ARGUMENT (`client`,
+ *         `records_json` or `out` NULL; records_json is not a batch of records),
+ *         DR_E_NOMEM (retry the whole batch).
  * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_apply_stream_batch(dr_client *client, const char *records_json,
                                               size_t len, dr_batch_result **out);
 
+/**
+ * Release an outcome; the strings borrowed from it become invalid.
+ * @param result the outcome, or NULL (does nothing).  @since 1.0
+ */
 DR_API void dr_batch_result_free(dr_batch_result *result);
-/** Records counted, moved or un-counted by this call. */
+/**
+ * Records counted, moved or un-counted by this call.
+ * @param result the outcome; NULL gives 0.  @since 1.0
+ */
 DR_API size_t dr_batch_result_applied(const dr_batch_result *result);
-/** Records that change nothing (inline-written, TTL removals, not ratings). */
+/**
+ * Records that change nothing (inline-written, TTL removals, not ratings).
+ * @param result the outcome; NULL gives 0.  @since 1.0
+ */
 DR_API size_t dr_batch_result_skipped(const dr_batch_result *result);
-/** Records applied before (redelivered). */
+/**
+ * Records applied before (redelivered).
+ * @param result the outcome; NULL gives 0.  @since 1.0
+ */
 DR_API size_t dr_batch_result_duplicates(const dr_batch_result *result);
-/** Records not applied; the caller reports them for redelivery. */
+/**
+ * Records not applied; the caller reports them for redelivery.
+ * @param result the outcome; NULL gives 0.  @since 1.0
+ */
 DR_API size_t dr_batch_result_failed_count(const dr_batch_result *result);
-/** The SequenceNumber of failed record `i`. Borrowed. */
+/**
+ * The SequenceNumber of failed record `i`, in batch order. Borrowed.
+ * @param result the outcome; NULL gives NULL.
+ * @param i 0..dr_batch_result_failed_count()-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_batch_result_failed_sequence_number(const dr_batch_result *result,
                                                           size_t i);
 /**
  * The Lambda partial batch response:
  * {"batchItemFailures":[{"itemIdentifier":"<SequenceNumber>"}, ...]}.
- * Release with dr_free().
+ * @param result the outcome. Required.
+ * @param out receives a NUL-terminated string; release it with dr_free(). Required;
+ *        NULL after a failure.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`result` or `out` NULL), DR_E_NOMEM.  @since 1.0
  */
 DR_API dr_status dr_batch_result_to_json(const dr_batch_result *result, char **out);
 
@@ -609,10 +952,16 @@ DR_API dr_status dr_batch_result_to_json(const dr_batch_result *result, char **o
 typedef struct dr_follower dr_follower;
 
 /**
- * @param client used for every request; must outlive the follower.
- * @return DR_OK, DR_E_NOMEM.  @since 1.0
+ * Make a follower. It makes no request until the first dr_follower_poll().
+ * @param out receives the follower; free it with dr_follower_free(). Required.
+ * @param client used for every request; not owned, must outlive the follower. Required.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`out` or `client` NULL), DR_E_NOMEM.  @since 1.0
  */
 DR_API dr_status dr_follower_new(dr_follower **out, dr_client *client);
+/**
+ * Release a follower (its checkpoints stay in the stats table). No call may be running.
+ * @param follower the follower, or NULL (does nothing).  @since 1.0
+ */
 DR_API void dr_follower_free(dr_follower *follower);
 
 /**
@@ -634,15 +983,22 @@ DR_API void dr_follower_free(dr_follower *follower);
  * the stats table (logged at DR_LOG_ERROR with its shard, sequence number and reason) and
  * the shard's checkpoint moves past it; the records after it are applied in the same
  * round. The checkpoint never moves past a record whose dead-letter item was not written.
+ * @param follower required.
  * @param records_seen receives the number of records read this round (0: the stream was
  *        idle; back off before the next round). May be NULL.
- * @return DR_OK, or the first error of the round, after every other shard was served
- *         (checkpoints are kept, so the next round redoes only what was not applied).
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`follower` NULL), DR_E_CONFIG (the ratings table
+ *         has no stream), DR_E_NOMEM, or the first error of the round (a transport error,
+ *         or a record's own error as for dr_client_apply_stream_batch()), after every
+ *         other shard was served (checkpoints are kept, so the next round redoes only
+ *         what was not applied).
  * @since 1.0
  */
 DR_API dr_status dr_follower_poll(dr_follower *follower, uint64_t *records_seen);
 
-/** Records this follower has parked as dead letters since it was made. @since 1.0 */
+/**
+ * Records this follower has parked as dead letters since it was made.
+ * @param follower the follower; NULL gives 0.  @since 1.0
+ */
 DR_API uint64_t dr_follower_dead_lettered(const dr_follower *follower);
 
 /**
@@ -654,9 +1010,10 @@ typedef struct dr_dead_letters dr_dead_letters;
 /**
  * Read every dead letter of the follower's ratings table (a strongly consistent Query
  * of the stats table, paged).
- * @param out receives the list; free it with dr_dead_letters_free().
- * @return DR_OK, DR_E_NOMEM, DR_E_PROTOCOL (an item without its fields), a transport
- *         error.  @since 1.0
+ * @param follower required.
+ * @param out receives the list; free it with dr_dead_letters_free(). Required.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`follower` or `out` NULL), DR_E_NOMEM,
+ *         DR_E_PROTOCOL (an item without its fields), a transport error.  @since 1.0
  */
 DR_API dr_status dr_follower_list_dead_letters(dr_follower *follower, dr_dead_letters **out);
 
@@ -666,33 +1023,71 @@ DR_API dr_status dr_follower_list_dead_letters(dr_follower *follower, dr_dead_le
  * once). A record that still fails stays parked. Records are re-applied out of stream
  * order, after what followed them: use it once the cause is fixed (a library bug, a
  * table), not for records whose own content is invalid.
+ * @param follower required.
  * @param requeued receives how many were applied and deleted; may be NULL.
  * @param still_parked receives how many still fail; may be NULL.
- * @return DR_OK (also when some still fail), or the error that stopped it (records
- *         requeued before it are deleted; the rest stay).  @since 1.0
+ * @return DR_OK (also when some still fail), DR_E_INVALID_ARGUMENT (`follower` NULL),
+ *         or the error that stopped it: as for dr_follower_list_dead_letters(), or a
+ *         transport error (records requeued before it are deleted; the rest stay).
+ * @since 1.0
  */
 DR_API dr_status dr_follower_requeue_dead_letters(dr_follower *follower, size_t *requeued,
                                                   size_t *still_parked);
 
+/**
+ * Release a list; the strings borrowed from it become invalid.
+ * @param list the list, or NULL (does nothing).  @since 1.0
+ */
 DR_API void dr_dead_letters_free(dr_dead_letters *list);
-/** Number of dead letters. */
+/**
+ * Number of dead letters.
+ * @param list the list; NULL gives 0.  @since 1.0
+ */
 DR_API size_t dr_dead_letters_count(const dr_dead_letters *list);
-/** The shard the record came from. Borrowed; NULL when `i` is out of range. */
+/**
+ * The shard the record came from. Borrowed.
+ * @param list the list; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dead_letters_shard_id(const dr_dead_letters *list, size_t i);
-/** The record's SequenceNumber. Borrowed; NULL when `i` is out of range. */
+/**
+ * The record's SequenceNumber. Borrowed.
+ * @param list the list; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dead_letters_sequence_number(const dr_dead_letters *list, size_t i);
-/** Why it failed: the library's message for its last delivery. Borrowed. */
+/**
+ * Why it failed: the library's message for its last delivery. Borrowed.
+ * @param list the list; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dead_letters_reason(const dr_dead_letters *list, size_t i);
-/** The record as the stream delivered it (DynamoDB Streams JSON). Borrowed. */
+/**
+ * The record as the stream delivered it (DynamoDB Streams JSON). Borrowed.
+ * @param list the list; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dead_letters_record_json(const dr_dead_letters *list, size_t i);
-/** Deliveries that failed before it was parked. */
+/**
+ * Deliveries that failed before it was parked.
+ * @param list the list; NULL gives 0.
+ * @param i 0..count-1; out of range gives 0.  @since 1.0
+ */
 DR_API uint32_t dr_dead_letters_attempts(const dr_dead_letters *list, size_t i);
-/** When it was parked, ISO 8601 UTC ("2026-12-02T05:30:00.123Z"). Borrowed. */
+/**
+ * When it was parked, ISO 8601 UTC ("2026-12-02T05:30:00.123Z"). Borrowed.
+ * @param list the list; NULL gives NULL.
+ * @param i 0..count-1; out of range gives NULL.  @since 1.0
+ */
 DR_API const char *dr_dead_letters_parked_at(const dr_dead_letters *list, size_t i);
 /**
  * Render as a JSON array of {"shardId","sequenceNumber","attempts","parkedAt","reason",
- * "record"} objects ("record" is the record as a JSON object). Release with dr_free().
- * @since 1.0
+ * "record"} objects ("record" is the record as a JSON object, or its text when the
+ * stored text is not JSON).
+ * @param list the list. Required.
+ * @param out receives a NUL-terminated string; release it with dr_free(). Required;
+ *        NULL after a failure.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`list` or `out` NULL), DR_E_NOMEM.  @since 1.0
  */
 DR_API dr_status dr_dead_letters_to_json(const dr_dead_letters *list, char **out);
 
