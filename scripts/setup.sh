@@ -33,6 +33,8 @@ done
 command -v java >/dev/null 2>&1 || is_installed default-jre-headless || missing+=(default-jre-headless)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The architecture, binding-drift and interop tests are Python 3 (standard library only).
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=()

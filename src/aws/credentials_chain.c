@@ -29,8 +29,12 @@
 /* Room for every provider's reason in the DR_E_CREDENTIALS message. */
 #define DR_CHAIN_REASONS_MAX 1024
 
+#ifdef DR_TESTING
+/* Test builds only (DR_TESTING): tests shorten both to exercise a refresh in seconds. */
 static atomic_int_least64_t g_refresh_window_s = DR_CREDENTIALS_REFRESH_WINDOW_S;
 static atomic_int_least64_t g_retry_backoff_s = DR_CREDENTIALS_RETRY_BACKOFF_S;
+#define REFRESH_WINDOW_S() atomic_load(&g_refresh_window_s)
+#define RETRY_BACKOFF_S() atomic_load(&g_retry_backoff_s)
 
 void dr__credentials_set_refresh_timing(int64_t window_s, int64_t retry_backoff_s)
 {
@@ -38,6 +42,10 @@ void dr__credentials_set_refresh_timing(int64_t window_s, int64_t retry_backoff_
     atomic_store(&g_retry_backoff_s,
                  retry_backoff_s >= 0 ? retry_backoff_s : DR_CREDENTIALS_RETRY_BACKOFF_S);
 }
+#else
+#define REFRESH_WINDOW_S() ((int64_t)DR_CREDENTIALS_REFRESH_WINDOW_S)
+#define RETRY_BACKOFF_S() ((int64_t)DR_CREDENTIALS_RETRY_BACKOFF_S)
+#endif
 
 struct dr_credentials_chain {
     pthread_mutex_t lock;         /* guards current and retry_after */
@@ -83,7 +91,7 @@ static int is_expired(const dr_credentials *c, int64_t now)
 
 static int refresh_due(const dr_credentials *c, int64_t now)
 {
-    return c->expires_at != 0 && now >= c->expires_at - atomic_load(&g_refresh_window_s);
+    return c->expires_at != 0 && now >= c->expires_at - REFRESH_WINDOW_S();
 }
 
 dr_status dr__credentials_chain_new(dr_credentials_chain **out,
@@ -242,12 +250,12 @@ static dr_status refresh_locked(dr_credentials_chain *chain, int64_t now)
         /* Credentials that arrive already inside the refresh window (short-lived ones
          * from a container endpoint) must not trigger a refresh on every request. */
         install(chain, fresh,
-                refresh_due(fresh, now) ? now + atomic_load(&g_retry_backoff_s) : 0);
+                refresh_due(fresh, now) ? now + RETRY_BACKOFF_S() : 0);
         atomic_fetch_add(&chain->resolutions, 1);
         return DR_OK;
     }
     snprintf(chain->last_message, sizeof chain->last_message, "%s", dr_last_error_message());
-    install(chain, NULL, now + atomic_load(&g_retry_backoff_s));
+    install(chain, NULL, now + RETRY_BACKOFF_S());
     atomic_fetch_add(&chain->resolutions, 1);
     return rc;
 }

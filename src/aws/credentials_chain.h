@@ -32,8 +32,10 @@ void dr__credentials_chain_free(dr_credentials_chain *chain);
  * DR_E_CREDENTIALS with a message listing each provider tried and why it failed. */
 dr_status dr__credentials_chain_get(dr_credentials_chain *chain, dr_credentials **out);
 
-/* Tests only: the refresh window (default 300 s before expiry) and the pause after a
- * failed refresh (default 10 s); a negative value restores the default. */
+#ifdef DR_TESTING
+/* Test builds only: the refresh window (default 300 s before expiry) and the pause after
+ * a failed refresh (default 10 s); a negative value restores the default. */
 void dr__credentials_set_refresh_timing(int64_t window_s, int64_t retry_backoff_s);
+#endif
 
 #endif

@@ -15,13 +15,20 @@
 /* Tokens are JWTs of a few kilobytes; bigger files are not tokens. */
 #define DR_CONTAINER_TOKEN_MAX ((size_t)16 * 1024)
 
-static char g_relative_base_override[128]; /* tests only */
+#ifdef DR_TESTING
+/* Test builds only: where AWS_CONTAINER_CREDENTIALS_RELATIVE_URI points ("" = the ECS
+ * endpoint), so a loopback server can answer it. */
+static char g_relative_base_override[128];
+#define RELATIVE_BASE() (g_relative_base_override[0] ? g_relative_base_override : DR_ECS_ENDPOINT)
 
 void dr__credentials_container_set_relative_base(const char *base)
 {
     snprintf(g_relative_base_override, sizeof g_relative_base_override, "%s",
              base ? base : "");
 }
+#else
+#define RELATIVE_BASE() DR_ECS_ENDPOINT
+#endif
 
 /* Plain http is accepted only towards the hosts the SDKs allow: loopback, the ECS
  * endpoint and the EKS Pod Identity agent. Anything else could be a network attacker
@@ -51,8 +58,7 @@ static dr_status endpoint_url(dr_buf *url)
         if (relative[0] != '/' || strpbrk(relative, " \t\r\n"))
             return dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be "
                                               "a path starting with /");
-        dr__buf_puts(url, g_relative_base_override[0] ? g_relative_base_override
-                                                      : DR_ECS_ENDPOINT);
+        dr__buf_puts(url, RELATIVE_BASE());
         dr__buf_puts(url, relative);
         return dr__buf_ok(url);
     }

@@ -20,9 +20,11 @@ dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out
 /* ECS / EKS container credentials endpoint. */
 dr_status dr__credentials_from_container(uint32_t timeout_ms, dr_credentials **out);
 
-/* Tests only: serve AWS_CONTAINER_CREDENTIALS_RELATIVE_URI from `base` (e.g. a
+#ifdef DR_TESTING
+/* Test builds only: serve AWS_CONTAINER_CREDENTIALS_RELATIVE_URI from `base` (e.g. a
  * loopback server) instead of http://169.254.170.2; NULL or "" restores it. */
 void dr__credentials_container_set_relative_base(const char *base);
+#endif
 
 /* EC2 instance metadata (IMDSv2). */
 dr_status dr__credentials_from_imds(uint32_t timeout_ms, dr_credentials **out);

@@ -64,10 +64,12 @@ void dr__retry_quota_release(dr_retry_quota *q, uint32_t spent)
     } while (!atomic_compare_exchange_weak(&q->tokens, &have, next));
 }
 
+#ifdef DR_TESTING
 uint32_t dr__retry_quota_available(dr_retry_quota *q)
 {
     return atomic_load(&q->tokens);
 }
+#endif
 
 int dr__retry_is_retryable(dr_status code)
 {

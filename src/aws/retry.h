@@ -50,8 +50,10 @@ void dr__retry_quota_free(dr_retry_quota *quota);
 uint32_t dr__retry_quota_acquire(dr_retry_quota *quota, dr_status code);
 /* A request succeeded after retries costing `spent` tokens (0: first attempt). */
 void dr__retry_quota_release(dr_retry_quota *quota, uint32_t spent);
-/* Tokens left; for tests and logs. */
+#ifdef DR_TESTING
+/* Test builds only: tokens left. */
 uint32_t dr__retry_quota_available(dr_retry_quota *quota);
+#endif
 
 /* Whether the transport retries a failure with this status. */
 int dr__retry_is_retryable(dr_status code);

@@ -74,8 +74,10 @@ struct dr_sigv4_signer {
     pthread_mutex_t lock;
     int lock_ready;
     key_cache_entry cache;
-    uint64_t hits;
+#ifdef DR_TESTING
+    uint64_t hits; /* test builds only: the cache's hit rate */
     uint64_t misses;
+#endif
 };
 
 static dr_status openssl_failure(const char *what)
@@ -143,6 +145,7 @@ void dr__sigv4_signer_free(dr_sigv4_signer *signer)
     dr__free(signer);
 }
 
+#ifdef DR_TESTING
 void dr__sigv4_signer_clear(dr_sigv4_signer *signer)
 {
     pthread_mutex_lock(&signer->lock);
@@ -166,6 +169,7 @@ int dr__sigv4_signer_has_key(dr_sigv4_signer *signer)
     pthread_mutex_unlock(&signer->lock);
     return valid;
 }
+#endif
 
 static int sha256(const dr_sigv4_signer *s, const void *data, size_t n,
                   unsigned char out[SHA256_LEN])
@@ -214,10 +218,13 @@ static int cache_lookup(dr_sigv4_signer *s, const char *date, const char *region
     hit = cache_matches(&s->cache, date, region, service, creds, secret_len);
     if (hit) {
         memcpy(key, s->cache.key, SHA256_LEN);
-        s->hits++;
-    } else {
-        s->misses++;
     }
+#ifdef DR_TESTING
+    if (hit)
+        s->hits++;
+    else
+        s->misses++;
+#endif
     pthread_mutex_unlock(&s->lock);
     return hit;
 }

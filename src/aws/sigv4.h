@@ -161,10 +161,12 @@ void dr__sigv4_trim_value(dr_buf *out, const char *value);
 /* 1 for headers that are sent but not signed (user-agent, expect, proxy-*, ...). */
 int dr__sigv4_header_is_unsignable(const char *name);
 
-/* Key cache introspection for tests: hits/misses since creation, and whether a key is
- * cached. dr__sigv4_signer_clear() wipes the cached key. */
+#ifdef DR_TESTING
+/* Test builds only: hits/misses since creation, whether a key is cached, and wiping the
+ * cached key. */
 void dr__sigv4_signer_cache_stats(dr_sigv4_signer *signer, uint64_t *hits, uint64_t *misses);
 int dr__sigv4_signer_has_key(dr_sigv4_signer *signer);
 void dr__sigv4_signer_clear(dr_sigv4_signer *signer);
+#endif
 
 #endif

@@ -1,6 +1,5 @@
 #include "alloc.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,31 +9,6 @@
 static dr_malloc_fn g_malloc = malloc;
 static dr_realloc_fn g_realloc = realloc;
 static dr_free_fn g_free = free;
-
-/* Atomic because every thread allocates: plain counters were a data race (TSan) in
- * any multithreaded use, hook on or off. Relaxed order: they carry no other data. */
-static atomic_long g_fail_countdown; /* 0 = off */
-static atomic_long g_alloc_count;
-
-static int should_fail(void)
-{
-    long left;
-    atomic_fetch_add_explicit(&g_alloc_count, 1, memory_order_relaxed);
-    left = atomic_load_explicit(&g_fail_countdown, memory_order_relaxed);
-    while (left > 0) {
-        if (atomic_compare_exchange_weak_explicit(&g_fail_countdown, &left, left - 1,
-                                                  memory_order_relaxed, memory_order_relaxed))
-            return left == 1;
-    }
-    return 0;
-}
-
-long dr__alloc_fail_after(long n)
-{
-    long made = atomic_exchange_explicit(&g_alloc_count, 0, memory_order_relaxed);
-    atomic_store_explicit(&g_fail_countdown, n > 0 ? n : 0, memory_order_relaxed);
-    return made;
-}
 
 DR_API dr_status dr_set_allocator(dr_malloc_fn malloc_fn, dr_realloc_fn realloc_fn,
                                   dr_free_fn free_fn)
@@ -54,8 +28,6 @@ DR_API void dr_free(void *ptr)
 
 void *dr__malloc(size_t size)
 {
-    if (should_fail())
-        return NULL;
     return g_malloc(size ? size : 1);
 }
 
@@ -72,8 +44,6 @@ void *dr__calloc(size_t n, size_t size)
 
 void *dr__realloc(void *ptr, size_t size)
 {
-    if (should_fail())
-        return NULL;
     return g_realloc(ptr, size ? size : 1);
 }
 

@@ -1,5 +1,6 @@
 /* Internal allocation: every byte the library owns goes through here, so that
- * dr_set_allocator() is honoured and tests can fail allocation N on purpose. */
+ * dr_set_allocator() is honoured. Tests fail allocation N on purpose through that same
+ * public call (tests/support/test_alloc.c), so nothing here costs a release build. */
 #ifndef DR_ALLOC_H
 #define DR_ALLOC_H
 
@@ -19,10 +20,5 @@ char *dr__strndup(const char *s, size_t n);
 void dr__free_secret(char *s);
 /* Overwrite `n` bytes in a way the compiler cannot elide. */
 void dr__wipe(void *p, size_t n);
-
-/* Test hook: fail the allocation that comes `n` allocations from now (1 = the next one);
- * 0 turns failure injection off. Returns how many allocations happened since the last
- * call, so a test can learn how many a call makes. Not thread-safe; tests only. */
-long dr__alloc_fail_after(long n);
 
 #endif

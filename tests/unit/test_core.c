@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "dadratings.h"
+#include "test_alloc.h"
 #include "http.h"
 
 static void test_version(void **state)
@@ -115,9 +116,9 @@ static void test_buf_oom_is_sticky(void **state)
 {
     dr_buf b = DR_BUF_INIT;
     (void)state;
-    dr__alloc_fail_after(1);
+    dr_test_alloc_fail_after(1);
     dr__buf_puts(&b, "abc");
-    dr__alloc_fail_after(0);
+    dr_test_alloc_fail_after(0);
     dr__buf_puts(&b, "def");
     assert_int_equal(dr__buf_ok(&b), DR_E_NOMEM);
     assert_null(dr__buf_detach(&b));
@@ -151,6 +152,7 @@ static void test_allocator_contract(void **state)
     assert_int_equal(dr_set_allocator(NULL, realloc, free), DR_E_INVALID_ARGUMENT);
     assert_int_equal(dr_set_allocator(malloc, realloc, free), DR_OK);
     dr_free(NULL);
+    dr_test_alloc_install(); /* back to the counting allocator of the other tests */
 }
 
 int main(void)

@@ -21,6 +21,7 @@
 #include "credentials_provider.h"
 #include "http.h"
 #include "mini_http.h"
+#include "test_alloc.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
 
@@ -753,9 +754,9 @@ static void fail_each_allocation(dr_status (*fn)(void *), void *arg)
     long n;
     for (n = 1; n < 500; n++) {
         dr_status rc;
-        dr__alloc_fail_after(n);
+        dr_test_alloc_fail_after(n);
         rc = fn(arg);
-        dr__alloc_fail_after(0);
+        dr_test_alloc_fail_after(0);
         if (rc == DR_OK)
             return;
         if (rc != DR_E_NOMEM)

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "config.h"
 #include "dadratings.h"
+#include "test_alloc.h"
 #include "keys.h"
 #include "ops.h"
 #include "stats.h"
@@ -850,9 +851,9 @@ static void test_dashboard_json(void **state)
         long n_;                                                                          \
         for (n_ = 1;; n_++) {                                                             \
             dr_status rc_;                                                                \
-            dr__alloc_fail_after(n_);                                                     \
+            dr_test_alloc_fail_after(n_);                                                 \
             rc_ = (op_call);                                                              \
-            dr__alloc_fail_after(0);                                                      \
+            dr_test_alloc_fail_after(0);                                                  \
             if (rc_ == DR_OK)                                                             \
                 break;                                                                    \
             if (rc_ != DR_E_NOMEM)                                                        \
