@@ -153,7 +153,7 @@ void dr__request_token(const char *seed, int attempt, char out[37])
 json_t *dr__put_if_absent(const char *table, json_t *item)
 {
     return json_pack("{s:{s:s, s:o, s:s}}", "Put", "TableName", table, "Item", item,
-                     "ConditionExpression", "attribute_not_exists(PK)");
+                     "ConditionExpression", "attribute_not_exists(" DR_ATTR_PK ")");
 }
 
 /* ---- a change to a joke's ratings ---------------------------------------------- */

@@ -48,6 +48,11 @@ uint32_t dr__fnv1a(const char *s)
     return hash;
 }
 
+json_t *dr__item_key(const char *pk, const char *sk)
+{
+    return json_pack("{s:o, s:o}", DR_ATTR_PK, dr__av_s(pk), DR_ATTR_SK, dr__av_s(sk));
+}
+
 static json_t *key_of(const char *pk_prefix, const char *pk_rest, const char *sk)
 {
     dr_buf pk = DR_BUF_INIT;
@@ -58,7 +63,7 @@ static json_t *key_of(const char *pk_prefix, const char *pk_rest, const char *sk
         dr__buf_free(&pk);
         return NULL;
     }
-    key = json_pack("{s:o, s:o}", "PK", dr__av_s(dr__buf_cstr(&pk)), "SK", dr__av_s(sk));
+    key = dr__item_key(dr__buf_cstr(&pk), sk);
     dr__buf_free(&pk);
     return key;
 }
@@ -66,6 +71,17 @@ static json_t *key_of(const char *pk_prefix, const char *pk_rest, const char *sk
 json_t *dr__stats_key(const char *joke_id)
 {
     return key_of(DR_PK_STATS, joke_id, DR_SK_AGGREGATE);
+}
+
+const char *dr__key_rest(const char *key, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return key && strncmp(key, prefix, n) == 0 ? key + n : NULL;
+}
+
+const char *dr__joke_id_of_stats_pk(const char *pk)
+{
+    return dr__key_rest(pk, DR_PK_STATS);
 }
 
 uint32_t dr__global_shard_of(uint32_t shards, const char *joke_id)
@@ -87,11 +103,15 @@ void dr__top_sort_key(dr_buf *b, uint32_t average_hundredths, uint64_t total,
     dr__buf_printf(b, "%03" PRIu32 "#%020" PRIu64 "#%s", average_hundredths, total, joke_id);
 }
 
-void dr__top_partition(uint32_t shards, const char *joke_id, char out[48])
+void dr__top_shard_partition(uint32_t shards, uint32_t k, char out[48])
 {
     if (shards <= 1)
         snprintf(out, 48, "%s", DR_GSI_TOP_PERFORMERS);
     else
-        snprintf(out, 48, "%s#%" PRIu32, DR_GSI_TOP_PERFORMERS,
-                 dr__global_shard_of(shards, joke_id));
+        snprintf(out, 48, "%s#%" PRIu32, DR_GSI_TOP_PERFORMERS, k);
+}
+
+void dr__top_partition(uint32_t shards, const char *joke_id, char out[48])
+{
+    dr__top_shard_partition(shards, dr__global_shard_of(shards, joke_id), out);
 }

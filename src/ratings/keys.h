@@ -24,6 +24,19 @@
 #include "buf.h"
 #include "dadratings.h"
 
+/* The key attributes of both tables, and the two global secondary indexes each has:
+ * ratings GSI1 = ALL_RATINGS by submittedAt, GSI2 = AUTHOR#<author> by submittedAt;
+ * stats GSI1 = TOP_PERFORMERS by average (the JavaScript layout), GSI2 = the total
+ * order of the top performers (DR_TOP_INDEX). */
+#define DR_ATTR_PK "PK"
+#define DR_ATTR_SK "SK"
+#define DR_INDEX_GSI1 "GSI1"
+#define DR_ATTR_GSI1PK "GSI1PK"
+#define DR_ATTR_GSI1SK "GSI1SK"
+#define DR_INDEX_GSI2 "GSI2"
+#define DR_ATTR_GSI2PK "GSI2PK"
+#define DR_ATTR_GSI2SK "GSI2SK"
+
 #define DR_PK_JOKE "JOKE#"
 #define DR_SK_RATING "RATING#"
 #define DR_SK_IDEMPOTENCY "IDEMPOTENCY#"
@@ -62,12 +75,20 @@ dr_status dr__uuid_v4(char out[37]);
 
 /* Index of the stats table holding jokes with >= 3 ratings in a total order (average,
  * then ratings, then id): see docs/data-model.md. */
-#define DR_TOP_INDEX "GSI2"
+#define DR_TOP_INDEX DR_INDEX_GSI2
 /* Jokes enter the (sparse) top-performers index from this many ratings on. */
 #define DR_TOP_MIN_RATINGS 3
 
+/* An item key, {"PK":{"S":pk},"SK":{"S":sk}}; NULL on OOM. */
+json_t *dr__item_key(const char *pk, const char *sk);
 /* The stats item key of a joke: {"PK":{"S":"STATS#id"},"SK":{"S":"AGGREGATE"}}. */
 json_t *dr__stats_key(const char *joke_id);
+/* What follows `prefix` in `key` (borrowed), or NULL when `key` is NULL or does not start
+ * with it: how readers take a key apart ("JOKE#<id>" -> "<id>"). */
+const char *dr__key_rest(const char *key, const char *prefix);
+/* The joke id of a stats item's partition key "STATS#<id>", borrowed from `pk`; NULL
+ * when `pk` is NULL or not a joke's stats key. */
+const char *dr__joke_id_of_stats_pk(const char *pk);
 
 /* The GLOBAL shard that counts a joke's ratings: FNV-1a(jokeId) mod shards (0 when
  * unsharded). Deterministic, so an un-count lands where the count did; one joke's
@@ -83,8 +104,10 @@ void dr__global_shard_pk(uint32_t k, char out[32]);
  * order is best average, then most ratings, then joke id (descending bytes). */
 void dr__top_sort_key(dr_buf *b, uint32_t average_hundredths, uint64_t total,
                       const char *joke_id);
-/* The top index partition of a joke: "TOP_PERFORMERS", or with shards > 1
- * "TOP_PERFORMERS#k" for k = dr__global_shard_of(shards, jokeId). */
+/* The top index partition of shard k: "TOP_PERFORMERS", or with shards > 1
+ * "TOP_PERFORMERS#k". The reader queries each; the writer uses the next one. */
+void dr__top_shard_partition(uint32_t shards, uint32_t k, char out[48]);
+/* The top index partition of a joke: that of shard dr__global_shard_of(shards, jokeId). */
 void dr__top_partition(uint32_t shards, const char *joke_id, char out[48]);
 
 #endif

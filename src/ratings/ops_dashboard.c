@@ -70,8 +70,8 @@ static dr_status append_key(json_t *keys, const char *pk, const char *sk)
 {
     /* json_object_set_new() releases its value on failure too: nothing leaks. */
     json_t *key = json_object();
-    if (!key || json_object_set_new(key, "PK", dr__av_s(pk)) != 0 ||
-        json_object_set_new(key, "SK", dr__av_s(sk)) != 0) {
+    if (!key || json_object_set_new(key, DR_ATTR_PK, dr__av_s(pk)) != 0 ||
+        json_object_set_new(key, DR_ATTR_SK, dr__av_s(sk)) != 0) {
         json_decref(key);
         return dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
     }
@@ -113,7 +113,7 @@ static dr_status read_global(task *t)
         size_t i;
         json_t *item, *unprocessed;
         if (round >= DR_GLOBAL_READ_MAX_ROUNDS) {
-            rc = dr__fail(DR_E_THROTTLED, "BatchGetItem left %zu GLOBAL keys unprocessed "
+            rc = dr__fail(DR_E_THROTTLED, "BatchGetItem left %zu " DR_PK_GLOBAL " keys unprocessed "
                                           "after %u rounds", json_array_size(keys), round);
             break;
         }
@@ -153,11 +153,11 @@ static dr_status read_global(task *t)
         json_decref(resp);
         resp = NULL;
         if (!keys && rc == DR_OK)
-            rc = dr__fail(DR_E_NOMEM, "out of memory reading GLOBAL");
+            rc = dr__fail(DR_E_NOMEM, "out of memory reading " DR_PK_GLOBAL);
     }
     json_decref(keys);
     if (rc == DR_OK && dr__counts_sanitize(&sum, &t->d->global))
-        note_inconsistent(t, "GLOBAL counters summed over every shard", "");
+        note_inconsistent(t, DR_PK_GLOBAL " counters summed over every shard", "");
     return rc;
 }
 
@@ -208,12 +208,11 @@ static dr_status add_author(task *t, const json_t *item)
     dr_author_row *row;
     dr_scounts sum;
     const char *name = dr__av_get_s(item, "author");
-    const char *sk = dr__av_get_s(item, "SK");
+    const char *sk = dr__av_get_s(item, DR_ATTR_SK);
     dr_status rc;
 
     if (!name)
-        name = sk && !strncmp(sk, DR_SK_AUTHOR, strlen(DR_SK_AUTHOR)) ? sk + strlen(DR_SK_AUTHOR)
-                                                                      : "";
+        name = dr__key_rest(sk, DR_SK_AUTHOR) ? dr__key_rest(sk, DR_SK_AUTHOR) : "";
     memset(&sum, 0, sizeof sum);
     if ((rc = dr__scounts_add_item(&sum, item)) != DR_OK)
         return rc;
@@ -221,7 +220,7 @@ static dr_status add_author(task *t, const json_t *item)
         return rc;
     row = &d->authors[d->author_count];
     if (dr__counts_sanitize(&sum, &row->counts))
-        note_inconsistent(t, "author item GLOBAL/AUTHOR#", name);
+        note_inconsistent(t, "author item " DR_PK_GLOBAL "/" DR_SK_AUTHOR, name);
     if (!(row->name = dr__strdup(name)))
         return dr__fail(DR_E_NOMEM, "out of memory reading authors");
     d->author_count++;
@@ -231,7 +230,8 @@ static dr_status add_author(task *t, const json_t *item)
 static dr_status read_authors(task *t)
 {
     json_t *req = json_pack("{s:s, s:s, s:{s:{s:s}, s:{s:s}}}", "TableName", t->c->stats_table,
-                            "KeyConditionExpression", "PK = :pk AND begins_with(SK, :sk)",
+                            "KeyConditionExpression",
+                            DR_ATTR_PK " = :pk AND begins_with(" DR_ATTR_SK ", :sk)",
                             "ExpressionAttributeValues", ":pk", "S", DR_PK_GLOBAL, ":sk", "S",
                             DR_SK_AUTHOR);
     dr_status rc;
@@ -269,19 +269,20 @@ static int compare_top(const void *pa, const void *pb)
  * qualifies (>= 3 ratings), 1 when it does not or its counters are unreadable (noted). */
 static int top_candidate(task *t, const json_t *item, dr_top_row *row)
 {
-    const char *id = dr__av_get_s(item, "PK") + strlen(DR_PK_STATS);
+    /* add_top() checked the key (check_stats_pk) */
+    const char *id = dr__joke_id_of_stats_pk(dr__av_get_s(item, DR_ATTR_PK));
     dr_counts counts;
     memset(row, 0, sizeof *row);
     memcpy(&row->joke_id, &id, sizeof id); /* borrowed until top_row_own() copies it */
     if (dr__counts_from_item(item, &counts) != DR_OK) {
-        note_inconsistent(t, "stats item STATS#", row->joke_id);
+        note_inconsistent(t, "stats item " DR_PK_STATS, row->joke_id);
         return 1;
     }
     if (counts.total < DR_TOP_MIN_RATINGS)
         return 1;
     if (counts.score < counts.total ||
         (counts.total <= UINT64_MAX / 5 && counts.score > counts.total * 5))
-        note_inconsistent(t, "stats item STATS#", row->joke_id);
+        note_inconsistent(t, "stats item " DR_PK_STATS, row->joke_id);
     row->total = counts.total;
     row->average_hundredths = dr__average_hundredths(counts.score, counts.total);
     return 0;
@@ -302,8 +303,7 @@ static dr_status top_row_own(const json_t *item, dr_top_row *row)
 
 static dr_status check_stats_pk(const json_t *item)
 {
-    const char *pk = dr__av_get_s(item, "PK");
-    if (!pk || strncmp(pk, DR_PK_STATS, strlen(DR_PK_STATS)) != 0)
+    if (!dr__joke_id_of_stats_pk(dr__av_get_s(item, DR_ATTR_PK)))
         return dr__fail(DR_E_PROTOCOL, "top performers index holds an item that is not a "
                                        "joke's stats");
     return DR_OK;
@@ -367,18 +367,18 @@ static dr_status read_top_original(task *t)
     if (c->global_shards > 1)
         return dr__fail(DR_E_CONFIG,
                         "stats table %s has no complete top-performers index (%s; no schema "
-                        "marker), and with %u global shards the library writes no GSI1 keys "
-                        "to read instead: run dr_client_upgrade_tables() once",
+                        "marker), and with %u global shards the library writes no "
+                        DR_INDEX_GSI1 " keys to read instead: run dr_client_upgrade_tables() once",
                         c->stats_table, DR_TOP_INDEX, (unsigned)c->global_shards);
     if (!(t->d->top = dr__calloc(DR_TOP_LIMIT, sizeof *t->d->top)))
         return dr__fail(DR_E_NOMEM, "out of memory reading top performers");
     /* Only what ranking, counting and the result need. */
     req = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}, "
                     "s:{s:{s:s}}}",
-                    "TableName", c->stats_table, "IndexName", "GSI1",
-                    "KeyConditionExpression", "GSI1PK = :pk", "ProjectionExpression",
+                    "TableName", c->stats_table, "IndexName", DR_INDEX_GSI1,
+                    "KeyConditionExpression", DR_ATTR_GSI1PK " = :pk", "ProjectionExpression",
                     "#pk, #t, #s, #v, #text, #author, #last", "ExpressionAttributeNames",
-                    "#pk", "PK", "#t", "totalRatings", "#s", "totalScore", "#v",
+                    "#pk", DR_ATTR_PK, "#t", "totalRatings", "#s", "totalScore", "#v",
                     "statsVersion", "#text", "jokeText", "#author", "author", "#last",
                     "lastRatedAt", "ExpressionAttributeValues", ":pk", "S",
                     DR_GSI_TOP_PERFORMERS);
@@ -401,14 +401,11 @@ static dr_status read_top(task *t)
     for (k = 0; k < c->global_shards && rc == DR_OK; k++) {
         char partition[48];
         json_t *req;
-        if (c->global_shards > 1)
-            snprintf(partition, sizeof partition, "%s#%u", DR_GSI_TOP_PERFORMERS, k);
-        else
-            snprintf(partition, sizeof partition, "%s", DR_GSI_TOP_PERFORMERS);
+        dr__top_shard_partition(c->global_shards, k, partition);
         req = json_pack("{s:s, s:s, s:s, s:{s:{s:s}}, s:b, s:i}", "TableName", c->stats_table,
-                        "IndexName", DR_TOP_INDEX, "KeyConditionExpression", "GSI2PK = :pk",
-                        "ExpressionAttributeValues", ":pk", "S", partition, "ScanIndexForward", 0,
-                        "Limit", DR_TOP_LIMIT);
+                        "IndexName", DR_TOP_INDEX, "KeyConditionExpression",
+                        DR_ATTR_GSI2PK " = :pk", "ExpressionAttributeValues", ":pk", "S",
+                        partition, "ScanIndexForward", 0, "Limit", DR_TOP_LIMIT);
         if (!req)
             return dr__fail(DR_E_NOMEM, "out of memory building the top performers query");
         rc = query_all(c, req, add_top, t, 0);
@@ -425,11 +422,11 @@ static dr_status add_recent(task *t, const json_t *item)
 {
     dr_dashboard *d = t->d;
     dr_recent_row *row;
-    const char *pk = dr__av_get_s(item, "PK");
+    const char *joke_id = dr__key_rest(dr__av_get_s(item, DR_ATTR_PK), DR_PK_JOKE);
     uint64_t rating = 0;
     dr_status rc;
 
-    if (!pk || strncmp(pk, DR_PK_JOKE, strlen(DR_PK_JOKE)) != 0)
+    if (!joke_id)
         return dr__fail(DR_E_PROTOCOL, "recent ratings index holds an item that is not a "
                                        "rating");
     if (dr__av_get_u64(item, "rating", &rating) != 0 || rating > 5)
@@ -438,7 +435,7 @@ static dr_status add_recent(task *t, const json_t *item)
         return rc;
     row = &d->recent[d->recent_count++];
     row->rating = (int32_t)rating;
-    if (!(row->joke_id = dr__strdup(pk + strlen(DR_PK_JOKE))) ||
+    if (!(row->joke_id = dr__strdup(joke_id)) ||
         dr__opt_str_from_item(item, "jokeText", &row->joke_text) ||
         dr__opt_str_from_item(item, "author", &row->author) ||
         dr__opt_str_from_item(item, "mode", &row->mode) ||
@@ -451,9 +448,10 @@ static dr_status add_recent(task *t, const json_t *item)
 static dr_status read_recent(task *t)
 {
     json_t *req = json_pack("{s:s, s:s, s:s, s:{s:{s:s}}, s:b, s:i}", "TableName",
-                            t->c->ratings_table, "IndexName", "GSI1", "KeyConditionExpression",
-                            "GSI1PK = :pk", "ExpressionAttributeValues", ":pk", "S",
-                            DR_GSI_ALL_RATINGS, "ScanIndexForward", 0, "Limit", DR_RECENT_LIMIT);
+                            t->c->ratings_table, "IndexName", DR_INDEX_GSI1,
+                            "KeyConditionExpression", DR_ATTR_GSI1PK " = :pk",
+                            "ExpressionAttributeValues", ":pk", "S", DR_GSI_ALL_RATINGS,
+                            "ScanIndexForward", 0, "Limit", DR_RECENT_LIMIT);
     dr_status rc;
     if (!req)
         return dr__fail(DR_E_NOMEM, "out of memory building the recent ratings query");
@@ -474,9 +472,9 @@ static int settle_schema(dr_client *c, int marker_complete)
     if (atomic_compare_exchange_strong(&c->schema_state, &expected, DR_SCHEMA_ORIGINAL))
         dr__log(c, DR_LOG_INFO,
                 "stats table %s is in the original layout (no complete %s index, no schema "
-                "marker): dashboard_stats reads every joke's stats item through GSI1 (one "
-                "request per 1 MB); run dr_client_upgrade_tables() once to read a fixed "
-                "number of requests", c->stats_table, DR_TOP_INDEX);
+                "marker): dashboard_stats reads every joke's stats item through "
+                DR_INDEX_GSI1 " (one request per 1 MB); run dr_client_upgrade_tables() once "
+                "to read a fixed number of requests", c->stats_table, DR_TOP_INDEX);
     return atomic_load(&c->schema_state);
 }
 
@@ -548,7 +546,7 @@ DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
     unique = tasks[0].unique_sum;
     if (tasks[2].uncounted > (uint64_t)INT64_MAX ||
         dr__i64_add(&unique, (int64_t)tasks[2].uncounted) != 0 || unique < 0) {
-        note_inconsistent(&tasks[0], "GLOBAL uniqueJokes summed over every shard", "");
+        note_inconsistent(&tasks[0], DR_PK_GLOBAL " uniqueJokes summed over every shard", "");
         unique = unique < 0 ? 0 : unique;
     }
     d->unique_jokes = (uint64_t)unique;

@@ -37,12 +37,13 @@ static json_t *ratings_table_request(const char *name)
 {
     return json_pack(
         "{s:s, s:s, s:[o, o, o, o, o, o], s:o, s:[o, o], s:{s:b, s:s}}", "TableName", name,
-        "BillingMode", "PAY_PER_REQUEST", "AttributeDefinitions", attribute("PK", "S"),
-        attribute("SK", "S"), attribute("GSI1PK", "S"), attribute("GSI1SK", "S"),
-        attribute("GSI2PK", "S"), attribute("GSI2SK", "S"), "KeySchema",
-        key_schema("PK", "SK"), "GlobalSecondaryIndexes", index("GSI1", "GSI1PK", "GSI1SK"),
-        index("GSI2", "GSI2PK", "GSI2SK"), "StreamSpecification", "StreamEnabled", 1,
-        "StreamViewType", "NEW_AND_OLD_IMAGES");
+        "BillingMode", "PAY_PER_REQUEST", "AttributeDefinitions",
+        attribute(DR_ATTR_PK, "S"), attribute(DR_ATTR_SK, "S"), attribute(DR_ATTR_GSI1PK, "S"),
+        attribute(DR_ATTR_GSI1SK, "S"), attribute(DR_ATTR_GSI2PK, "S"),
+        attribute(DR_ATTR_GSI2SK, "S"), "KeySchema", key_schema(DR_ATTR_PK, DR_ATTR_SK),
+        "GlobalSecondaryIndexes", index(DR_INDEX_GSI1, DR_ATTR_GSI1PK, DR_ATTR_GSI1SK),
+        index(DR_INDEX_GSI2, DR_ATTR_GSI2PK, DR_ATTR_GSI2SK), "StreamSpecification",
+        "StreamEnabled", 1, "StreamViewType", "NEW_AND_OLD_IMAGES");
 }
 
 /* Stats: PK/SK; GSI1 (TOP_PERFORMERS by average, a number, as the JavaScript services
@@ -51,11 +52,12 @@ static json_t *stats_table_request(const char *name)
 {
     return json_pack("{s:s, s:s, s:[o, o, o, o, o, o], s:o, s:[o, o]}", "TableName", name,
                      "BillingMode", "PAY_PER_REQUEST", "AttributeDefinitions",
-                     attribute("PK", "S"), attribute("SK", "S"), attribute("GSI1PK", "S"),
-                     attribute("GSI1SK", "N"), attribute("GSI2PK", "S"),
-                     attribute("GSI2SK", "S"), "KeySchema", key_schema("PK", "SK"),
-                     "GlobalSecondaryIndexes", index("GSI1", "GSI1PK", "GSI1SK"),
-                     index(DR_TOP_INDEX, "GSI2PK", "GSI2SK"));
+                     attribute(DR_ATTR_PK, "S"), attribute(DR_ATTR_SK, "S"),
+                     attribute(DR_ATTR_GSI1PK, "S"), attribute(DR_ATTR_GSI1SK, "N"),
+                     attribute(DR_ATTR_GSI2PK, "S"), attribute(DR_ATTR_GSI2SK, "S"),
+                     "KeySchema", key_schema(DR_ATTR_PK, DR_ATTR_SK),
+                     "GlobalSecondaryIndexes", index(DR_INDEX_GSI1, DR_ATTR_GSI1PK, DR_ATTR_GSI1SK),
+                     index(DR_TOP_INDEX, DR_ATTR_GSI2PK, DR_ATTR_GSI2SK));
 }
 
 static dr_status create_one(dr_client *c, json_t *request, const char *name, int *created)

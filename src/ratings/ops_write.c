@@ -58,9 +58,9 @@ static json_t *rating_item(const write_ctx *x, int inline_mode)
     char gsi2pk[16 + DR_MAX_AUTHOR_BYTES];
     int failed = 0;
 
-    snprintf(gsi2pk, sizeof gsi2pk, "AUTHOR#%s", x->author);
-    failed |= dr__item_set(item, "PK", dr__av_s(x->pk));
-    failed |= dr__item_set(item, "SK", dr__av_s(x->rating_sk));
+    snprintf(gsi2pk, sizeof gsi2pk, DR_SK_AUTHOR "%s", x->author);
+    failed |= dr__item_set(item, DR_ATTR_PK, dr__av_s(x->pk));
+    failed |= dr__item_set(item, DR_ATTR_SK, dr__av_s(x->rating_sk));
     failed |= dr__item_set(item, "rating", dr__av_n_u64((uint64_t)x->r->stars));
     if (x->r->joke_text)
         failed |= dr__item_set(item, "jokeText", dr__av_s(x->r->joke_text));
@@ -68,10 +68,10 @@ static json_t *rating_item(const write_ctx *x, int inline_mode)
     failed |= dr__item_set(item, "mode", dr__av_s(x->mode));
     failed |= dr__item_set(item, "date", dr__av_s(x->date));
     failed |= dr__item_set(item, "submittedAt", dr__av_s(x->submitted_at));
-    failed |= dr__item_set(item, "GSI1PK", dr__av_s(DR_GSI_ALL_RATINGS));
-    failed |= dr__item_set(item, "GSI1SK", dr__av_s(x->submitted_at));
-    failed |= dr__item_set(item, "GSI2PK", dr__av_s(gsi2pk));
-    failed |= dr__item_set(item, "GSI2SK", dr__av_s(x->submitted_at));
+    failed |= dr__item_set(item, DR_ATTR_GSI1PK, dr__av_s(DR_GSI_ALL_RATINGS));
+    failed |= dr__item_set(item, DR_ATTR_GSI1SK, dr__av_s(x->submitted_at));
+    failed |= dr__item_set(item, DR_ATTR_GSI2PK, dr__av_s(gsi2pk));
+    failed |= dr__item_set(item, DR_ATTR_GSI2SK, dr__av_s(x->submitted_at));
     if (inline_mode)
         failed |= dr__item_set(item, DR_ATTR_AGGREGATION, dr__av_s(DR_AGGREGATION_INLINE_MARK));
     if (failed) {
@@ -89,7 +89,7 @@ static json_t *marker_put(dr_client *c, const write_ctx *x)
     json_t *item = NULL;
     dr__buf_printf(&sk, DR_SK_IDEMPOTENCY "%s", x->r->idempotency_key);
     if (!sk.failed)
-        item = json_pack("{s:o, s:o, s:o, s:o}", "PK", dr__av_s(x->pk), "SK",
+        item = json_pack("{s:o, s:o, s:o, s:o}", DR_ATTR_PK, dr__av_s(x->pk), DR_ATTR_SK,
                          dr__av_s(dr__buf_cstr(&sk)), "ratingSK", dr__av_s(x->rating_sk),
                          "submittedAt", dr__av_s(x->submitted_at));
     dr__buf_free(&sk);
@@ -204,7 +204,7 @@ static dr_status write_stream(dr_client *c, const write_ctx *x, dr_stats **out)
     } else {
         json_t *req = json_pack("{s:s, s:o, s:s}", "TableName", c->ratings_table, "Item",
                                 rating_item(x, 0), "ConditionExpression",
-                                "attribute_not_exists(PK)");
+                                "attribute_not_exists(" DR_ATTR_PK ")");
         if (!req)
             return dr__fail(DR_E_NOMEM, "out of memory building the rating write");
         rc = dr__ddb_call(c, "PutItem", req, NULL, NULL);

@@ -9,12 +9,12 @@
 
 json_t *dr__schema_key(void)
 {
-    return json_pack("{s:o, s:o}", "PK", dr__av_s(DR_PK_SCHEMA), "SK", dr__av_s(DR_SK_SCHEMA));
+    return dr__item_key(DR_PK_SCHEMA, DR_SK_SCHEMA);
 }
 
 int dr__schema_is_marker(const json_t *item)
 {
-    const char *pk = dr__av_get_s(item, "PK"), *sk = dr__av_get_s(item, "SK");
+    const char *pk = dr__av_get_s(item, DR_ATTR_PK), *sk = dr__av_get_s(item, DR_ATTR_SK);
     return pk && sk && !strcmp(pk, DR_PK_SCHEMA) && !strcmp(sk, DR_SK_SCHEMA);
 }
 

@@ -99,21 +99,22 @@ json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *o
         if (c->global_shards <= 1) {
             /* GSI1 as the JavaScript services read it: sparse, so their Limit-8 query
              * only sees jokes that qualify. */
-            dr__buf_puts(&expr, ", GSI1PK = :top, GSI1SK = :avg");
+            dr__buf_puts(&expr, ", " DR_ATTR_GSI1PK " = :top, " DR_ATTR_GSI1SK " = :avg");
             failed |= dr__item_set(values, ":top", dr__av_s(DR_GSI_TOP_PERFORMERS));
             failed |= dr__item_set(values, ":avg", dr__av_n_str(avg_text));
         }
-        dr__buf_puts(&expr, ", GSI2PK = :toppart, GSI2SK = :rank");
+        dr__buf_puts(&expr, ", " DR_ATTR_GSI2PK " = :toppart, " DR_ATTR_GSI2SK " = :rank");
         failed |= dr__item_set(values, ":toppart", dr__av_s(partition));
         failed |= dr__item_set(values, ":rank", dr__av_s(dr__buf_cstr(&rank)));
-    } else if (old && json_object_get(old, "GSI2PK")) {
+    } else if (old && json_object_get(old, DR_ATTR_GSI2PK)) {
         /* A changed rating cannot lower the count, but an inconsistent item could
          * carry index keys it should not: remove them. */
-        dr__buf_puts(&expr, " REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK");
+        dr__buf_puts(&expr, " REMOVE " DR_ATTR_GSI1PK ", " DR_ATTR_GSI1SK ", " DR_ATTR_GSI2PK
+                            ", " DR_ATTR_GSI2SK);
     }
 
     if (!old) {
-        condition = "attribute_not_exists(PK)";
+        condition = "attribute_not_exists(" DR_ATTR_PK ")";
     } else if (json_object_get(old, "statsVersion")) {
         /* totalRatings too: a JavaScript aggregator still running beside the library
          * changes the counters without touching statsVersion. */
@@ -171,7 +172,7 @@ json_t *dr__counters_update(dr_client *c, const char *pk, const char *sk, const 
         dr__buf_puts(&expr, " SET author = :author");
         failed |= dr__item_set(values, ":author", dr__av_s(author));
     }
-    key = json_pack("{s:o, s:o}", "PK", dr__av_s(pk), "SK", dr__av_s(sk));
+    key = dr__item_key(pk, sk);
     if (!failed && !expr.failed && key && expr.len)
         update = json_pack("{s:s, s:O, s:s, s:O}", "TableName", c->stats_table, "Key", key,
                            "UpdateExpression", dr__buf_cstr(&expr),

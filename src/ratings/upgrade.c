@@ -82,8 +82,8 @@ static dr_status add_index(dr_client *c, json_t *throughput)
     dr_status rc;
 
     create = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:{s:s}}", "IndexName", DR_TOP_INDEX,
-                       "KeySchema", "AttributeName", "GSI2PK", "KeyType", "HASH",
-                       "AttributeName", "GSI2SK", "KeyType", "RANGE", "Projection",
+                       "KeySchema", "AttributeName", DR_ATTR_GSI2PK, "KeyType", "HASH",
+                       "AttributeName", DR_ATTR_GSI2SK, "KeyType", "RANGE", "Projection",
                        "ProjectionType", "ALL");
     if (create && throughput && json_object_size(throughput) == 2 &&
         json_object_set(create, "ProvisionedThroughput", throughput) != 0) {
@@ -92,8 +92,8 @@ static dr_status add_index(dr_client *c, json_t *throughput)
     }
     if (create)
         req = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:[{s:o}]}", "TableName",
-                        c->stats_table, "AttributeDefinitions", "AttributeName", "GSI2PK",
-                        "AttributeType", "S", "AttributeName", "GSI2SK", "AttributeType", "S",
+                        c->stats_table, "AttributeDefinitions", "AttributeName", DR_ATTR_GSI2PK,
+                        "AttributeType", "S", "AttributeName", DR_ATTR_GSI2SK, "AttributeType", "S",
                         "GlobalSecondaryIndexUpdates", "Create", create);
     if (!req)
         return dr__fail(DR_E_NOMEM, "out of memory building UpdateTable");
@@ -116,7 +116,7 @@ static int index_keys(dr_client *c, const char *joke_id, const dr_counts *counts
     int failed = 0;
 
     if (counts->total < DR_TOP_MIN_RATINGS) {
-        dr__buf_puts(remove, " REMOVE GSI1PK, GSI1SK");
+        dr__buf_puts(remove, " REMOVE " DR_ATTR_GSI1PK ", " DR_ATTR_GSI1SK);
         return 0;
     }
     avg = dr__average_hundredths(counts->score, counts->total);
@@ -124,11 +124,11 @@ static int index_keys(dr_client *c, const char *joke_id, const dr_counts *counts
     dr__top_partition(c->global_shards, joke_id, partition);
     dr__top_sort_key(rank, avg, counts->total, joke_id);
     if (c->global_shards <= 1) {
-        dr__buf_puts(set, ", GSI1PK = :top, GSI1SK = :avg");
+        dr__buf_puts(set, ", " DR_ATTR_GSI1PK " = :top, " DR_ATTR_GSI1SK " = :avg");
         failed |= dr__item_set(values, ":top", dr__av_s(DR_GSI_TOP_PERFORMERS));
         failed |= dr__item_set(values, ":avg", dr__av_n_str(avg_text));
     }
-    dr__buf_puts(set, ", GSI2PK = :toppart, GSI2SK = :rank");
+    dr__buf_puts(set, ", " DR_ATTR_GSI2PK " = :toppart, " DR_ATTR_GSI2SK " = :rank");
     failed |= dr__item_set(values, ":toppart", dr__av_s(partition));
     failed |= dr__item_set(values, ":rank", dr__av_s(dr__buf_cstr(rank)));
     return failed;
@@ -152,8 +152,8 @@ static dr_status upgrade_step(dr_client *c, const char *joke_id, const json_t *i
 
     *result = STEP_NOTHING;
     if (dr__counts_from_item(item, &counts) != DR_OK || !dr__counts_consistent(&counts)) {
-        dr__log(c, DR_LOG_WARN, "upgrade: stats item STATS#%s holds counters no ratings can "
-                "produce; left as it is", joke_id);
+        dr__log(c, DR_LOG_WARN, "upgrade: stats item " DR_PK_STATS "%s holds counters no "
+                "ratings can produce; left as it is", joke_id);
         json_decref(values);
         return DR_OK;
     }
@@ -164,7 +164,8 @@ static dr_status upgrade_step(dr_client *c, const char *joke_id, const json_t *i
     dr__buf_puts(&set, version ? "SET statsVersion = statsVersion" : "SET statsVersion = :one");
     failed |= index_keys(c, joke_id, &counts, &set, &remove, values, &rank);
     if (version) {
-        const char *pk = dr__av_get_s(item, "GSI2PK"), *sk = dr__av_get_s(item, "GSI2SK");
+        const char *pk = dr__av_get_s(item, DR_ATTR_GSI2PK);
+        const char *sk = dr__av_get_s(item, DR_ATTR_GSI2SK);
         char partition[48];
         dr__top_partition(c->global_shards, joke_id, partition);
         if (!failed && !rank.failed && pk && sk && !strcmp(pk, partition) &&
@@ -203,7 +204,8 @@ static dr_status upgrade_step(dr_client *c, const char *joke_id, const json_t *i
         operation = "TransactWriteItems";
     }
     if (!req) {
-        rc = dr__fail(DR_E_NOMEM, "out of memory building the upgrade of STATS#%s", joke_id);
+        rc = dr__fail(DR_E_NOMEM, "out of memory building the upgrade of " DR_PK_STATS "%s",
+                      joke_id);
         goto out;
     }
     rc = dr__ddb_call(c, operation, req, NULL, &err);
@@ -241,7 +243,8 @@ out:
 
 static dr_status upgrade_item(upgrade *u, json_t *scanned)
 {
-    const char *joke_id = dr__av_get_s(scanned, "PK") + strlen(DR_PK_STATS);
+    /* backfill() passes only is_joke_stats() items */
+    const char *joke_id = dr__joke_id_of_stats_pk(dr__av_get_s(scanned, DR_ATTR_PK));
     json_t *item = json_incref(scanned);
     dr_status rc = DR_OK;
     uint32_t attempt;
@@ -254,8 +257,8 @@ static dr_status upgrade_item(upgrade *u, json_t *scanned)
             break;
         }
         if (attempt == DR_UPGRADE_ITEM_ATTEMPTS) {
-            rc = dr__fail(DR_E_TRANSACTION_CONFLICT, "upgrade: STATS#%s kept changing; gave "
-                          "up after %d attempts (run the upgrade again)", joke_id,
+            rc = dr__fail(DR_E_TRANSACTION_CONFLICT, "upgrade: " DR_PK_STATS "%s kept changing; "
+                          "gave up after %d attempts (run the upgrade again)", joke_id,
                           DR_UPGRADE_ITEM_ATTEMPTS);
             break;
         }
@@ -278,9 +281,9 @@ static dr_status upgrade_item(upgrade *u, json_t *scanned)
 
 static int is_joke_stats(const json_t *item)
 {
-    const char *pk = dr__av_get_s(item, "PK"), *sk = dr__av_get_s(item, "SK");
-    return pk && sk && !strncmp(pk, DR_PK_STATS, strlen(DR_PK_STATS)) &&
-           pk[strlen(DR_PK_STATS)] != '\0' && !strcmp(sk, DR_SK_AGGREGATE);
+    const char *id = dr__joke_id_of_stats_pk(dr__av_get_s(item, DR_ATTR_PK));
+    const char *sk = dr__av_get_s(item, DR_ATTR_SK);
+    return id && *id && sk && !strcmp(sk, DR_SK_AGGREGATE);
 }
 
 /* Every stats item, page by page (strongly consistent: an item written just before the
@@ -298,10 +301,10 @@ static dr_status backfill(upgrade *u)
                         "TableName", u->c->stats_table, "ConsistentRead", 1,
                         "ProjectionExpression",
                         "#pk, #sk, #t, #s, #c1, #c2, #c3, #c4, #c5, #v, #g2pk, #g2sk",
-                        "ExpressionAttributeNames", "#pk", "PK", "#sk", "SK", "#t",
+                        "ExpressionAttributeNames", "#pk", DR_ATTR_PK, "#sk", DR_ATTR_SK, "#t",
                         "totalRatings", "#s", "totalScore", "#c1", "count1", "#c2", "count2",
                         "#c3", "count3", "#c4", "count4", "#c5", "count5", "#v", "statsVersion",
-                        "#g2pk", "GSI2PK", "#g2sk", "GSI2SK");
+                        "#g2pk", DR_ATTR_GSI2PK, "#g2sk", DR_ATTR_GSI2SK);
         if (req && start && json_object_set(req, "ExclusiveStartKey", start) != 0) {
             json_decref(req);
             req = NULL;

@@ -97,14 +97,14 @@ static dr_status plan_record(const json_t *record, record_plan *p)
     p->sequence_number = json_string_value(json_object_get(ddb, "SequenceNumber"));
     if (!p->sequence_number || !event)
         return dr__fail(DR_E_INVALID_ARGUMENT, "record has no SequenceNumber or eventName");
-    p->rating_pk = dr__av_get_s(keys, "PK");
-    p->rating_sk = dr__av_get_s(keys, "SK");
+    p->rating_pk = dr__av_get_s(keys, DR_ATTR_PK);
+    p->rating_sk = dr__av_get_s(keys, DR_ATTR_SK);
     if (!p->rating_pk || !p->rating_sk)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "record %s has no PK/SK keys", p->sequence_number);
-    if (strncmp(p->rating_pk, DR_PK_JOKE, strlen(DR_PK_JOKE)) != 0 ||
-        strncmp(p->rating_sk, DR_SK_RATING, strlen(DR_SK_RATING)) != 0)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "record %s has no " DR_ATTR_PK "/" DR_ATTR_SK
+                                               " keys", p->sequence_number);
+    if (!dr__key_rest(p->rating_pk, DR_PK_JOKE) || !dr__key_rest(p->rating_sk, DR_SK_RATING))
         return DR_OK; /* not a rating: idempotency markers and the like */
-    p->joke_id = p->rating_pk + strlen(DR_PK_JOKE);
+    p->joke_id = dr__key_rest(p->rating_pk, DR_PK_JOKE);
     if (!*p->joke_id)
         return dr__fail(DR_E_INVALID_ARGUMENT, "record %s has an empty joke id", p->sequence_number);
 
@@ -178,8 +178,8 @@ static json_t *marker_guard(dr_client *c, const record_plan *p, const char *even
     if (!pk.failed && !sk.failed)
         guard = dr__put_if_absent(
             c->stats_table,
-            json_pack("{s:o, s:o, s:o, s:o, s:o}", "PK", dr__av_s(dr__buf_cstr(&pk)), "SK",
-                      dr__av_s(dr__buf_cstr(&sk)), "sequenceNumber",
+            json_pack("{s:o, s:o, s:o, s:o, s:o}", DR_ATTR_PK, dr__av_s(dr__buf_cstr(&pk)),
+                      DR_ATTR_SK, dr__av_s(dr__buf_cstr(&sk)), "sequenceNumber",
                       dr__av_s(p->sequence_number), "eventID", dr__av_s(event_id ? event_id : ""),
                       "expiresAt", dr__av_n_u64((uint64_t)time(NULL) + DR_MARKER_TTL_SECONDS)));
     dr__buf_free(&pk);

@@ -188,8 +188,7 @@ static json_t *checkpoint_key(dr_follower *f, const shard *s)
     dr__buf_printf(&pk, DR_CHECKPOINT_PK_PREFIX "%s", f->stream_arn);
     dr__buf_printf(&sk, DR_CHECKPOINT_SK_PREFIX "%s", s->id);
     if (!pk.failed && !sk.failed)
-        key = json_pack("{s:o, s:o}", "PK", dr__av_s(dr__buf_cstr(&pk)), "SK",
-                        dr__av_s(dr__buf_cstr(&sk)));
+        key = dr__item_key(dr__buf_cstr(&pk), dr__buf_cstr(&sk));
     dr__buf_free(&pk);
     dr__buf_free(&sk);
     return key;
@@ -303,8 +302,7 @@ static json_t *dead_letter_key(dr_follower *f, const char *shard_id, const char 
     dr__buf_printf(&pk, DR_PK_DEAD_LETTER "%s", f->client->ratings_table);
     dr__buf_printf(&sk, "%s" DR_SK_DEAD_LETTER_SEPARATOR "%s", shard_id, seq);
     if (!pk.failed && !sk.failed)
-        key = json_pack("{s:o, s:o}", "PK", dr__av_s(dr__buf_cstr(&pk)), "SK",
-                        dr__av_s(dr__buf_cstr(&sk)));
+        key = dr__item_key(dr__buf_cstr(&pk), dr__buf_cstr(&sk));
     dr__buf_free(&pk);
     dr__buf_free(&sk);
     return key;
@@ -604,7 +602,8 @@ static dr_status add_dead_letter(dr_dead_letters *list, const json_t *item)
         dr__av_get_u64(item, "attempts", &attempts) != 0 || attempts > UINT32_MAX)
         return dr__fail(DR_E_PROTOCOL, "dead-letter item %s lacks one of shardId, "
                                        "sequenceNumber, reason, record, attempts, parkedAt",
-                        dr__av_get_s(item, "SK") ? dr__av_get_s(item, "SK") : "(no SK)");
+                        dr__av_get_s(item, DR_ATTR_SK) ? dr__av_get_s(item, DR_ATTR_SK)
+                                                       : "(no " DR_ATTR_SK ")");
     if (!(grown = dr__reallocarray(list->items, list->count + 1, sizeof *list->items)))
         return dr__fail(DR_E_NOMEM, "out of memory listing dead letters");
     list->items = grown;
@@ -642,8 +641,9 @@ DR_API dr_status dr_follower_list_dead_letters(dr_follower *f, dr_dead_letters *
     }
     do {
         json_t *req = json_pack("{s:s, s:s, s:{s:o}, s:b}", "TableName", f->client->stats_table,
-                                "KeyConditionExpression", "PK = :pk", "ExpressionAttributeValues",
-                                ":pk", dr__av_s(dr__buf_cstr(&pk)), "ConsistentRead", 1);
+                                "KeyConditionExpression", DR_ATTR_PK " = :pk",
+                                "ExpressionAttributeValues", ":pk", dr__av_s(dr__buf_cstr(&pk)),
+                                "ConsistentRead", 1);
         json_t *resp = NULL, *item;
         size_t i;
         if (!req) {
