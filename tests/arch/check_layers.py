@@ -16,8 +16,9 @@ Standard library only. Exit status 0 when clean, 1 with one line per finding.
 """
 import os
 import re
-import sys
 import tempfile
+
+import archcheck
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 PUBLIC_HEADERS = {"dadratings.h"}
@@ -143,20 +144,7 @@ def self_test():
     return 1 if failures else 0
 
 
-def main(argv):
-    if argv[1:] == ["--self-test"]:
-        return self_test()
-    here = os.path.dirname(os.path.abspath(__file__))
-    src = argv[1] if len(argv) > 1 else os.path.join(here, "..", "..", "src")
-    findings = check(src)
-    for line in findings:
-        print(line)
-    if findings:
-        print(f"{len(findings)} layering finding(s); the layers are in src/layers.txt")
-        return 1
-    print(f"layers ok: {', '.join(read_layers(src))}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    archcheck.main(check, self_test,
+                   failed=lambda f: f"{len(f)} layering finding(s); the layers are in src/layers.txt",
+                   passed=lambda src: f"layers ok: {', '.join(read_layers(src))}")

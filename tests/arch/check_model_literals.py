@@ -16,8 +16,9 @@ Standard library only. Exit status 0 when clean, 1 with one line per finding.
 """
 import os
 import re
-import sys
 import tempfile
+
+import archcheck
 
 MODEL_HEADER = os.path.join("ratings", "keys.h")
 MODEL_FILES = {os.path.join("ratings", "keys.h"), os.path.join("ratings", "keys.c")}
@@ -106,20 +107,7 @@ def self_test():
     return 1 if failures else 0
 
 
-def main(argv):
-    if argv[1:] == ["--self-test"]:
-        return self_test()
-    here = os.path.dirname(os.path.abspath(__file__))
-    src = argv[1] if len(argv) > 1 else os.path.join(here, "..", "..", "src")
-    findings = check(src)
-    for line in findings:
-        print(line)
-    if findings:
-        print(f"{len(findings)} data-model name(s) spelled outside src/{MODEL_HEADER}")
-        return 1
-    print(f"data model: {len(model_names(src))} names, spelled only in src/ratings/keys.[ch]")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    archcheck.main(check, self_test,
+                   failed=lambda f: f"{len(f)} data-model name(s) spelled outside src/{MODEL_HEADER}",
+                   passed=lambda src: f"data model: {len(model_names(src))} names, spelled only in src/ratings/keys.[ch]")
