@@ -42,7 +42,7 @@ build() {   # build DIR BUILD_TYPE CMAKE_ARGS...
     local dir=$1 type=$2
     shift 2
     banner "build $dir ($type $*)"
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DDR_REQUIRE_TESTS=ON "$@" >/dev/null
     cmake --build "$dir" --parallel "$jobs"
 }
 if has_stage release || has_stage valgrind; then
