@@ -45,46 +45,6 @@ json_t *dr__av_bool(int b)
     return wrap("BOOL", json_boolean(b));
 }
 
-json_t *dr__av_null(void)
-{
-    return wrap("NULL", json_true());
-}
-
-json_t *dr__av_m(json_t *map)
-{
-    return wrap("M", map);
-}
-
-json_t *dr__av_l(json_t *list)
-{
-    return wrap("L", list);
-}
-
-static json_t *string_set(const char *type, const char *const *values, size_t n)
-{
-    json_t *arr = json_array();
-    size_t i;
-    if (!arr)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        if (json_array_append_new(arr, json_string(values[i])) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return wrap(type, arr);
-}
-
-json_t *dr__av_ss(const char *const *values, size_t n)
-{
-    return string_set("SS", values, n);
-}
-
-json_t *dr__av_ns(const char *const *decimals, size_t n)
-{
-    return string_set("NS", decimals, n);
-}
-
 int dr__item_set(json_t *item, const char *name, json_t *value)
 {
     if (!item || !value) {

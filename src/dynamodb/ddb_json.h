@@ -16,11 +16,6 @@ json_t *dr__av_s(const char *s);
 json_t *dr__av_n_u64(uint64_t n);
 json_t *dr__av_n_str(const char *decimal);
 json_t *dr__av_bool(int b);
-json_t *dr__av_null(void);
-json_t *dr__av_m(json_t *map);   /* steals map */
-json_t *dr__av_l(json_t *list);  /* steals list */
-json_t *dr__av_ss(const char *const *values, size_t n);
-json_t *dr__av_ns(const char *const *decimals, size_t n);
 
 /* Set item[name] = value, stealing value; returns -1 (and frees value) on failure
  * or if value is NULL, so a chain of sets can be checked once. */
