@@ -43,7 +43,12 @@ typedef struct dr_sigv4_header {
 
 typedef struct dr_sigv4_signer dr_sigv4_signer;
 
-/* Options for dr__sigv4_sign(); 0 is header signing for a non-S3 service. */
+/* Options for dr__sigv4_sign(); 0 is header signing for a non-S3 service, the only form
+ * DynamoDB requests use. The others stay, though no request of the library sets them
+ * today: they are what AWS's SigV4 test suite (tests/data/sigv4-test-suite, run by
+ * test_sigv4_suite and the differential test against the AWS SDK's signer) exercises,
+ * and S3 (the import of ratings from a bucket) needs S3 path signing, unsigned payloads
+ * and the x-amz-content-sha256 header. */
 enum dr_sigv4_flag {
     /* Query signing (presigned URL) instead of the Authorization header. */
     DR_SIGV4_PRESIGN = 1u << 0,
