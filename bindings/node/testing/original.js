@@ -1,7 +1,7 @@
 'use strict';
 /*
  * The ORIGINAL JavaScript storage module's readStats() and getDashboardStats()
- * (lib/ratingsStorageDynamo.js of the original architecture review), re-run on items read straight from the tables. Only the four
+ * (lib/ratingsStorageDynamo.js of the original design, see docs/design.md), re-run on items read straight from the tables. Only the four
  * DynamoDB requests are replaced, by in-memory selections over a Scan; the code that shapes
  * the results is the original's, line for line. Two selections follow the library's documented fixes of the original's
  * defects (docs/data-model.md) instead of the original's Limit-8 query:
