@@ -17,7 +17,6 @@
 
 #include "alloc.h"
 #include "credentials_provider.h"
-#include "env.h"
 #include "error.h"
 
 /* The SDKs refresh temporary credentials five minutes before they expire, so a request

@@ -208,11 +208,11 @@ static dr_status add_author(task *t, const json_t *item)
     dr_author_row *row;
     dr_scounts sum;
     const char *name = dr__av_get_s(item, "author");
-    const char *sk = dr__av_get_s(item, DR_ATTR_SK);
+    const char *from_key = dr__key_rest(dr__av_get_s(item, DR_ATTR_SK), DR_SK_AUTHOR);
     dr_status rc;
 
     if (!name)
-        name = dr__key_rest(sk, DR_SK_AUTHOR) ? dr__key_rest(sk, DR_SK_AUTHOR) : "";
+        name = from_key ? from_key : "";
     memset(&sum, 0, sizeof sum);
     if ((rc = dr__scounts_add_item(&sum, item)) != DR_OK)
         return rc;

@@ -50,27 +50,24 @@ _RESULT_JSON = "results are read with dr_X_to_json() (docs/bindings.md)"
 _NOT_IN_API = "not offered by this binding yet"
 _FOLLOWER = "the follower is run by the dr_follow tool, not offered by the bindings"
 _DEAD = "dead letters are handled with dr_follow --dead-letters, not offered by the bindings"
+# The follower and its dead letters: bound by neither binding.
+_NEITHER = {
+    **{name: _FOLLOWER for name in ("dr_follower_new", "dr_follower_free", "dr_follower_poll",
+                                    "dr_follower_dead_lettered")},
+    **{name: _DEAD for name in ("dr_follower_list_dead_letters",
+                                "dr_follower_requeue_dead_letters", "dr_dead_letters_free",
+                                "dr_dead_letters_count", "dr_dead_letters_shard_id",
+                                "dr_dead_letters_sequence_number", "dr_dead_letters_reason",
+                                "dr_dead_letters_record_json", "dr_dead_letters_attempts",
+                                "dr_dead_letters_parked_at", "dr_dead_letters_to_json")},
+}
 NOT_BOUND: Dict[str, Dict[str, str]] = {
     "python": {
         "dr_set_allocator": "Python memory is Python's; the library keeps its own allocator",
         "dr_dashboard_inconsistent": _NOT_IN_API,
         "dr_client_upgrade_tables": "the upgrade is run with the C tool or API, once per deployment",
         "dr_batch_result_to_json": "StreamBatchResult reads the failed sequence numbers directly",
-        "dr_follower_new": _FOLLOWER,
-        "dr_follower_free": _FOLLOWER,
-        "dr_follower_poll": _FOLLOWER,
-        "dr_follower_dead_lettered": _FOLLOWER,
-        "dr_follower_list_dead_letters": _DEAD,
-        "dr_follower_requeue_dead_letters": _DEAD,
-        "dr_dead_letters_free": _DEAD,
-        "dr_dead_letters_count": _DEAD,
-        "dr_dead_letters_shard_id": _DEAD,
-        "dr_dead_letters_sequence_number": _DEAD,
-        "dr_dead_letters_reason": _DEAD,
-        "dr_dead_letters_record_json": _DEAD,
-        "dr_dead_letters_attempts": _DEAD,
-        "dr_dead_letters_parked_at": _DEAD,
-        "dr_dead_letters_to_json": _DEAD,
+        **_NEITHER,
     },
     "node": {
         "dr_set_allocator": "JavaScript memory is V8's; the library keeps its own allocator",
@@ -111,21 +108,7 @@ NOT_BOUND: Dict[str, Dict[str, str]] = {
         "dr_dashboard_recent_submitted_at": _RESULT_JSON,
         "dr_batch_result_failed_count": _RESULT_JSON,
         "dr_batch_result_failed_sequence_number": _RESULT_JSON,
-        "dr_follower_new": _FOLLOWER,
-        "dr_follower_free": _FOLLOWER,
-        "dr_follower_poll": _FOLLOWER,
-        "dr_follower_dead_lettered": _FOLLOWER,
-        "dr_follower_list_dead_letters": _DEAD,
-        "dr_follower_requeue_dead_letters": _DEAD,
-        "dr_dead_letters_free": _DEAD,
-        "dr_dead_letters_count": _DEAD,
-        "dr_dead_letters_shard_id": _DEAD,
-        "dr_dead_letters_sequence_number": _DEAD,
-        "dr_dead_letters_reason": _DEAD,
-        "dr_dead_letters_record_json": _DEAD,
-        "dr_dead_letters_attempts": _DEAD,
-        "dr_dead_letters_parked_at": _DEAD,
-        "dr_dead_letters_to_json": _DEAD,
+        **_NEITHER,
     },
 }
 
