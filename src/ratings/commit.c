@@ -130,11 +130,12 @@ dr_status dr__transact(dr_client *c, const char *what, dr_txn_builder build, voi
                 attempt + 1);
         commit_backoff(attempt);
     }
-    return verdict == DR_CANCEL_THROTTLED ? dr__fail(DR_E_THROTTLED, "%s: still throttled after %d attempts", what,
-                                DR_COMMIT_MAX_ATTEMPTS)
-                     : dr__fail(DR_E_TRANSACTION_CONFLICT,
-                                "%s kept changing concurrently; gave up after %d attempts",
-                                what, DR_COMMIT_MAX_ATTEMPTS);
+    return verdict == DR_CANCEL_THROTTLED
+               ? dr__fail(DR_E_THROTTLED, "%s: still throttled after %d attempts", what,
+                          DR_COMMIT_MAX_ATTEMPTS)
+               : dr__fail(DR_E_TRANSACTION_CONFLICT,
+                          "%s kept changing concurrently; gave up after %d attempts", what,
+                          DR_COMMIT_MAX_ATTEMPTS);
 }
 
 void dr__request_token(const char *seed, int attempt, char out[37])
@@ -246,7 +247,7 @@ static dr_status build_change(dr_client *c, void *ctx, int attempt, json_t **req
      * item a statsVersion: the item's condition admits one such writer. An item without
      * one was never counted (it is new, or left by the JavaScript aggregator, which
      * kept no uniqueJokes); an item with one stays counted even at 0 ratings. */
-    global_delta.unique_jokes = !old || !json_object_get(old, "statsVersion");
+    global_delta.unique_jokes = !old || !json_object_get(old, DR_ATTR_STATS_VERSION);
     json_decref(old);
     dr__global_shard_pk(dr__global_shard_of(c->global_shards, chg->joke_id), global_pk);
 

@@ -39,6 +39,10 @@ dr_status dr__uuid_v4(char out[37])
     return DR_OK;
 }
 
+const char *const dr__counter_attr[DR_COUNTER_ATTRS] = {
+    DR_ATTR_TOTAL_RATINGS, DR_ATTR_TOTAL_SCORE, DR_ATTR_COUNT1, DR_ATTR_COUNT2,
+    DR_ATTR_COUNT3,        DR_ATTR_COUNT4,      DR_ATTR_COUNT5};
+
 uint32_t dr__fnv1a(const char *s)
 {
     uint32_t hash = 2166136261u;

@@ -47,6 +47,50 @@
 #define DR_GSI_ALL_RATINGS "ALL_RATINGS"
 #define DR_GSI_TOP_PERFORMERS "TOP_PERFORMERS"
 #define DR_DEFAULT_AUTHOR "Unknown"
+
+/* The attributes of each item (docs/data-model.md). Rating items, as the JavaScript
+ * services write them, plus DR_ATTR_AGGREGATION below: */
+#define DR_ATTR_RATING "rating"
+#define DR_ATTR_JOKE_TEXT "jokeText"
+#define DR_ATTR_AUTHOR "author" /* also on stats items: the joke's first author */
+#define DR_ATTR_MODE "mode"
+#define DR_ATTR_DATE "date"
+#define DR_ATTR_SUBMITTED_AT "submittedAt"
+/* Stats items (a joke's, a GLOBAL shard's, an author's); jokeText and author on a
+ * joke's, uniqueJokes on GLOBAL shards, statsVersion on a joke's once this library or
+ * the upgrade has written it (its absence marks a joke the JavaScript layout counted). */
+#define DR_ATTR_TOTAL_RATINGS "totalRatings"
+#define DR_ATTR_TOTAL_SCORE "totalScore"
+#define DR_ATTR_COUNT1 "count1"
+#define DR_ATTR_COUNT2 "count2"
+#define DR_ATTR_COUNT3 "count3"
+#define DR_ATTR_COUNT4 "count4"
+#define DR_ATTR_COUNT5 "count5"
+#define DR_ATTR_LAST_RATED_AT "lastRatedAt"
+#define DR_ATTR_STATS_VERSION "statsVersion"
+#define DR_ATTR_UNIQUE_JOKES "uniqueJokes"
+/* The counters of a stats item, for code that walks them: totalRatings, totalScore,
+ * then count1..count5 (count<n> at DR_COUNTER_ATTR_STAR(n)). */
+#define DR_COUNTER_ATTRS 7
+#define DR_COUNTER_ATTR_STAR(n) (1 + (n))
+extern const char *const dr__counter_attr[DR_COUNTER_ATTRS];
+/* Markers: an idempotency key's (ratingSK, submittedAt) and a stream record's
+ * (sequenceNumber); both expire through the table's TTL attribute. */
+#define DR_ATTR_MARKER_RATING_SK "ratingSK"
+#define DR_ATTR_EXPIRES_AT "expiresAt"
+/* The follower's checkpoints (one per stream shard) and dead letters. */
+#define DR_ATTR_STREAM_ARN "streamArn"
+#define DR_ATTR_SHARD_ID "shardId"
+#define DR_ATTR_SEQUENCE_NUMBER "sequenceNumber"
+#define DR_ATTR_FINISHED "finished"
+#define DR_ATTR_FAILING_SEQUENCE_NUMBER "failingSequenceNumber"
+#define DR_ATTR_FAILED_DELIVERIES "failedDeliveries"
+#define DR_ATTR_UPDATED_AT "updatedAt"
+#define DR_ATTR_REASON "reason"
+#define DR_ATTR_RECORD "record"
+#define DR_ATTR_ATTEMPTS "attempts"
+#define DR_ATTR_PARKED_AT "parkedAt"
+#define DR_ATTR_IMAGES_OMITTED "imagesOmitted"
 /* Stream records the follower gave up on (docs/aggregation.md, "Dead letters"). Keyed by
  * the ratings table, not the stream ARN: they outlive a stream that is re-enabled. */
 #define DR_PK_DEAD_LETTER "DEADLETTER#"
@@ -56,6 +100,8 @@
 #define DR_PK_SCHEMA "SCHEMA"
 #define DR_SK_SCHEMA "VERSION"
 #define DR_ATTR_SCHEMA_VERSION "schemaVersion"
+#define DR_ATTR_TOP_INDEX "topIndex"
+#define DR_ATTR_MARKED_AT "markedAt"
 #define DR_SCHEMA_VERSION 2
 
 /* FNV-1a (32 bits) of a NUL-terminated string: spreads jokes over shards, the same

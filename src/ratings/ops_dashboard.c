@@ -139,7 +139,7 @@ static dr_status read_global(task *t)
             }
             if ((rc = dr__scounts_add_item(&sum, item)) != DR_OK)
                 break;
-            if (dr__av_get_i64(item, "uniqueJokes", &unique) == -2 ||
+            if (dr__av_get_i64(item, DR_ATTR_UNIQUE_JOKES, &unique) == -2 ||
                 dr__i64_add(&t->unique_sum, unique) != 0) {
                 rc = dr__fail(DR_E_PROTOCOL, "stored uniqueJokes is not an integer within "
                                              "int64, or their sum is not");
@@ -207,7 +207,7 @@ static dr_status add_author(task *t, const json_t *item)
     dr_dashboard *d = t->d;
     dr_author_row *row;
     dr_scounts sum;
-    const char *name = dr__av_get_s(item, "author");
+    const char *name = dr__av_get_s(item, DR_ATTR_AUTHOR);
     const char *from_key = dr__key_rest(dr__av_get_s(item, DR_ATTR_SK), DR_SK_AUTHOR);
     dr_status rc;
 
@@ -292,9 +292,9 @@ static int top_candidate(task *t, const json_t *item, dr_top_row *row)
 static dr_status top_row_own(const json_t *item, dr_top_row *row)
 {
     if (!(row->joke_id = dr__strdup(row->joke_id)) ||
-        dr__opt_str_from_item(item, "jokeText", &row->joke_text) ||
-        dr__opt_str_from_item(item, "author", &row->author) ||
-        dr__opt_str_from_item(item, "lastRatedAt", &row->last_rated_at)) {
+        dr__opt_str_from_item(item, DR_ATTR_JOKE_TEXT, &row->joke_text) ||
+        dr__opt_str_from_item(item, DR_ATTR_AUTHOR, &row->author) ||
+        dr__opt_str_from_item(item, DR_ATTR_LAST_RATED_AT, &row->last_rated_at)) {
         top_row_free(row);
         return dr__fail(DR_E_NOMEM, "out of memory reading top performers");
     }
@@ -341,7 +341,7 @@ static dr_status add_top_original(task *t, const json_t *item)
 
     if ((rc = check_stats_pk(item)) != DR_OK)
         return rc;
-    if (!json_object_get(item, "statsVersion"))
+    if (!json_object_get(item, DR_ATTR_STATS_VERSION))
         t->uncounted++; /* counted in uniqueJokes if and only if it carries statsVersion */
     if (top_candidate(t, item, &row))
         return DR_OK;
@@ -377,10 +377,10 @@ static dr_status read_top_original(task *t)
                     "s:{s:{s:s}}}",
                     "TableName", c->stats_table, "IndexName", DR_INDEX_GSI1,
                     "KeyConditionExpression", DR_ATTR_GSI1PK " = :pk", "ProjectionExpression",
-                    "#pk, #t, #s, #v, #text, #author, #last", "ExpressionAttributeNames",
-                    "#pk", DR_ATTR_PK, "#t", "totalRatings", "#s", "totalScore", "#v",
-                    "statsVersion", "#text", "jokeText", "#author", "author", "#last",
-                    "lastRatedAt", "ExpressionAttributeValues", ":pk", "S",
+                    "#pk, #t, #s, #v, #text, #author, #last", "ExpressionAttributeNames", "#pk",
+                    DR_ATTR_PK, "#t", DR_ATTR_TOTAL_RATINGS, "#s", DR_ATTR_TOTAL_SCORE, "#v",
+                    DR_ATTR_STATS_VERSION, "#text", DR_ATTR_JOKE_TEXT, "#author", DR_ATTR_AUTHOR,
+                    "#last", DR_ATTR_LAST_RATED_AT, "ExpressionAttributeValues", ":pk", "S",
                     DR_GSI_TOP_PERFORMERS);
     if (!req)
         return dr__fail(DR_E_NOMEM, "out of memory building the top performers query");
@@ -428,19 +428,19 @@ static dr_status add_recent(task *t, const json_t *item)
 
     if (!joke_id)
         return dr__fail(DR_E_PROTOCOL, "recent ratings index holds an item that is not a "
-                                       "rating");
-    if (dr__av_get_u64(item, "rating", &rating) != 0 || rating > 5)
+                                       DR_ATTR_RATING);
+    if (dr__av_get_u64(item, DR_ATTR_RATING, &rating) != 0 || rating > 5)
         return dr__fail(DR_E_PROTOCOL, "a stored rating is not an integer 1..5");
     if ((rc = grow((void **)&d->recent, d->recent_count, sizeof *d->recent)) != DR_OK)
         return rc;
     row = &d->recent[d->recent_count++];
     row->rating = (int32_t)rating;
     if (!(row->joke_id = dr__strdup(joke_id)) ||
-        dr__opt_str_from_item(item, "jokeText", &row->joke_text) ||
-        dr__opt_str_from_item(item, "author", &row->author) ||
-        dr__opt_str_from_item(item, "mode", &row->mode) ||
-        dr__opt_str_from_item(item, "date", &row->date) ||
-        dr__opt_str_from_item(item, "submittedAt", &row->submitted_at))
+        dr__opt_str_from_item(item, DR_ATTR_JOKE_TEXT, &row->joke_text) ||
+        dr__opt_str_from_item(item, DR_ATTR_AUTHOR, &row->author) ||
+        dr__opt_str_from_item(item, DR_ATTR_MODE, &row->mode) ||
+        dr__opt_str_from_item(item, DR_ATTR_DATE, &row->date) ||
+        dr__opt_str_from_item(item, DR_ATTR_SUBMITTED_AT, &row->submitted_at))
         return dr__fail(DR_E_NOMEM, "out of memory reading recent ratings");
     return DR_OK;
 }

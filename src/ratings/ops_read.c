@@ -12,7 +12,8 @@ dr_status dr__read_stats(dr_client *c, const char *joke_id, dr_stats **out)
     if (rc == DR_OK)
         rc = dr__counts_from_item(item, &counts);
     if (rc == DR_OK && out &&
-        !(*out = dr__stats_new(joke_id, &counts, dr__av_get_s(item, "lastRatedAt"), item != NULL)))
+        !(*out = dr__stats_new(joke_id, &counts, dr__av_get_s(item, DR_ATTR_LAST_RATED_AT),
+                               item != NULL)))
         rc = dr__fail(DR_E_NOMEM, "out of memory creating stats");
     json_decref(item);
     return rc;

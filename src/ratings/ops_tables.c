@@ -125,8 +125,8 @@ dr_status dr__schema_mark_complete(dr_client *c)
 
     dr__iso8601_now(now);
     if (item && !dr__item_set(item, DR_ATTR_SCHEMA_VERSION, dr__av_n_u64(DR_SCHEMA_VERSION)) &&
-        !dr__item_set(item, "topIndex", dr__av_s(DR_TOP_INDEX)) &&
-        !dr__item_set(item, "markedAt", dr__av_s(now)))
+        !dr__item_set(item, DR_ATTR_TOP_INDEX, dr__av_s(DR_TOP_INDEX)) &&
+        !dr__item_set(item, DR_ATTR_MARKED_AT, dr__av_s(now)))
         req = json_pack("{s:s, s:O}", "TableName", c->stats_table, "Item", item);
     json_decref(item);
     if (!req)
@@ -145,7 +145,7 @@ static dr_status enable_ttl(dr_client *c, const char *table)
 {
     json_t *req = json_pack("{s:s, s:{s:b, s:s}}", "TableName", table,
                             "TimeToLiveSpecification", "Enabled", 1, "AttributeName",
-                            "expiresAt");
+                            DR_ATTR_EXPIRES_AT);
     dr_status rc;
     if (!req)
         return dr__fail(DR_E_NOMEM, "out of memory");

@@ -61,13 +61,13 @@ static json_t *rating_item(const write_ctx *x, int inline_mode)
     snprintf(gsi2pk, sizeof gsi2pk, DR_SK_AUTHOR "%s", x->author);
     failed |= dr__item_set(item, DR_ATTR_PK, dr__av_s(x->pk));
     failed |= dr__item_set(item, DR_ATTR_SK, dr__av_s(x->rating_sk));
-    failed |= dr__item_set(item, "rating", dr__av_n_u64((uint64_t)x->r->stars));
+    failed |= dr__item_set(item, DR_ATTR_RATING, dr__av_n_u64((uint64_t)x->r->stars));
     if (x->r->joke_text)
-        failed |= dr__item_set(item, "jokeText", dr__av_s(x->r->joke_text));
-    failed |= dr__item_set(item, "author", dr__av_s(x->author));
-    failed |= dr__item_set(item, "mode", dr__av_s(x->mode));
-    failed |= dr__item_set(item, "date", dr__av_s(x->date));
-    failed |= dr__item_set(item, "submittedAt", dr__av_s(x->submitted_at));
+        failed |= dr__item_set(item, DR_ATTR_JOKE_TEXT, dr__av_s(x->r->joke_text));
+    failed |= dr__item_set(item, DR_ATTR_AUTHOR, dr__av_s(x->author));
+    failed |= dr__item_set(item, DR_ATTR_MODE, dr__av_s(x->mode));
+    failed |= dr__item_set(item, DR_ATTR_DATE, dr__av_s(x->date));
+    failed |= dr__item_set(item, DR_ATTR_SUBMITTED_AT, dr__av_s(x->submitted_at));
     failed |= dr__item_set(item, DR_ATTR_GSI1PK, dr__av_s(DR_GSI_ALL_RATINGS));
     failed |= dr__item_set(item, DR_ATTR_GSI1SK, dr__av_s(x->submitted_at));
     failed |= dr__item_set(item, DR_ATTR_GSI2PK, dr__av_s(gsi2pk));
@@ -90,8 +90,8 @@ static json_t *marker_put(dr_client *c, const write_ctx *x)
     dr__buf_printf(&sk, DR_SK_IDEMPOTENCY "%s", x->r->idempotency_key);
     if (!sk.failed)
         item = json_pack("{s:o, s:o, s:o, s:o}", DR_ATTR_PK, dr__av_s(x->pk), DR_ATTR_SK,
-                         dr__av_s(dr__buf_cstr(&sk)), "ratingSK", dr__av_s(x->rating_sk),
-                         "submittedAt", dr__av_s(x->submitted_at));
+                         dr__av_s(dr__buf_cstr(&sk)), DR_ATTR_MARKER_RATING_SK,
+                         dr__av_s(x->rating_sk), DR_ATTR_SUBMITTED_AT, dr__av_s(x->submitted_at));
     dr__buf_free(&sk);
     return item ? dr__put_if_absent(c->ratings_table, item) : NULL;
 }
@@ -235,8 +235,8 @@ DR_API dr_status dr_client_write_rating(dr_client *c, const dr_rating *r, dr_sta
     if (out)
         *out = NULL;
     if (!c || !r)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_write_rating: %s is NULL",
-                        c ? "rating" : "client");
+        return dr__fail(DR_E_INVALID_ARGUMENT, c ? "dr_client_write_rating: rating is NULL"
+                                                 : "dr_client_write_rating: client is NULL");
     if ((rc = init_ctx(r, &x)) != DR_OK)
         return rc;
     rc = c->mode == DR_AGGREGATION_STREAM ? write_stream(c, &x, out) : write_inline(c, &x, out);

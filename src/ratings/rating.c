@@ -63,12 +63,12 @@ static dr_status set_field(dr_rating *r, char **slot, const char *value,
 
 static dr_status validate_joke_text(const char *v)
 {
-    return dr__validate_text("jokeText", v, DR_MAX_JOKE_TEXT_BYTES);
+    return dr__validate_text(DR_ATTR_JOKE_TEXT, v, DR_MAX_JOKE_TEXT_BYTES);
 }
 
 static dr_status validate_author(const char *v)
 {
-    return dr__validate_key_part("author", v, DR_MAX_AUTHOR_BYTES);
+    return dr__validate_key_part(DR_ATTR_AUTHOR, v, DR_MAX_AUTHOR_BYTES);
 }
 
 DR_API dr_status dr_rating_set_joke_text(dr_rating *r, const char *text)

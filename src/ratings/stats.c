@@ -9,26 +9,24 @@
 #include "alloc.h"
 #include "ddb_json.h"
 #include "error.h"
+#include "keys.h"
 
 /* ---- counters and averages ------------------------------------------------ */
 
 dr_status dr__counts_from_item(const json_t *item, dr_counts *out)
 {
-    static const char *const names[] = {"count1", "count2", "count3", "count4", "count5"};
-    uint64_t *slots[7];
-    const char *attr[7] = {"totalRatings", "totalScore"};
+    uint64_t *slots[DR_COUNTER_ATTRS];
     int i;
 
     memset(out, 0, sizeof *out);
     slots[0] = &out->total;
     slots[1] = &out->score;
-    for (i = 0; i < 5; i++) {
-        attr[2 + i] = names[i];
-        slots[2 + i] = &out->count[i];
-    }
-    for (i = 0; i < 7; i++) {
-        if (dr__av_get_u64(item, attr[i], slots[i]) == -2)
-            return dr__fail(DR_E_PROTOCOL, "stored %s is not a non-negative integer", attr[i]);
+    for (i = 1; i <= 5; i++)
+        slots[DR_COUNTER_ATTR_STAR(i)] = &out->count[i - 1];
+    for (i = 0; i < DR_COUNTER_ATTRS; i++) {
+        if (dr__av_get_u64(item, dr__counter_attr[i], slots[i]) == -2)
+            return dr__fail(DR_E_PROTOCOL, "stored %s is not a non-negative integer",
+                            dr__counter_attr[i]);
     }
     return DR_OK;
 }
@@ -73,23 +71,22 @@ int dr__av_get_i64(const json_t *item, const char *name, int64_t *out)
 
 dr_status dr__scounts_add_item(dr_scounts *into, const json_t *item)
 {
-    static const char *const attr[7] = {"totalRatings", "totalScore", "count1", "count2",
-                                        "count3", "count4", "count5"};
     dr_scounts sum = *into;
-    int64_t *slots[7];
+    int64_t *slots[DR_COUNTER_ATTRS];
     int i;
 
     slots[0] = &sum.total;
     slots[1] = &sum.score;
-    for (i = 0; i < 5; i++)
-        slots[2 + i] = &sum.count[i];
-    for (i = 0; i < 7; i++) {
+    for (i = 1; i <= 5; i++)
+        slots[DR_COUNTER_ATTR_STAR(i)] = &sum.count[i - 1];
+    for (i = 0; i < DR_COUNTER_ATTRS; i++) {
+        const char *name = dr__counter_attr[i];
         int64_t v = 0;
-        int got = dr__av_get_i64(item, attr[i], &v);
+        int got = dr__av_get_i64(item, name, &v);
         if (got == -2)
-            return dr__fail(DR_E_PROTOCOL, "stored %s is not an integer within int64", attr[i]);
+            return dr__fail(DR_E_PROTOCOL, "stored %s is not an integer within int64", name);
         if (got == 0 && dr__i64_add(slots[i], v) != 0)
-            return dr__fail(DR_E_PROTOCOL, "the sum of stored %s leaves int64", attr[i]);
+            return dr__fail(DR_E_PROTOCOL, "the sum of stored %s leaves int64", name);
     }
     *into = sum;
     return DR_OK;
@@ -257,98 +254,6 @@ DR_API int32_t dr_stats_pending(const dr_stats *s)
     return s ? s->pending : 0;
 }
 
-/* ---- JSON ----------------------------------------------------------------- */
-
-void dr__json_put_string(dr_buf *b, const char *s)
-{
-    dr__buf_putc(b, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '"': dr__buf_puts(b, "\\\""); break;
-        case '\\': dr__buf_puts(b, "\\\\"); break;
-        case '\n': dr__buf_puts(b, "\\n"); break;
-        case '\r': dr__buf_puts(b, "\\r"); break;
-        case '\t': dr__buf_puts(b, "\\t"); break;
-        case '\b': dr__buf_puts(b, "\\b"); break;
-        case '\f': dr__buf_puts(b, "\\f"); break;
-        default:
-            if (c < 0x20)
-                dr__buf_printf(b, "\\u%04x", c);
-            else
-                dr__buf_putc(b, (char)c);
-        }
-    }
-    dr__buf_putc(b, '"');
-}
-
-static void put_opt_string(dr_buf *b, const char *key, const dr_opt_str *v, int first)
-{
-    if (!v->value && !v->is_null)
-        return; /* undefined in JavaScript: the key is not written */
-    dr__buf_printf(b, "%s\"%s\":", first ? "" : ",", key);
-    if (v->value)
-        dr__json_put_string(b, v->value);
-    else
-        dr__buf_puts(b, "null");
-}
-
-void dr__json_put_counts(dr_buf *b, const dr_counts *c)
-{
-    dr__buf_printf(b, "{\"1\":%" PRIu64 ",\"2\":%" PRIu64 ",\"3\":%" PRIu64 ",\"4\":%" PRIu64
-                      ",\"5\":%" PRIu64 "}",
-                   c->count[0], c->count[1], c->count[2], c->count[3], c->count[4]);
-}
-
-static void put_average(dr_buf *b, uint64_t score, uint64_t total)
-{
-    char avg[16];
-    dr__format_hundredths(dr__average_hundredths(score, total), avg);
-    dr__buf_puts(b, avg);
-}
-
-static dr_status finish_json(dr_buf *b, char **out)
-{
-    dr_status rc = dr__buf_ok(b);
-    if (rc != DR_OK) {
-        dr__buf_free(b);
-        return rc;
-    }
-    *out = dr__buf_detach(b);
-    return *out ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory rendering JSON");
-}
-
-DR_API dr_status dr_stats_to_json(const dr_stats *s, char **out)
-{
-    dr_buf b = DR_BUF_INIT;
-    if (!out)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_stats_to_json: out is NULL");
-    *out = NULL;
-    if (!s)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_stats_to_json: stats is NULL");
-    dr__buf_puts(&b, "{\"counts\":");
-    dr__json_put_counts(&b, &s->counts);
-    dr__buf_printf(&b, ",\"totalRatings\":%" PRIu64 ",\"average\":", s->counts.total);
-    put_average(&b, s->counts.score, s->counts.total);
-    if (!s->exists) {
-        /* The JavaScript readStats() answers an unrated joke with this shape. */
-        dr__buf_puts(&b, ",\"ratings\":[],\"jokeId\":");
-        dr__json_put_string(&b, s->joke_id);
-    } else {
-        dr__buf_puts(&b, ",\"jokeId\":");
-        dr__json_put_string(&b, s->joke_id);
-        dr__buf_puts(&b, ",\"lastRatedAt\":");
-        if (s->last_rated_at)
-            dr__json_put_string(&b, s->last_rated_at);
-        else
-            dr__buf_puts(&b, "null");
-    }
-    if (s->pending)
-        dr__buf_puts(&b, ",\"pending\":true");
-    dr__buf_putc(&b, '}');
-    return finish_json(&b, out);
-}
-
 /* ---- dr_dashboard ----------------------------------------------------------- */
 
 static int compare_authors(const void *pa, const void *pb)
@@ -391,71 +296,6 @@ DR_API void dr_dashboard_free(dr_dashboard *d)
     dr__free(d->top);
     dr__free(d->recent);
     dr__free(d);
-}
-
-DR_API dr_status dr_dashboard_to_json(const dr_dashboard *d, char **out)
-{
-    dr_buf b = DR_BUF_INIT;
-    size_t i;
-
-    if (!out)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_dashboard_to_json: out is NULL");
-    *out = NULL;
-    if (!d)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_dashboard_to_json: dashboard is NULL");
-
-    dr__buf_printf(&b, "{\"totals\":{\"overallRatings\":%" PRIu64 ",\"overallAverage\":",
-                   d->global.total);
-    put_average(&b, d->global.score, d->global.total);
-    dr__buf_printf(&b, ",\"uniqueJokes\":%" PRIu64 ",\"ratingCounts\":", d->unique_jokes);
-    dr__json_put_counts(&b, &d->global);
-    dr__buf_puts(&b, ",\"byAuthor\":[");
-    for (i = 0; i < d->author_count; i++) {
-        const dr_author_row *a = &d->authors[i];
-        dr__buf_puts(&b, i ? ",{\"author\":" : "{\"author\":");
-        dr__json_put_string(&b, a->name);
-        dr__buf_printf(&b, ",\"totalRatings\":%" PRIu64 ",\"average\":", a->counts.total);
-        put_average(&b, a->counts.score, a->counts.total);
-        dr__buf_putc(&b, '}');
-    }
-    dr__buf_puts(&b, "]},\"ratingDistribution\":{\"overall\":");
-    dr__json_put_counts(&b, &d->global);
-    dr__buf_puts(&b, ",\"byAuthor\":{");
-    for (i = 0; i < d->author_count; i++) {
-        if (i)
-            dr__buf_putc(&b, ',');
-        dr__json_put_string(&b, d->authors[i].name);
-        dr__buf_putc(&b, ':');
-        dr__json_put_counts(&b, &d->authors[i].counts);
-    }
-    dr__buf_puts(&b, "}},\"topPerformers\":[");
-    for (i = 0; i < d->top_count; i++) {
-        const dr_top_row *t = &d->top[i];
-        char avg[16];
-        dr__buf_puts(&b, i ? ",{\"jokeId\":" : "{\"jokeId\":");
-        dr__json_put_string(&b, t->joke_id);
-        put_opt_string(&b, "joke", &t->joke_text, 0);
-        put_opt_string(&b, "author", &t->author, 0);
-        dr__format_hundredths(t->average_hundredths, avg);
-        dr__buf_printf(&b, ",\"totalRatings\":%" PRIu64 ",\"average\":%s", t->total, avg);
-        put_opt_string(&b, "lastRatedAt", &t->last_rated_at, 0);
-        dr__buf_putc(&b, '}');
-    }
-    dr__buf_puts(&b, "],\"recentRatings\":[");
-    for (i = 0; i < d->recent_count; i++) {
-        const dr_recent_row *r = &d->recent[i];
-        dr__buf_puts(&b, i ? ",{\"jokeId\":" : "{\"jokeId\":");
-        dr__json_put_string(&b, r->joke_id);
-        dr__buf_printf(&b, ",\"rating\":%" PRId32, r->rating);
-        put_opt_string(&b, "joke", &r->joke_text, 0);
-        put_opt_string(&b, "author", &r->author, 0);
-        put_opt_string(&b, "mode", &r->mode, 0);
-        put_opt_string(&b, "date", &r->date, 0);
-        put_opt_string(&b, "submittedAt", &r->submitted_at, 0);
-        dr__buf_putc(&b, '}');
-    }
-    dr__buf_puts(&b, "]}");
-    return finish_json(&b, out);
 }
 
 /* ---- dashboard accessors: NULL or an index out of range gives 0 / NULL ------ */

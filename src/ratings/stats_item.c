@@ -51,11 +51,10 @@ json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *o
                               const char *joke_text, dr_counts *new_counts,
                               const char **new_last_rated_at)
 {
-    static const char *const count_names[] = {"count1", "count2", "count3", "count4", "count5"};
     dr_counts before;
     dr_buf expr = DR_BUF_INIT, rank = DR_BUF_INIT;
     json_t *values = json_object(), *update = NULL;
-    const char *old_last = old ? dr__av_get_s(old, "lastRatedAt") : NULL;
+    const char *old_last = old ? dr__av_get_s(old, DR_ATTR_LAST_RATED_AT) : NULL;
     const char *condition;
     uint64_t version = 0;
     int failed = 0, malformed = 0, i;
@@ -65,7 +64,7 @@ json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *o
         malformed = 1; /* the recorded message says which attribute */
         goto done;
     }
-    (void)dr__av_get_u64(old, "statsVersion", &version);
+    (void)dr__av_get_u64(old, DR_ATTR_STATS_VERSION, &version);
 
     new_counts->total = apply(before.total, delta->total);
     new_counts->score = apply(before.score, delta->score);
@@ -73,8 +72,9 @@ json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *o
         new_counts->count[i] = apply(before.count[i], delta->count[i]);
     *new_last_rated_at = old_last && strcmp(old_last, rated_at) > 0 ? old_last : rated_at;
 
-    dr__buf_puts(&expr, "SET totalRatings = :t, totalScore = :s, lastRatedAt = :last, "
-                        "author = if_not_exists(author, :author), statsVersion = :next");
+    dr__buf_puts(&expr, "SET " DR_ATTR_TOTAL_RATINGS " = :t, " DR_ATTR_TOTAL_SCORE " = :s, "
+                        DR_ATTR_LAST_RATED_AT " = :last, " DR_ATTR_AUTHOR " = if_not_exists("
+                        DR_ATTR_AUTHOR ", :author), " DR_ATTR_STATS_VERSION " = :next");
     failed |= dr__item_set(values, ":t", dr__av_n_u64(new_counts->total));
     failed |= dr__item_set(values, ":s", dr__av_n_u64(new_counts->score));
     failed |= dr__item_set(values, ":last", dr__av_s(*new_last_rated_at));
@@ -83,11 +83,13 @@ json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *o
     for (i = 0; i < 5; i++) {
         char placeholder[8];
         snprintf(placeholder, sizeof placeholder, ":c%d", i + 1);
-        dr__buf_printf(&expr, ", %s = %s", count_names[i], placeholder);
+        dr__buf_printf(&expr, ", %s = %s", dr__counter_attr[DR_COUNTER_ATTR_STAR(i + 1)],
+                       placeholder);
         failed |= dr__item_set(values, placeholder, dr__av_n_u64(new_counts->count[i]));
     }
     if (joke_text) {
-        dr__buf_puts(&expr, ", jokeText = if_not_exists(jokeText, :text)");
+        dr__buf_puts(&expr, ", " DR_ATTR_JOKE_TEXT " = if_not_exists(" DR_ATTR_JOKE_TEXT
+                            ", :text)");
         failed |= dr__item_set(values, ":text", dr__av_s(joke_text));
     }
     if (new_counts->total >= DR_TOP_MIN_RATINGS) {
@@ -115,17 +117,18 @@ json_t *dr__joke_stats_update(dr_client *c, const char *joke_id, const json_t *o
 
     if (!old) {
         condition = "attribute_not_exists(" DR_ATTR_PK ")";
-    } else if (json_object_get(old, "statsVersion")) {
+    } else if (json_object_get(old, DR_ATTR_STATS_VERSION)) {
         /* totalRatings too: a JavaScript aggregator still running beside the library
          * changes the counters without touching statsVersion. */
-        condition = "statsVersion = :ver AND totalRatings = :oldt";
+        condition = DR_ATTR_STATS_VERSION " = :ver AND " DR_ATTR_TOTAL_RATINGS " = :oldt";
         failed |= dr__item_set(values, ":ver", dr__av_n_u64(version));
         failed |= dr__item_set(values, ":oldt", dr__av_n_u64(before.total));
     } else {
         /* Written by the JavaScript aggregator: no version yet; its counters only grow,
          * so an unchanged totalRatings means an unchanged item. */
-        condition = "attribute_not_exists(statsVersion) AND "
-                    "(attribute_not_exists(totalRatings) OR totalRatings = :oldt)";
+        condition = "attribute_not_exists(" DR_ATTR_STATS_VERSION ") AND "
+                    "(attribute_not_exists(" DR_ATTR_TOTAL_RATINGS ") OR "
+                    DR_ATTR_TOTAL_RATINGS " = :oldt)";
         failed |= dr__item_set(values, ":oldt", dr__av_n_u64(before.total));
     }
     if (failed || expr.failed || rank.failed)
@@ -145,7 +148,6 @@ done:
 json_t *dr__counters_update(dr_client *c, const char *pk, const char *sk, const dr_delta *delta,
                             const char *author)
 {
-    static const char *const count_names[] = {"count1", "count2", "count3", "count4", "count5"};
     dr_buf expr = DR_BUF_INIT;
     json_t *values = json_object(), *update = NULL, *key;
     const char *sep = "ADD ";
@@ -159,17 +161,17 @@ json_t *dr__counters_update(dr_client *c, const char *pk, const char *sk, const 
             sep = ", ";                                                                   \
         }                                                                                 \
     } while (0)
-    ADD_COUNTER("totalRatings", ":t", delta->total);
-    ADD_COUNTER("totalScore", ":s", delta->score);
+    ADD_COUNTER(DR_ATTR_TOTAL_RATINGS, ":t", delta->total);
+    ADD_COUNTER(DR_ATTR_TOTAL_SCORE, ":s", delta->score);
     for (i = 0; i < 5; i++) {
         char placeholder[8];
         snprintf(placeholder, sizeof placeholder, ":c%d", i + 1);
-        ADD_COUNTER(count_names[i], placeholder, delta->count[i]);
+        ADD_COUNTER(dr__counter_attr[DR_COUNTER_ATTR_STAR(i + 1)], placeholder, delta->count[i]);
     }
-    ADD_COUNTER("uniqueJokes", ":u", delta->unique_jokes);
+    ADD_COUNTER(DR_ATTR_UNIQUE_JOKES, ":u", delta->unique_jokes);
 #undef ADD_COUNTER
     if (author) {
-        dr__buf_puts(&expr, " SET author = :author");
+        dr__buf_puts(&expr, " SET " DR_ATTR_AUTHOR " = :author");
         failed |= dr__item_set(values, ":author", dr__av_s(author));
     }
     key = dr__item_key(pk, sk);

@@ -144,7 +144,7 @@ static dr_status upgrade_step(dr_client *c, const char *joke_id, const json_t *i
     dr_buf set = DR_BUF_INIT, remove = DR_BUF_INIT, rank = DR_BUF_INIT;
     json_t *values = json_object(), *update = NULL, *req = NULL;
     dr_ddb_error err = DR_DDB_ERROR_INIT;
-    const json_t *version = json_object_get(item, "statsVersion");
+    const json_t *version = json_object_get(item, DR_ATTR_STATS_VERSION);
     const char *operation;
     dr_counts counts;
     dr_status rc;
@@ -161,7 +161,8 @@ static dr_status upgrade_step(dr_client *c, const char *joke_id, const json_t *i
         json_decref(values);
         return DR_OK;
     }
-    dr__buf_puts(&set, version ? "SET statsVersion = statsVersion" : "SET statsVersion = :one");
+    dr__buf_puts(&set, version ? "SET " DR_ATTR_STATS_VERSION " = " DR_ATTR_STATS_VERSION
+                               : "SET " DR_ATTR_STATS_VERSION " = :one");
     failed |= index_keys(c, joke_id, &counts, &set, &remove, values, &rank);
     if (version) {
         const char *pk = dr__av_get_s(item, DR_ATTR_GSI2PK);
@@ -180,7 +181,8 @@ static dr_status upgrade_step(dr_client *c, const char *joke_id, const json_t *i
         if (!failed && !set.failed && !remove.failed)
             req = json_pack("{s:s, s:o, s:s, s:s, s:O}", "TableName", c->stats_table, "Key",
                             dr__stats_key(joke_id), "UpdateExpression", dr__buf_cstr(&set),
-                            "ConditionExpression", "statsVersion = :v AND totalRatings = :t",
+                            "ConditionExpression",
+                            DR_ATTR_STATS_VERSION " = :v AND " DR_ATTR_TOTAL_RATINGS " = :t",
                             "ExpressionAttributeValues", values);
         operation = "UpdateItem";
     } else {
@@ -195,7 +197,8 @@ static dr_status upgrade_step(dr_client *c, const char *joke_id, const json_t *i
             update = json_pack("{s:s, s:o, s:s, s:s, s:O}", "TableName", c->stats_table, "Key",
                                dr__stats_key(joke_id), "UpdateExpression", dr__buf_cstr(&set),
                                "ConditionExpression",
-                               "attribute_not_exists(statsVersion) AND totalRatings = :t",
+                               "attribute_not_exists(" DR_ATTR_STATS_VERSION ") AND "
+                               DR_ATTR_TOTAL_RATINGS " = :t",
                                "ExpressionAttributeValues", values);
         if (update)
             req = json_pack("{s:[{s:o}, {s:o}]}", "TransactItems", "Update", update, "Update",
@@ -298,13 +301,13 @@ static dr_status backfill(upgrade *u)
         size_t i;
         req = json_pack("{s:s, s:b, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
                         "s:s, s:s}}",
-                        "TableName", u->c->stats_table, "ConsistentRead", 1,
-                        "ProjectionExpression",
+                        "TableName", u->c->stats_table, "ConsistentRead", 1, "ProjectionExpression",
                         "#pk, #sk, #t, #s, #c1, #c2, #c3, #c4, #c5, #v, #g2pk, #g2sk",
                         "ExpressionAttributeNames", "#pk", DR_ATTR_PK, "#sk", DR_ATTR_SK, "#t",
-                        "totalRatings", "#s", "totalScore", "#c1", "count1", "#c2", "count2",
-                        "#c3", "count3", "#c4", "count4", "#c5", "count5", "#v", "statsVersion",
-                        "#g2pk", DR_ATTR_GSI2PK, "#g2sk", DR_ATTR_GSI2SK);
+                        DR_ATTR_TOTAL_RATINGS, "#s", DR_ATTR_TOTAL_SCORE, "#c1", DR_ATTR_COUNT1,
+                        "#c2", DR_ATTR_COUNT2, "#c3", DR_ATTR_COUNT3, "#c4", DR_ATTR_COUNT4, "#c5",
+                        DR_ATTR_COUNT5, "#v", DR_ATTR_STATS_VERSION, "#g2pk", DR_ATTR_GSI2PK,
+                        "#g2sk", DR_ATTR_GSI2SK);
         if (req && start && json_object_set(req, "ExclusiveStartKey", start) != 0) {
             json_decref(req);
             req = NULL;

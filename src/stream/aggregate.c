@@ -58,7 +58,7 @@ typedef struct record_plan {
 static int stars_of(const json_t *image, int32_t *out)
 {
     uint64_t v;
-    if (dr__av_get_u64(image, "rating", &v) != 0 || v < 1 || v > 5)
+    if (dr__av_get_u64(image, DR_ATTR_RATING, &v) != 0 || v < 1 || v > 5)
         return -1;
     *out = (int32_t)v;
     return 0;
@@ -67,7 +67,7 @@ static int stars_of(const json_t *image, int32_t *out)
 /* The author of an image, as the writers default it. */
 static const char *author_of(const json_t *image)
 {
-    const char *author = dr__av_get_s(image, "author");
+    const char *author = dr__av_get_s(image, DR_ATTR_AUTHOR);
     return author && *author ? author : DR_DEFAULT_AUTHOR;
 }
 
@@ -106,7 +106,8 @@ static dr_status plan_record(const json_t *record, record_plan *p)
         return DR_OK; /* not a rating: idempotency markers and the like */
     p->joke_id = dr__key_rest(p->rating_pk, DR_PK_JOKE);
     if (!*p->joke_id)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "record %s has an empty joke id", p->sequence_number);
+        return dr__fail(DR_E_INVALID_ARGUMENT, "record %s has an empty joke id",
+                        p->sequence_number);
 
     if (!strcmp(event, "INSERT")) {
         const char *mark = dr__av_get_s(new_image, DR_ATTR_AGGREGATION);
@@ -137,8 +138,8 @@ static dr_status plan_record(const json_t *record, record_plan *p)
     p->old_author = p->kind == RECORD_MODIFY ? author_of(old_image) : p->author;
     p->stars = stars;
     p->old_stars = old_stars;
-    p->rated_at = dr__av_get_s(image, "submittedAt");
-    p->joke_text = p->kind == RECORD_INSERT ? dr__av_get_s(image, "jokeText") : NULL;
+    p->rated_at = dr__av_get_s(image, DR_ATTR_SUBMITTED_AT);
+    p->joke_text = p->kind == RECORD_INSERT ? dr__av_get_s(image, DR_ATTR_JOKE_TEXT) : NULL;
 
     switch (p->kind) {
     case RECORD_INSERT:
@@ -179,9 +180,10 @@ static json_t *marker_guard(dr_client *c, const record_plan *p, const char *even
         guard = dr__put_if_absent(
             c->stats_table,
             json_pack("{s:o, s:o, s:o, s:o, s:o}", DR_ATTR_PK, dr__av_s(dr__buf_cstr(&pk)),
-                      DR_ATTR_SK, dr__av_s(dr__buf_cstr(&sk)), "sequenceNumber",
+                      DR_ATTR_SK, dr__av_s(dr__buf_cstr(&sk)), DR_ATTR_SEQUENCE_NUMBER,
                       dr__av_s(p->sequence_number), "eventID", dr__av_s(event_id ? event_id : ""),
-                      "expiresAt", dr__av_n_u64((uint64_t)time(NULL) + DR_MARKER_TTL_SECONDS)));
+                      DR_ATTR_EXPIRES_AT,
+                      dr__av_n_u64((uint64_t)time(NULL) + DR_MARKER_TTL_SECONDS)));
     dr__buf_free(&pk);
     dr__buf_free(&sk);
     return guard;

@@ -161,7 +161,8 @@ static dr_status refresh_shards(dr_follower *f)
         }
         if (start)
             json_object_set_new(req, "ExclusiveStartShardId", start);
-        rc = dr__ddb_call_service(f->client, DR_SERVICE_STREAMS, "DescribeStream", req, &resp, NULL);
+        rc = dr__ddb_call_service(f->client, DR_SERVICE_STREAMS, "DescribeStream", req, &resp,
+                                  NULL);
         json_decref(req);
         start = NULL;
         if (rc != DR_OK)
@@ -209,13 +210,13 @@ static dr_status load_checkpoint(dr_follower *f, shard *s)
     if (rc != DR_OK)
         return rc;
     item = json_object_get(resp, "Item");
-    rc = set_copy(&s->checkpoint, dr__av_get_s(item, "sequenceNumber"));
+    rc = set_copy(&s->checkpoint, dr__av_get_s(item, DR_ATTR_SEQUENCE_NUMBER));
     if (rc == DR_OK)
-        rc = set_copy(&s->failing, dr__av_get_s(item, "failingSequenceNumber"));
-    if (rc == DR_OK && s->failing && dr__av_get_u64(item, "failedDeliveries", &failures) == 0 &&
-        failures < UINT32_MAX)
+        rc = set_copy(&s->failing, dr__av_get_s(item, DR_ATTR_FAILING_SEQUENCE_NUMBER));
+    if (rc == DR_OK && s->failing &&
+        dr__av_get_u64(item, DR_ATTR_FAILED_DELIVERIES, &failures) == 0 && failures < UINT32_MAX)
         s->failures = (uint32_t)failures;
-    if (dr__av_get_bool(item, "finished", &finished) == 0)
+    if (dr__av_get_bool(item, DR_ATTR_FINISHED, &finished) == 0)
         s->finished = finished;
     s->checkpoint_loaded = rc == DR_OK;
     json_decref(resp);
@@ -231,11 +232,13 @@ static dr_status save_checkpoint(dr_follower *f, shard *s)
     json_t *item = checkpoint_key(f, s), *req;
     dr_status rc;
     dr__iso8601_now(now);
-    if (!item || (s->checkpoint && dr__item_set(item, "sequenceNumber", dr__av_s(s->checkpoint))) ||
-        dr__item_set(item, "finished", dr__av_bool(s->finished)) ||
-        (s->failing && (dr__item_set(item, "failingSequenceNumber", dr__av_s(s->failing)) ||
-                        dr__item_set(item, "failedDeliveries", dr__av_n_u64(s->failures)))) ||
-        dr__item_set(item, "updatedAt", dr__av_s(now))) {
+    if (!item ||
+        (s->checkpoint && dr__item_set(item, DR_ATTR_SEQUENCE_NUMBER, dr__av_s(s->checkpoint))) ||
+        dr__item_set(item, DR_ATTR_FINISHED, dr__av_bool(s->finished)) ||
+        (s->failing &&
+         (dr__item_set(item, DR_ATTR_FAILING_SEQUENCE_NUMBER, dr__av_s(s->failing)) ||
+          dr__item_set(item, DR_ATTR_FAILED_DELIVERIES, dr__av_n_u64(s->failures)))) ||
+        dr__item_set(item, DR_ATTR_UPDATED_AT, dr__av_s(now))) {
         json_decref(item);
         return dr__fail(DR_E_NOMEM, "out of memory");
     }
@@ -340,14 +343,14 @@ static dr_status park(dr_follower *f, shard *s, const json_t *record, const char
     dr_status rc;
 
     dr__iso8601_now(now);
-    if (!item || dr__item_set(item, "streamArn", dr__av_s(f->stream_arn)) ||
-        dr__item_set(item, "shardId", dr__av_s(s->id)) ||
-        dr__item_set(item, "sequenceNumber", dr__av_s(seq)) ||
-        dr__item_set(item, "reason", dr__av_s(reason)) ||
-        dr__item_set(item, "record", dr__av_s(json)) ||
-        dr__item_set(item, "attempts", dr__av_n_u64(s->failures)) ||
-        dr__item_set(item, "parkedAt", dr__av_s(now)) ||
-        (omitted && dr__item_set(item, "imagesOmitted", dr__av_bool(1))) ||
+    if (!item || dr__item_set(item, DR_ATTR_STREAM_ARN, dr__av_s(f->stream_arn)) ||
+        dr__item_set(item, DR_ATTR_SHARD_ID, dr__av_s(s->id)) ||
+        dr__item_set(item, DR_ATTR_SEQUENCE_NUMBER, dr__av_s(seq)) ||
+        dr__item_set(item, DR_ATTR_REASON, dr__av_s(reason)) ||
+        dr__item_set(item, DR_ATTR_RECORD, dr__av_s(json)) ||
+        dr__item_set(item, DR_ATTR_ATTEMPTS, dr__av_n_u64(s->failures)) ||
+        dr__item_set(item, DR_ATTR_PARKED_AT, dr__av_s(now)) ||
+        (omitted && dr__item_set(item, DR_ATTR_IMAGES_OMITTED, dr__av_bool(1))) ||
         !(req = json_pack("{s:s, s:O}", "TableName", f->client->stats_table, "Item", item))) {
         json_decref(item);
         dr__free(json);
@@ -593,15 +596,18 @@ DR_API void dr_dead_letters_free(dr_dead_letters *list)
 /* Append the dead letter stored in `item`. */
 static dr_status add_dead_letter(dr_dead_letters *list, const json_t *item)
 {
-    const char *shard_id = dr__av_get_s(item, "shardId"), *seq = dr__av_get_s(item, "sequenceNumber");
-    const char *reason = dr__av_get_s(item, "reason"), *record = dr__av_get_s(item, "record");
-    const char *parked_at = dr__av_get_s(item, "parkedAt");
+    const char *shard_id = dr__av_get_s(item, DR_ATTR_SHARD_ID),
+               *seq = dr__av_get_s(item, DR_ATTR_SEQUENCE_NUMBER);
+    const char *reason = dr__av_get_s(item, DR_ATTR_REASON),
+               *record = dr__av_get_s(item, DR_ATTR_RECORD);
+    const char *parked_at = dr__av_get_s(item, DR_ATTR_PARKED_AT);
     dead_letter *grown, *d;
     uint64_t attempts;
     if (!shard_id || !seq || !reason || !record || !parked_at ||
-        dr__av_get_u64(item, "attempts", &attempts) != 0 || attempts > UINT32_MAX)
-        return dr__fail(DR_E_PROTOCOL, "dead-letter item %s lacks one of shardId, "
-                                       "sequenceNumber, reason, record, attempts, parkedAt",
+        dr__av_get_u64(item, DR_ATTR_ATTEMPTS, &attempts) != 0 || attempts > UINT32_MAX)
+        return dr__fail(DR_E_PROTOCOL, "dead-letter item %s lacks one of " DR_ATTR_SHARD_ID
+                        ", " DR_ATTR_SEQUENCE_NUMBER ", " DR_ATTR_REASON ", " DR_ATTR_RECORD
+                        ", " DR_ATTR_ATTEMPTS ", " DR_ATTR_PARKED_AT,
                         dr__av_get_s(item, DR_ATTR_SK) ? dr__av_get_s(item, DR_ATTR_SK)
                                                        : "(no " DR_ATTR_SK ")");
     if (!(grown = dr__reallocarray(list->items, list->count + 1, sizeof *list->items)))
@@ -788,33 +794,4 @@ DR_API const char *dr_dead_letters_parked_at(const dr_dead_letters *list, size_t
 {
     const dead_letter *d = dead_letter_at(list, i);
     return d ? d->parked_at : NULL;
-}
-
-DR_API dr_status dr_dead_letters_to_json(const dr_dead_letters *list, char **out)
-{
-    json_t *arr;
-    size_t i;
-    if (!out)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_dead_letters_to_json: out is NULL");
-    *out = NULL;
-    if (!list)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_dead_letters_to_json: list is NULL");
-    if (!(arr = json_array()))
-        return dr__fail(DR_E_NOMEM, "out of memory");
-    for (i = 0; i < list->count; i++) {
-        const dead_letter *d = &list->items[i];
-        json_t *record = json_loads(d->record, 0, NULL);
-        /* A record that is not JSON (a damaged item) is shown as its text. */
-        json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "shardId", d->shard_id,
-                              "sequenceNumber", d->sequence_number, "attempts",
-                              (json_int_t)d->attempts, "parkedAt", d->parked_at, "reason",
-                              d->reason, "record", record ? record : json_string(d->record));
-        if (!o || json_array_append_new(arr, o) != 0) {
-            json_decref(arr);
-            return dr__fail(DR_E_NOMEM, "out of memory");
-        }
-    }
-    *out = dr__json_dump(arr);
-    json_decref(arr);
-    return *out ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory");
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Holds the data model to one module (docs/architecture.md, docs/data-model.md).
 
-src/ratings/keys.h defines every key, index and key attribute name of the layout the
+src/ratings/keys.h defines every key, index and attribute name of the layout the
 JavaScript services share (DR_PK_*, DR_SK_*, DR_GSI_*, DR_INDEX_*, DR_ATTR_*). This check
 fails when one of those names is spelled as a string literal anywhere else under src/:
 a second spelling is how a writer and a reader drift apart silently. Comments do not
 count; a literal counts when it holds the name as a word ("GSI1PK = :pk") or, for a
 prefix ending in '#', anywhere ("STATS#%s"); a lower-case name, which is also an
 English word, only alone or in an expression ("aggregation = :a").
+
+The renderers of the public result shapes (RESULT_SHAPE_FILES) spell JSON keys such as
+"totalRatings" that are a contract of their own: there, attribute names (DR_ATTR_*) do
+not count; key formats and index names still do.
 
     check_model_literals.py [SRC_DIR]    check SRC_DIR (default: src/ beside tests/)
     check_model_literals.py --self-test  prove it finds a spelling, and passes without one
@@ -22,6 +26,9 @@ import archcheck
 
 MODEL_HEADER = os.path.join("ratings", "keys.h")
 MODEL_FILES = {os.path.join("ratings", "keys.h"), os.path.join("ratings", "keys.c")}
+# Renderers of the result shapes, whose JSON keys may share a spelling with attributes.
+RESULT_SHAPE_FILES = {os.path.join("ratings", "result_json.c"),
+                      os.path.join("stream", "dead_letters_json.c")}
 DEFINE = re.compile(r'^\s*#\s*define\s+(DR_(?:PK|SK|GSI|INDEX|ATTR)_\w+)\s+"([^"]+)"', re.M)
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -68,9 +75,12 @@ def check(src):
                 continue
             with open(path, encoding="utf-8") as f:
                 text = blank_comments(f.read())
+            result_shape = rel in RESULT_SHAPE_FILES
             for lineno, line in enumerate(text.splitlines(), 1):
                 for lit in LITERAL.findall(line):
                     for value, macro in sorted(names.items()):
+                        if result_shape and macro.startswith("DR_ATTR_"):
+                            continue
                         if spells(lit, value):
                             findings.append(f"src/{rel}:{lineno}: \"{lit}\" spells {macro} "
                                             f"(\"{value}\"): use the name from keys.h")
@@ -94,11 +104,17 @@ def self_test():
             "lower-case attribute alone": ('get(item, "aggregation");', True),
             "lower-case attribute in an expression": ('x = "SET aggregation = :a";', True),
             "the same word in a message": ('fail("aggregation mode: bad");', False),
+            "a result key in a result-shape renderer": ('put(b, "aggregation");', False,
+                                                        "result_json.c"),
+            "a key format in a result-shape renderer": ('put(b, "STATS#%s");', True,
+                                                        "result_json.c"),
         }
-        for what, (code, should_find) in cases.items():
-            with open(os.path.join(src, "ratings", "op.c"), "w") as f:
+        for what, (code, should_find, *file) in cases.items():
+            case_file = os.path.join(src, "ratings", file[0] if file else "op.c")
+            with open(case_file, "w") as f:
                 f.write(code + "\n")
             found = check(src)
+            os.remove(case_file)
             if bool(found) != should_find:
                 print(f"self-test FAILED: {what}: {found or 'no finding'}")
                 failures += 1
