@@ -240,8 +240,8 @@ static void count_failure(dr_client *c, dr_status code)
 }
 
 /* Interpret one HTTP exchange. On DR_OK, *response holds the parsed body. */
-static dr_status read_response(dr_client *c, const wire_request *w, dr_http_response *resp,
-                               json_t **response, dr_ddb_error *err, int64_t *server_time)
+static dr_status read_response(const wire_request *w, dr_http_response *resp, json_t **response,
+                               dr_ddb_error *err, int64_t *server_time)
 {
     char crc_header[16], date[64];
     json_error_t jerr;
@@ -376,7 +376,7 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
         rc = dr__http_perform(c->pool, &req, &resp);
         dr__count(c, DR_COUNTER_BYTES_RECEIVED, resp.body.len);
         if (rc == DR_OK)
-            rc = read_response(c, &w, &resp, &parsed, err, &server_time);
+            rc = read_response(&w, &resp, &parsed, err, &server_time);
         dr__log(c, DR_LOG_DEBUG, "%s attempt %u/%u: HTTP %ld, %s, %.1f ms", operation, attempt,
                 c->max_attempts, resp.status, rc == DR_OK ? "ok" : dr_strerror(rc),
                 now_ms() - started);
