@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w.operation = "GetItem";
     split(text ? text : "", size, &resp);
     FUZZ_CHECK(dr__buf_ok(&resp.headers) == DR_OK && dr__buf_ok(&resp.body) == DR_OK);
-    rc = read_response(fuzz_client(), &w, &resp, &response, &err, &server_time);
+    rc = read_response(&w, &resp, &response, &err, &server_time);
     if (rc == DR_OK) {
         FUZZ_CHECK(resp.status == 200 && json_is_object(response));
         json_decref(response);
