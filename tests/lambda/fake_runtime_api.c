@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "http_message.h"
 #include "loopback.h"
 
 #define FAKE_MAX_REQUEST (8 * 1024 * 1024)
@@ -73,34 +73,10 @@ typedef struct request {
     size_t total; /* head + body: consumed from conn.buf when done */
 } request;
 
-static int header_value(const char *head, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-    const char *line = strstr(head, "\r\n");
-    while (line && line[2] != '\r') {
-        const char *start = line + 2, *eol = strstr(start, "\r\n");
-        if (!eol)
-            break;
-        if ((size_t)(eol - start) > n && strncasecmp(start, name, n) == 0 && start[n] == ':') {
-            const char *v = start + n + 1;
-            size_t len;
-            while (*v == ' ')
-                v++;
-            len = (size_t)(eol - v);
-            if (len >= cap)
-                len = cap - 1;
-            memcpy(out, v, len);
-            out[len] = '\0';
-            return 1;
-        }
-        line = eol;
-    }
-    return 0;
-}
-
 /* Wait for readable data, giving up when the server stops. 1 readable, 0 stop/error. */
-static int wait_readable(fake_api *api, int fd)
+static int wait_readable(void *ctx, int fd)
 {
+    fake_api *api = ctx;
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
         int r = poll(&p, 1, 50);
@@ -114,35 +90,19 @@ static int wait_readable(fake_api *api, int fd)
 /* Read one whole request (head and Content-Length body). 0 on EOF, error or stop. */
 static int read_request(fake_api *api, conn *c, request *rq)
 {
-    size_t want = 0;
+    size_t head;
+    const char *headers;
     memset(rq, 0, sizeof *rq);
-    for (;;) {
-        char *end;
-        ssize_t n;
-        c->buf[c->len] = '\0';
-        if (!want && (end = strstr(c->buf, "\r\n\r\n")) != NULL) {
-            char cl[32] = "0";
-            size_t head = (size_t)(end - c->buf) + 4;
-            header_value(c->buf, "Content-Length", cl, sizeof cl);
-            header_value(c->buf, "Lambda-Runtime-Function-Error-Type", rq->error_type,
-                         sizeof rq->error_type);
-            want = head + (size_t)strtoul(cl, NULL, 10);
-            if (want >= FAKE_MAX_REQUEST || sscanf(c->buf, "%15s %511s", rq->method, rq->path) != 2)
-                return 0;
-            rq->body = c->buf + head;
-            rq->body_len = want - head;
-        }
-        if (want && c->len >= want) {
-            rq->total = want;
-            return 1;
-        }
-        if (c->len + 1 >= FAKE_MAX_REQUEST || !wait_readable(api, c->fd))
-            return 0;
-        n = recv(c->fd, c->buf + c->len, FAKE_MAX_REQUEST - 1 - c->len, 0);
-        if (n <= 0)
-            return 0;
-        c->len += (size_t)n;
-    }
+    rq->total = dr_test_http_read(c->fd, c->buf, FAKE_MAX_REQUEST, &c->len, &head,
+                                  wait_readable, api);
+    if (!rq->total || sscanf(c->buf, "%15s %511s", rq->method, rq->path) != 2)
+        return 0;
+    headers = dr_test_http_headers_of(c->buf);
+    dr_test_http_header(headers, "Lambda-Runtime-Function-Error-Type", rq->error_type,
+                        sizeof rq->error_type);
+    rq->body = c->buf + head;
+    rq->body_len = rq->total - head;
+    return 1;
 }
 
 static void consume(conn *c, const request *rq)

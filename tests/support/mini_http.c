@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "http_message.h"
 #include "loopback.h"
 
 #define MINI_MAX_ROUTES 32
@@ -172,33 +172,6 @@ size_t mini_http_count(mini_http *s, const char *method, const char *path)
     return n;
 }
 
-/* Find header `name` in raw header lines; copy its trimmed value. */
-static int header_value(const char *headers, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-    const char *line = headers;
-    while (line && *line) {
-        const char *eol = strstr(line, "\r\n");
-        size_t len = eol ? (size_t)(eol - line) : strlen(line);
-        if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            const char *v = line + n + 1;
-            size_t vlen;
-            while (*v == ' ' || *v == '\t')
-                v++;
-            vlen = len - (size_t)(v - line);
-            if (cap) {
-                if (vlen >= cap)
-                    vlen = cap - 1;
-                memcpy(out, v, vlen);
-                out[vlen] = '\0';
-            }
-            return 1;
-        }
-        line = eol ? eol + 2 : NULL;
-    }
-    return 0;
-}
-
 int mini_http_last_header(mini_http *s, const char *method, const char *path,
                           const char *name, char *out, size_t cap)
 {
@@ -207,7 +180,7 @@ int mini_http_last_header(mini_http *s, const char *method, const char *path,
     pthread_mutex_lock(&s->lock);
     for (i = s->record_count; i-- > 0;) {
         if (matches(method, s->records[i].method) && matches(path, s->records[i].path)) {
-            found = header_value(s->records[i].headers, name, out, cap);
+            found = dr_test_http_header(s->records[i].headers, name, out, cap);
             break;
         }
     }
@@ -251,34 +224,6 @@ static void sleep_ms(unsigned ms)
         ;
 }
 
-/* Read the head and the Content-Length body. Returns the total length, 0 on failure;
- * *head_len is the offset of the body. */
-static size_t read_request(int fd, char *buf, size_t cap, size_t *head_len)
-{
-    size_t len = 0, want = 0;
-    char *end;
-    for (;;) {
-        ssize_t n;
-        if (want && len >= want)
-            return want;
-        if (len + 1 >= cap)
-            return 0;
-        n = recv(fd, buf + len, cap - 1 - len, 0);
-        if (n <= 0)
-            return 0;
-        len += (size_t)n;
-        buf[len] = '\0';
-        if (!want && (end = strstr(buf, "\r\n\r\n")) != NULL) {
-            char cl[32] = "0";
-            *head_len = (size_t)(end - buf) + 4;
-            header_value(strstr(buf, "\r\n") + 2, "Content-Length", cl, sizeof cl);
-            want = *head_len + (size_t)strtoul(cl, NULL, 10);
-            if (want >= cap)
-                return 0;
-        }
-    }
-}
-
 /* What one request is answered with, decided under the lock. */
 static void decide(mini_http *s, const mini_http_request *req, int *status, char *body,
                    size_t cap, unsigned *delay)
@@ -296,7 +241,7 @@ static void decide(mini_http *s, const mini_http_request *req, int *status, char
     if (r) {
         char have[4096];
         if (r->require_name[0] &&
-            (!header_value(req->headers, r->require_name, have, sizeof have) ||
+            (!dr_test_http_header(req->headers, r->require_name, have, sizeof have) ||
              (r->require_value && strcmp(have, r->require_value) != 0))) {
             *status = 401;
             copy_str(body, cap, "unauthorized");
@@ -319,17 +264,17 @@ static void serve_connection(mini_http *s, int fd)
     char *buf = xmalloc(MINI_MAX_REQUEST), *body = xmalloc(MINI_MAX_BODY);
     char method[16] = "", path[512] = "", head[256];
     mini_http_request req;
-    size_t head_len = 0, total;
+    size_t head_len = 0, len = 0, total;
     unsigned delay;
     int status;
 
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &recv_timeout, sizeof recv_timeout);
-    total = read_request(fd, buf, MINI_MAX_REQUEST, &head_len);
+    total = dr_test_http_read(fd, buf, MINI_MAX_REQUEST, &len, &head_len, NULL, NULL);
     if (total && sscanf(buf, "%15s %511s", method, path) == 2) {
         buf[head_len - 2] = '\0'; /* headers end with one CRLF */
         req.method = method;
         req.path = path;
-        req.headers = strstr(buf, "\r\n") + 2;
+        req.headers = dr_test_http_headers_of(buf);
         req.body = buf + head_len;
         req.body_len = total - head_len;
         decide(s, &req, &status, body, MINI_MAX_BODY, &delay);

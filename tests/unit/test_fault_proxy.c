@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "fault_proxy_ctl.h"
+#include "http_message.h"
 
 #define UPSTREAM_DATE "Mon, 01 Jan 2024 00:00:00 GMT"
 
@@ -36,16 +37,6 @@ static struct {
 } up;
 
 static dr_test_proxy proxy;
-
-/* Case-insensitive strstr (strcasestr is a GNU extension). */
-static char *find_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return (char *)(uintptr_t)hay;
-    return NULL;
-}
 
 static uint32_t crc32_ieee(const char *p, size_t n)
 {
@@ -73,25 +64,9 @@ static void upstream_serve_one(int fd)
 {
     char req[65536], resp[1024];
     const char *body = "{\"Item\":{\"joke\":{\"S\":\"hello\"}},\"Count\":1}";
-    size_t len = 0;
-    char *end = NULL, *cl;
-    long want = 0;
+    size_t len = 0, head_len;
     int chunked;
-    while (len < sizeof req - 1) {
-        ssize_t n = recv(fd, req + len, sizeof req - 1 - len, 0);
-        if (n <= 0)
-            return;
-        len += (size_t)n;
-        req[len] = '\0';
-        end = strstr(req, "\r\n\r\n");
-        if (end) {
-            cl = find_ci(req, "Content-Length:");
-            want = cl ? atol(cl + 15) : 0;
-            if ((long)(len - (size_t)(end + 4 - req)) >= want)
-                break;
-        }
-    }
-    if (!end)
+    if (!dr_test_http_read(fd, req, sizeof req, &len, &head_len, NULL, NULL))
         return;
     pthread_mutex_lock(&up.lock);
     up.requests++;
@@ -228,33 +203,20 @@ static int send_call(int fd, const char *path, const char *op)
     return send_call_body(fd, path, op, "{\"TableName\":\"jokes\"}");
 }
 
-/* Reads one Content-Length response. Returns 0, or -1 if the connection ended. */
+/* Reads one response, which must carry a Content-Length (the proxy frames every answer
+ * so). Returns 0, or -1 if the connection ended first. */
 static int read_response(int fd, response *r)
 {
-    size_t len = 0, head_len;
-    char buf[16384], *end, *cl;
-    long want;
+    size_t len = 0, head_len, total;
+    char buf[16384];
     memset(r, 0, sizeof *r);
-    for (;;) {
-        ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
-        if (n <= 0)
-            return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
-        end = strstr(buf, "\r\n\r\n");
-        if (!end)
-            continue;
-        head_len = (size_t)(end + 4 - buf);
-        cl = find_ci(buf, "\r\nContent-Length:");
-        if (!cl || cl > end)
-            return -1;
-        want = atol(cl + 17);
-        if (len - head_len >= (size_t)want)
-            break;
-    }
+    total = dr_test_http_read(fd, buf, sizeof buf, &len, &head_len, NULL, NULL);
+    if (!total || head_len >= sizeof r->head || total - head_len >= sizeof r->body ||
+        !dr_test_http_header(dr_test_http_headers_of(buf), "Content-Length", NULL, 0))
+        return -1;
     memcpy(r->head, buf, head_len);
     r->head[head_len] = '\0';
-    r->body_len = (size_t)want;
+    r->body_len = total - head_len;
     memcpy(r->body, buf + head_len, r->body_len);
     r->body[r->body_len] = '\0';
     sscanf(buf, "HTTP/1.1 %d", &r->status);
@@ -269,16 +231,8 @@ static int call(int fd, const char *op, response *r)
 /* Value of a header in r->head, copied into out; "" if absent. */
 static const char *header(const response *r, const char *name, char *out, size_t cap)
 {
-    char key[128];
-    const char *h, *e;
-    snprintf(key, sizeof key, "\r\n%s: ", name);
-    out[0] = '\0';
-    h = find_ci(r->head, key);
-    if (!h)
-        return out;
-    h += strlen(key);
-    e = strstr(h, "\r\n");
-    snprintf(out, cap, "%.*s", (int)(e - h), h);
+    if (!dr_test_http_header(dr_test_http_headers_of(r->head), name, out, cap))
+        out[0] = '\0';
     return out;
 }
 
