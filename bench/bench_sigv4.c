@@ -94,7 +94,7 @@ int main(int argc, char **argv)
     printf("SigV4 signatures per second, one thread, DynamoDB GetItem (150-byte body, token)\n");
     printf("  %-34s %12.0f\n", "libdadratings (OpenSSL)", ours);
     if (theirs > 0) {
-        char name[64];
+        char name[sizeof version + 32];
         snprintf(name, sizeof(name), "@smithy/signature-v4 %s (node)", version);
         printf("  %-34s %12.0f\n", name, theirs);
         printf("  ratio %.1fx\n", ours / theirs);

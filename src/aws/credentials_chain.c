@@ -54,29 +54,11 @@ struct dr_credentials_chain {
     dr_credentials *explicit_creds;
     char *profile;                /* configured, or NULL for AWS_PROFILE/"default" */
     uint32_t timeout_ms;
-    dr_log_fn log_fn;
-    dr_log_level log_level;
-    void *log_payload;
+    dr_logger log;
     atomic_ulong resolutions;     /* completed resolution attempts */
     dr_status last_failure;       /* of the latest attempt; DR_OK if it succeeded */
     char last_message[DR_CHAIN_REASONS_MAX];
 };
-
-static void chain_log(const dr_credentials_chain *chain, dr_log_level level, const char *fmt,
-                      ...) DR_PRINTF(3, 4);
-
-static void chain_log(const dr_credentials_chain *chain, dr_log_level level, const char *fmt,
-                      ...)
-{
-    char line[DR_CHAIN_REASONS_MAX + 128];
-    va_list ap;
-    if (!chain->log_fn || level > chain->log_level)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    chain->log_fn(level, line, chain->log_payload);
-}
 
 static int64_t now_s(void)
 {
@@ -114,13 +96,10 @@ dr_status dr__credentials_chain_new(dr_credentials_chain **out,
         return dr__fail(DR_E_INTERNAL, "cannot create the credentials chain's mutex");
     }
     chain->timeout_ms = opts->metadata_timeout_ms;
-    chain->log_fn = opts->log_fn;
-    chain->log_level = opts->log_level;
-    chain->log_payload = opts->log_payload;
+    chain->log = opts->log;
     if ((opts->profile && !(chain->profile = dr__strdup(opts->profile))) ||
         (opts->access_key_id &&
-         !(chain->explicit_creds = dr__credentials_new(opts->access_key_id,
-                                                       opts->secret_access_key,
+         !(chain->explicit_creds = dr__credentials_new(opts->access_key_id, opts->secret_access_key,
                                                        opts->session_token, 0)))) {
         dr__credentials_chain_free(chain);
         return dr__fail(DR_E_NOMEM, "out of memory copying the credentials options");
@@ -244,8 +223,8 @@ static dr_status refresh_locked(dr_credentials_chain *chain, int64_t now)
     }
     chain->last_failure = rc;
     if (rc == DR_OK) {
-        chain_log(chain, DR_LOG_DEBUG, "credentials resolved from %s%s", source,
-                  fresh->expires_at ? " (temporary)" : "");
+        dr__logf(&chain->log, DR_LOG_DEBUG, "credentials resolved from %s%s", source,
+                 fresh->expires_at ? " (temporary)" : "");
         /* Credentials that arrive already inside the refresh window (short-lived ones
          * from a container endpoint) must not trigger a refresh on every request. */
         install(chain, fresh,
@@ -270,9 +249,10 @@ static void refresh_in_background_of(dr_credentials_chain *chain, const dr_crede
     /* Another thread may have refreshed, or failed to, since we looked. */
     current = take_current(chain, &retry_after);
     if (current == held && now >= retry_after && refresh_locked(chain, now) != DR_OK)
-        chain_log(chain, DR_LOG_WARN, "credentials refresh failed, using the current ones "
-                  "until they expire in %lld s: %s", (long long)(held->expires_at - now),
-                  chain->last_message);
+        dr__logf(&chain->log, DR_LOG_WARN,
+                 "credentials refresh failed, using the current ones "
+                 "until they expire in %lld s: %s",
+                 (long long)(held->expires_at - now), chain->last_message);
     dr__credentials_release(current);
     pthread_mutex_unlock(&chain->refresh_lock);
 }

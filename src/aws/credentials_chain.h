@@ -9,6 +9,7 @@
 
 #include "credentials.h"
 #include "dadratings.h"
+#include "log.h"
 
 typedef struct dr_credentials_chain dr_credentials_chain;
 
@@ -18,9 +19,7 @@ typedef struct dr_credentials_options {
     const char *session_token;
     const char *profile;            /* NULL: AWS_PROFILE, then "default" */
     uint32_t metadata_timeout_ms;   /* container/IMDS requests; 0: 1000 ms */
-    dr_log_fn log_fn;               /* refresh outcomes, never secrets; NULL: silent */
-    dr_log_level log_level;
-    void *log_payload;
+    dr_logger log;                  /* refresh outcomes, never secrets */
 } dr_credentials_options;
 
 dr_status dr__credentials_chain_new(dr_credentials_chain **out,

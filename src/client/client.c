@@ -33,17 +33,13 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
     c->max_attempts = config->max_attempts ? config->max_attempts : c->retry_policy->max_attempts;
     c->global_shards = config->global_shards ? config->global_shards : 1;
     c->mode = config->mode;
-    c->log_fn = config->log_fn;
-    c->log_level = config->log_level;
-    c->log_payload = config->log_payload;
+    c->log = config->log;
 
     creds.access_key_id = config->access_key_id;
     creds.secret_access_key = config->secret_access_key;
     creds.session_token = config->session_token;
     creds.profile = config->profile;
-    creds.log_fn = config->log_fn;
-    creds.log_level = config->log_level;
-    creds.log_payload = config->log_payload;
+    creds.log = config->log;
 
     if ((rc = dr__resolve_region(config->region, config->profile, &c->region)) != DR_OK ||
         (rc = dr__resolve_endpoint(config->endpoint, c->region, "dynamodb", &c->endpoint,
@@ -63,8 +59,8 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
         dr_client_free(c);
         return rc;
     }
-    dr__log(c, DR_LOG_INFO, "client ready: region %s, endpoint %s, %s retries (%u attempts)",
-            c->region, c->endpoint, c->retry_policy->name, c->max_attempts);
+    dr__logf(&c->log, DR_LOG_INFO, "client ready: region %s, endpoint %s, %s retries (%u attempts)",
+             c->region, c->endpoint, c->retry_policy->name, c->max_attempts);
     *out = c;
     return DR_OK;
 }
@@ -99,16 +95,4 @@ DR_API dr_status dr_client_counter(const dr_client *c, dr_counter which, uint64_
                         (int)which);
     *out = atomic_load_explicit(&c->counters[which], memory_order_relaxed);
     return DR_OK;
-}
-
-void dr__log(const dr_client *c, dr_log_level level, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    if (!c || !c->log_fn || level > c->log_level)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    c->log_fn(level, line, c->log_payload);
 }

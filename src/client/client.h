@@ -28,9 +28,7 @@ struct dr_client {
     const struct dr_retry_policy *retry_policy;
     uint32_t global_shards;
     dr_aggregation_mode mode;
-    dr_log_fn log_fn;
-    dr_log_level log_level;
-    void *log_payload;
+    dr_logger log;
 
     dr_http_pool *pool;
     dr_credentials_chain *credentials;
@@ -40,10 +38,6 @@ struct dr_client {
     atomic_uint_least64_t counters[DR_COUNTER_TRANSACTION_CONFLICTS + 1];
     atomic_int schema_state; /* dr_schema_state (src/schema.h), found out once */
 };
-
-/* Log a line through the client's callback if `level` is enabled. Never pass secrets. */
-void dr__log(const dr_client *client, dr_log_level level, const char *fmt, ...)
-    DR_PRINTF(3, 4);
 
 static inline void dr__count(dr_client *client, dr_counter which, uint64_t n)
 {

@@ -205,8 +205,8 @@ DR_API dr_status dr_config_set_log(dr_config *c, dr_log_fn fn, dr_log_level max_
     REQUIRE_CONFIG(c, "dr_config_set_log");
     if (fn && (max_level < DR_LOG_ERROR || max_level > DR_LOG_DEBUG))
         return dr__fail(DR_E_INVALID_ARGUMENT, "log level: unknown value %d", (int)max_level);
-    c->log_fn = fn;
-    c->log_level = max_level;
-    c->log_payload = payload;
+    c->log.fn = fn;
+    c->log.level = max_level;
+    c->log.payload = payload;
     return DR_OK;
 }

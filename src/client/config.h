@@ -4,6 +4,7 @@
 #define DR_CONFIG_H
 
 #include "dadratings.h"
+#include "log.h"
 #include "sigv4.h"
 
 #define DR_DEFAULT_CONNECT_TIMEOUT_MS 3100u
@@ -27,9 +28,7 @@ struct dr_config {
     uint32_t max_attempts;       /* 0 = default */
     uint32_t global_shards;      /* 0 = 1 */
     dr_aggregation_mode mode;
-    dr_log_fn log_fn;
-    dr_log_level log_level;
-    void *log_payload;
+    dr_logger log;
 };
 
 /* dr__region_is_valid (the signer's own rule, in sigv4.h) is held to by every source of

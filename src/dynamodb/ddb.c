@@ -377,9 +377,9 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
         dr__count(c, DR_COUNTER_BYTES_RECEIVED, resp.body.len);
         if (rc == DR_OK)
             rc = read_response(&w, &resp, &parsed, err, &server_time);
-        dr__log(c, DR_LOG_DEBUG, "%s attempt %u/%u: HTTP %ld, %s, %.1f ms", operation, attempt,
-                c->max_attempts, resp.status, rc == DR_OK ? "ok" : dr_strerror(rc),
-                now_ms() - started);
+        dr__logf(&c->log, DR_LOG_DEBUG, "%s attempt %u/%u: HTTP %ld, %s, %.1f ms", operation,
+                 attempt, c->max_attempts, resp.status, rc == DR_OK ? "ok" : dr_strerror(rc),
+                 now_ms() - started);
         if (rc == DR_OK)
             break;
         count_failure(c, rc);
@@ -390,8 +390,8 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
             dr__ddb_is_clock_skew(err->type, err->message)) {
             atomic_store(&c->clock_skew_s, server_time - (int64_t)time(NULL));
             skew_fixed = 1;
-            dr__log(c, DR_LOG_WARN, "%s: clock skew detected; signing with the server's time",
-                    operation);
+            dr__logf(&c->log, DR_LOG_WARN,
+                     "%s: clock skew detected; signing with the server's time", operation);
             attempt--;
             continue;
         }
@@ -404,7 +404,7 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
              * survived every attempt; the message and `err` keep the last error. */
             char last[512];
             snprintf(last, sizeof last, "%s", dr_last_error_message());
-            dr__log(c, DR_LOG_WARN, "%s: retry quota exhausted; not retrying", operation);
+            dr__logf(&c->log, DR_LOG_WARN, "%s: retry quota exhausted; not retrying", operation);
             rc = dr__fail(DR_E_RETRY_QUOTA, "retry quota exhausted, not retrying: %s", last);
             break;
         }
@@ -413,8 +413,8 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
             uint32_t delay = dr__retry_backoff_ms(c->retry_policy, attempt + 1, rc,
                                                   dr__random01(),
                                                   retry_after_hint_ms(&resp));
-            dr__log(c, DR_LOG_INFO, "%s: %s; retrying in %u ms", operation, dr_strerror(rc),
-                    delay);
+            dr__logf(&c->log, DR_LOG_INFO, "%s: %s; retrying in %u ms", operation, dr_strerror(rc),
+                     delay);
             sleep_ms(delay);
         }
     }

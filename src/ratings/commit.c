@@ -125,9 +125,9 @@ dr_status dr__transact(dr_client *c, const char *what, dr_txn_builder build, voi
         }
         if (verdict == DR_CANCEL_ERROR)
             return rc; /* the transport recorded the message with its reasons */
-        dr__log(c, DR_LOG_DEBUG, "%s: %s; attempt %d", what,
-                verdict == DR_CANCEL_THROTTLED ? "throttled" : "changed concurrently",
-                attempt + 1);
+        dr__logf(&c->log, DR_LOG_DEBUG, "%s: %s; attempt %d", what,
+                 verdict == DR_CANCEL_THROTTLED ? "throttled" : "changed concurrently",
+                 attempt + 1);
         commit_backoff(attempt);
     }
     return verdict == DR_CANCEL_THROTTLED

@@ -470,11 +470,12 @@ static int settle_schema(dr_client *c, int marker_complete)
         return DR_SCHEMA_COMPLETE;
     }
     if (atomic_compare_exchange_strong(&c->schema_state, &expected, DR_SCHEMA_ORIGINAL))
-        dr__log(c, DR_LOG_INFO,
-                "stats table %s is in the original layout (no complete %s index, no schema "
-                "marker): dashboard_stats reads every joke's stats item through "
-                DR_INDEX_GSI1 " (one request per 1 MB); run dr_client_upgrade_tables() once "
-                "to read a fixed number of requests", c->stats_table, DR_TOP_INDEX);
+        dr__logf(&c->log, DR_LOG_INFO,
+                 "stats table %s is in the original layout (no complete %s index, no schema "
+                 "marker): dashboard_stats reads every joke's stats item through " DR_INDEX_GSI1
+                 " (one request per 1 MB); run dr_client_upgrade_tables() once "
+                 "to read a fixed number of requests",
+                 c->stats_table, DR_TOP_INDEX);
     return atomic_load(&c->schema_state);
 }
 
@@ -552,10 +553,10 @@ DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
     d->unique_jokes = (uint64_t)unique;
     for (i = 0; i < TASKS; i++) {
         if (tasks[i].inconsistent && !inconsistent)
-            dr__log(c, DR_LOG_WARN,
-                    "dashboard_stats: stored figures no ratings can produce in %s (%s): "
-                    "clamped to sane values; see dr_dashboard_inconsistent()",
-                    c->stats_table, tasks[i].first_inconsistent);
+            dr__logf(&c->log, DR_LOG_WARN,
+                     "dashboard_stats: stored figures no ratings can produce in %s (%s): "
+                     "clamped to sane values; see dr_dashboard_inconsistent()",
+                     c->stats_table, tasks[i].first_inconsistent);
         inconsistent += tasks[i].inconsistent;
     }
     d->inconsistent = inconsistent;

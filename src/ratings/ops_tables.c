@@ -182,6 +182,6 @@ DR_API dr_status dr_client_create_tables(dr_client *c, uint32_t flags)
      * takes its fast path at once. A table that existed is left to the upgrade. */
     if (created_stats && (rc = dr__schema_mark_complete(c)) != DR_OK)
         return dr__fail_context(rc, "create_tables");
-    dr__log(c, DR_LOG_INFO, "tables %s and %s are ready", c->ratings_table, c->stats_table);
+    dr__logf(&c->log, DR_LOG_INFO, "tables %s and %s are ready", c->ratings_table, c->stats_table);
     return DR_OK;
 }

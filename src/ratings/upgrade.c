@@ -101,7 +101,8 @@ static dr_status add_index(dr_client *c, json_t *throughput)
     json_decref(req);
     if (rc != DR_OK)
         return dr__fail_context(rc, "adding index %s to %s", DR_TOP_INDEX, c->stats_table);
-    dr__log(c, DR_LOG_INFO, "upgrade: creating index %s on %s", DR_TOP_INDEX, c->stats_table);
+    dr__logf(&c->log, DR_LOG_INFO, "upgrade: creating index %s on %s", DR_TOP_INDEX,
+             c->stats_table);
     return DR_OK;
 }
 
@@ -152,8 +153,10 @@ static dr_status upgrade_step(dr_client *c, const char *joke_id, const json_t *i
 
     *result = STEP_NOTHING;
     if (dr__counts_from_item(item, &counts) != DR_OK || !dr__counts_consistent(&counts)) {
-        dr__log(c, DR_LOG_WARN, "upgrade: stats item " DR_PK_STATS "%s holds counters no "
-                "ratings can produce; left as it is", joke_id);
+        dr__logf(&c->log, DR_LOG_WARN,
+                 "upgrade: stats item " DR_PK_STATS "%s holds counters no "
+                 "ratings can produce; left as it is",
+                 joke_id);
         json_decref(values);
         return DR_OK;
     }
@@ -368,14 +371,17 @@ DR_API dr_status dr_client_upgrade_tables(dr_client *c, uint32_t flags,
     if (rc != DR_OK)
         return dr__fail_context(rc, "upgrade_tables");
     if (u.stop) {
-        dr__log(c, DR_LOG_INFO, "upgrade: stopped by the caller after %" PRIu64 " items; run "
-                "it again to finish", u.scanned);
+        dr__logf(&c->log, DR_LOG_INFO,
+                 "upgrade: stopped by the caller after %" PRIu64 " items; run "
+                 "it again to finish",
+                 u.scanned);
         return DR_OK;
     }
     if ((rc = dr__schema_mark_complete(c)) != DR_OK)
         return dr__fail_context(rc, "upgrade_tables");
-    dr__log(c, DR_LOG_INFO, "upgrade: %s complete: %" PRIu64 " stats items scanned, %" PRIu64
-            " updated", c->stats_table, u.scanned, u.updated);
+    dr__logf(&c->log, DR_LOG_INFO,
+             "upgrade: %s complete: %" PRIu64 " stats items scanned, %" PRIu64 " updated",
+             c->stats_table, u.scanned, u.updated);
     report(&u, DR_UPGRADE_DONE);
     return DR_OK;
 }

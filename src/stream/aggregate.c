@@ -301,10 +301,10 @@ static void settle(dr_client *c, batch_entry *entries, const size_t *members, si
             r->duplicates++;
         else
             r->skipped++; /* nothing stored to un-count */
-        dr__log(c, DR_LOG_DEBUG, "stream record %s: %s", e->plan.sequence_number,
-                outcome == DR_COMMIT_APPLIED     ? "applied"
-                : outcome == DR_COMMIT_DUPLICATE ? "duplicate"
-                                                 : "nothing to un-count");
+        dr__logf(&c->log, DR_LOG_DEBUG, "stream record %s: %s", e->plan.sequence_number,
+                 outcome == DR_COMMIT_APPLIED     ? "applied"
+                 : outcome == DR_COMMIT_DUPLICATE ? "duplicate"
+                                                  : "nothing to un-count");
     }
 }
 
@@ -471,7 +471,7 @@ DR_API dr_status dr_client_apply_stream_batch(dr_client *c, const char *records_
         snprintf(r->reason, sizeof r->reason, "%s", dr_last_error_message());
     }
     if (r->reason[0])
-        dr__log(c, DR_LOG_WARN, "stream record failed: %s", r->reason);
+        dr__logf(&c->log, DR_LOG_WARN, "stream record failed: %s", r->reason);
     if (report_failures(records, entries, n, r) != DR_OK) {
         dr_batch_result_free(r);
         r = NULL;

@@ -364,11 +364,11 @@ static dr_status park(dr_follower *f, shard *s, const json_t *record, const char
         return dr__fail_context(rc, "shard %s: cannot park stream record %s", s->id, seq);
     f->dead_lettered++;
     /* Identifiers and reason only: the record itself is in the item. */
-    dr__log(f->client, DR_LOG_ERROR,
-            "shard %s: stream record %s parked as a dead letter after %" PRIu32
-            " failed deliveries%s: %s",
-            s->id, seq, s->failures, omitted ? " (too large: stored without its images)" : "",
-            reason);
+    dr__logf(&f->client->log, DR_LOG_ERROR,
+             "shard %s: stream record %s parked as a dead letter after %" PRIu32
+             " failed deliveries%s: %s",
+             s->id, seq, s->failures, omitted ? " (too large: stored without its images)" : "",
+             reason);
     return DR_OK;
 }
 
@@ -693,16 +693,16 @@ static dr_status requeue_one(dr_follower *f, const dead_letter *d, int *applied)
     rc = dr_client_apply_stream_batch(f->client, dr__buf_cstr(&body), body.len, &result);
     dr__buf_free(&body);
     if (rc == DR_E_INVALID_ARGUMENT) { /* the stored text is not a record: it stays */
-        dr__log(f->client, DR_LOG_WARN, "dead letter %s#%s stays parked: %s", d->shard_id,
-                d->sequence_number, dr_last_error_message());
+        dr__logf(&f->client->log, DR_LOG_WARN, "dead letter %s#%s stays parked: %s", d->shard_id,
+                 d->sequence_number, dr_last_error_message());
         return DR_OK;
     }
     if (rc != DR_OK)
         return rc;
     *applied = dr_batch_result_failed_count(result) == 0;
     if (!*applied)
-        dr__log(f->client, DR_LOG_WARN, "dead letter %s#%s stays parked: %s", d->shard_id,
-                d->sequence_number, dr__batch_result_reason(result, &why));
+        dr__logf(&f->client->log, DR_LOG_WARN, "dead letter %s#%s stays parked: %s", d->shard_id,
+                 d->sequence_number, dr__batch_result_reason(result, &why));
     dr_batch_result_free(result);
     return DR_OK;
 }
@@ -738,8 +738,8 @@ DR_API dr_status dr_follower_requeue_dead_letters(dr_follower *f, size_t *requeu
         json_decref(req);
         if (rc == DR_OK) {
             done++;
-            dr__log(f->client, DR_LOG_INFO, "dead letter %s#%s requeued and applied",
-                    d->shard_id, d->sequence_number);
+            dr__logf(&f->client->log, DR_LOG_INFO, "dead letter %s#%s requeued and applied",
+                     d->shard_id, d->sequence_number);
         }
     }
     if (requeued)

@@ -69,8 +69,8 @@ static void check(dr_status rc)
 static dr_credentials_options leak_chain_options(void)
 {
     dr_credentials_options opts = {0};
-    opts.log_fn = leak_log;
-    opts.log_level = DR_LOG_DEBUG;
+    opts.log.fn = leak_log;
+    opts.log.level = DR_LOG_DEBUG;
     opts.metadata_timeout_ms = 300;
     return opts;
 }
