@@ -14,7 +14,8 @@
 /* AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
 dr_status dr__credentials_from_env(dr_credentials **out);
 
-/* The shared credentials file, then the shared config file, for `profile`. */
+/* `profile` of the shared files merged (profile_file.h): the key id, secret and token all
+ * from the file that gives the key id. */
 dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out);
 
 /* ECS / EKS container credentials endpoint. */
@@ -32,9 +33,15 @@ dr_status dr__credentials_from_imds(uint32_t timeout_ms, dr_credentials **out);
 /* The profile name to use: `configured`, else AWS_PROFILE, else "default". */
 const char *dr__profile_name(const char *configured);
 
-/* The `region` of `profile` in the shared config file, allocated into *out (NULL and
- * DR_OK when absent). */
+/* The `region` of `profile` in the shared files, allocated into *out (NULL and DR_OK
+ * when absent). DR_E_CONFIG when a file cannot be read or parsed. */
 dr_status dr__profile_region(const char *profile, char **out);
+
+/* The settings `names` (lower case) of `profile` in the shared files, each allocated into
+ * values[i] (NULL when absent or empty, and all NULL on failure). Missing files are no
+ * error; DR_E_CONFIG when one cannot be read or parsed, DR_E_NOMEM. */
+dr_status dr__profile_settings(const char *profile, size_t n, const char *const names[],
+                               char *values[]);
 
 /* --- shared by the container and IMDS providers (credentials_fetch.c) --- */
 

@@ -203,8 +203,8 @@ static void test_profile_credentials_file(void **state)
                   "aws_access_key_id = AKIDDEFAULT\n"
                   "aws_secret_access_key=secret-default ; inline comment\n"
                   "\n"
-                  "  [ work ]  # comment after a header\r\n"
-                  "\taws_access_key_id\t=\tAKIDWORK\r\n"
+                  "[ work ]  # comment after a header\r\n"
+                  "aws_access_key_id\t=\tAKIDWORK\r\n"
                   "AWS_SECRET_ACCESS_KEY = secret/with+chars==\r\n"
                   "aws_session_token = token#not-a-comment\r\n");
     expect_profile("default", "AKIDDEFAULT", "secret-default", NULL);
