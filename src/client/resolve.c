@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "config.h"
+#include "configured_endpoint.h"
 #include "credentials_provider.h"
 #include "env.h"
 #include "error.h"
@@ -62,17 +63,38 @@ dr_status dr__resolve_region(const char *configured, const char *profile, char *
                     "config file (AWS_CONFIG_FILE, default ~/.aws/config)", name);
 }
 
-dr_status dr__resolve_endpoint(const char *configured, const char *region,
+/* The endpoint configured for the API on `service_host`, or NULL. The Streams API has
+ * settings of its own and otherwise shares DynamoDB's, as DynamoDB Local serves both. */
+static dr_status configured_override(const char *configured, const char *profile,
+                                     const char *service_host, char **out)
+{
+    dr_endpoint_query q;
+    memset(&q, 0, sizeof q);
+    q.service_id = "dynamodb";
+    if (strcmp(service_host, "streams.dynamodb") == 0) {
+        q.service_id = "dynamodb streams";
+        q.fallback_service_id = "dynamodb";
+    }
+    q.profile = profile;
+    q.configured = configured;
+    return dr__configured_endpoint(&q, out);
+}
+
+dr_status dr__resolve_endpoint(const char *configured, const char *region, const char *profile,
                                const char *service_host, char **endpoint_out, char **host_out)
 {
-    const char *url = first_set(configured, "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL");
+    char *url;
     dr_url_parts parts;
     dr_buf endpoint = DR_BUF_INIT, host = DR_BUF_INIT;
     dr_status rc;
     int ipv6;
 
+    if ((rc = configured_override(configured, profile, service_host, &url)) != DR_OK)
+        return rc;
     if (url) {
-        if ((rc = dr__url_parse(url, &parts)) != DR_OK)
+        rc = dr__url_parse(url, &parts);
+        dr__free(url);
+        if (rc != DR_OK)
             return dr__fail_context(DR_E_CONFIG, "endpoint");
         if (strcmp(parts.scheme, "http") == 0 && !dr__host_is_loopback(parts.host))
             return dr__fail(DR_E_CONFIG,

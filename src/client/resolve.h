@@ -11,12 +11,14 @@
  * when none is set or the one found is not 1..DR_REGION_MAX of [a-z0-9-]. */
 dr_status dr__resolve_region(const char *configured, const char *profile, char **out);
 
-/* The endpoint of `service_host` ("dynamodb" or "streams.dynamodb"): `configured`,
- * AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL (an override serves both APIs, as DynamoDB
- * Local does), else https://<service_host>.<region>.amazonaws.com. *endpoint_out gets
+/* The endpoint of `service_host` ("dynamodb" or "streams.dynamodb"): the configured one
+ * (configured_endpoint.h: `configured`, AWS_ENDPOINT_URL_DYNAMODB[_STREAMS],
+ * AWS_ENDPOINT_URL, then `profile`'s settings in the shared config file; the Streams API
+ * falls back to DynamoDB's settings, as DynamoDB Local serves both APIs), else
+ * https://<service_host>.<region>.amazonaws.com. *endpoint_out gets
  * "scheme://host[:port]", *host_out the Host header as signed. Plain http only to
  * loopback hosts; no path. */
-dr_status dr__resolve_endpoint(const char *configured, const char *region,
+dr_status dr__resolve_endpoint(const char *configured, const char *region, const char *profile,
                                const char *service_host, char **endpoint_out, char **host_out);
 
 /* A table name: `configured`, else environment variable `env`, else `fallback`; checked
