@@ -253,7 +253,8 @@ DR_API void dr_config_free(dr_config *config);
 
 /**
  * AWS region, e.g. "eu-west-1": 1..63 of a-z 0-9 -, from every source. Unset: AWS_REGION,
- * then AWS_DEFAULT_REGION, then the profile's `region` in the shared config file.
+ * then AWS_DEFAULT_REGION, then the profile's `region` in the shared config and
+ * credentials files (docs/configuration.md).
  * @param config required.
  * @param region the region, copied; NULL unsets.
  * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, a malformed region), DR_E_NOMEM.
@@ -263,7 +264,12 @@ DR_API dr_status dr_config_set_region(dr_config *config, const char *region);
 
 /**
  * DynamoDB endpoint URL, e.g. "http://127.0.0.1:8000". Unset: AWS_ENDPOINT_URL_DYNAMODB,
- * then AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com. Plain http is
+ * then AWS_ENDPOINT_URL, then the profile's `dynamodb` block of its `[services]` section
+ * and its `endpoint_url` in the shared files (none of these when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or the profile's ignore_configured_endpoint_urls is
+ * true), then https://dynamodb.<region>.amazonaws.com. The Streams API uses the same
+ * unless AWS_ENDPOINT_URL_DYNAMODB_STREAMS or a `dynamodb_streams` block sets its own
+ * (docs/configuration.md). Plain http is
  * accepted only for loopback hosts (localhost, an IPv4 literal in 127.0.0.0/8, [::1]) and
  * never goes through a proxy; every other endpoint must be https, is verified, and uses
  * the proxy the environment names (https_proxy, ALL_PROXY, NO_PROXY, as libcurl reads
@@ -392,7 +398,8 @@ typedef struct dr_client dr_client;
  * @param out receives the client; free it with dr_client_free(). Required.
  * @param config options, or NULL for all defaults. Copied: free it whenever you like.
  * @return DR_OK, DR_E_INVALID_ARGUMENT (`out` NULL), DR_E_CONFIG (no region, a bad
- *         endpoint or table name, also from the environment), DR_E_NOMEM, DR_E_INTERNAL
+ *         endpoint or table name, also from the environment or the shared files, a shared
+ *         file that cannot be read or parsed), DR_E_NOMEM, DR_E_INTERNAL
  *         (a mutex could not be made).  @since 1.0
  */
 DR_API dr_status dr_client_new(dr_client **out, const dr_config *config);
