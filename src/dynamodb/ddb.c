@@ -161,6 +161,7 @@ typedef struct wire_request {
     const char *operation;
     const char *url;
     const char *host_header;
+    const char *signing_region;
     char target[96];
     char *body;
     size_t body_len;
@@ -184,8 +185,8 @@ static dr_status sign_attempt(dr_client *c, const wire_request *w, dr_credential
     size_t offsets[DR_DDB_HEADER_LINES], n = 0, i;
     dr_status rc;
 
-    rc = dr__sigv4_authorize(c->signer, creds, c->region, "dynamodb", now, "POST", "/", "",
-                             signed_headers, sizeof signed_headers / sizeof *signed_headers,
+    rc = dr__sigv4_authorize(c->signer, creds, w->signing_region, "dynamodb", now, "POST", "/",
+                             "", signed_headers, sizeof signed_headers / sizeof *signed_headers,
                              w->body, w->body_len, amz_date, &authorization);
     if (rc != DR_OK) {
         dr__buf_free_secret(&authorization);
@@ -331,10 +332,12 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
     if (service == DR_SERVICE_STREAMS) {
         w.url = c->streams_endpoint;
         w.host_header = c->streams_host_header;
+        w.signing_region = c->streams_signing_region;
         snprintf(w.target, sizeof w.target, "DynamoDBStreams_20120810.%s", operation);
     } else {
         w.url = c->endpoint;
         w.host_header = c->host_header;
+        w.signing_region = c->signing_region;
         snprintf(w.target, sizeof w.target, "DynamoDB_20120810.%s", operation);
     }
     w.body = dr__json_dump(request);

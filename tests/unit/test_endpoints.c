@@ -1,6 +1,7 @@
 /* Endpoints: the resolver (src/client/endpoint.c) against the AWS SDKs' own endpoint tests
  * for DynamoDB and DynamoDB Streams, its partitions table against partitions.json, pieces
- * of the rules the suites reach only partly.
+ * of the rules the suites reach only partly, then the client's wiring of it: environment,
+ * shared config file, overrides (src/client/resolve.c).
  *
  * The data lives in "$DR_SOURCE_DIR/tests/data/dynamodb-endpoints" (ctest sets
  * DR_SOURCE_DIR; the folder's README.md says where it comes from). A missing file fails. */
@@ -16,8 +17,12 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "alloc.h"
+#include "client.h"
+#include "creds_sandbox.h"
 #include "dadratings.h"
 #include "endpoint.h"
+#include "resolve.h"
 
 static json_t *load_data(const char *name)
 {
@@ -521,7 +526,7 @@ static void test_limits_and_local(void **state)
     expect_error(DR_ENDPOINT_DYNAMODB, &p, "Missing Region");
 
     /* "local" is DynamoDB Local, signed for us-east-1; Streams' rule set has no such
-     * region (resolve.c sends Streams there too). */
+     * region (resolve.c sends Streams to DynamoDB Local too). */
     p.region = "local";
     assert_null(dr__endpoint_resolve(DR_ENDPOINT_DYNAMODB, &p, &got));
     assert_string_equal(got.url, "http://localhost:8000");
@@ -529,6 +534,223 @@ static void test_limits_and_local(void **state)
     assert_null(dr__endpoint_resolve(DR_ENDPOINT_STREAMS, &p, &got));
     assert_string_equal(got.url, "https://streams.dynamodb.local.amazonaws.com");
     assert_null(got.signing_region);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* The client's wiring: environment, shared config file, overrides                */
+/* ------------------------------------------------------------------------------ */
+
+static const char *const DDB = "DynamoDB", *const STREAMS = "Streams";
+
+static dr_endpoint_service service_of(const char *which)
+{
+    return which == STREAMS ? DR_ENDPOINT_STREAMS : DR_ENDPOINT_DYNAMODB;
+}
+
+static void expect_resolved(const char *configured, const char *region, const char *profile,
+                            const char *which, const char *url, const char *signing_region)
+{
+    char *endpoint = NULL, *host = NULL;
+    const char *signing = NULL;
+    dr_status rc = dr__resolve_endpoint(configured, region, profile, service_of(which),
+                                        &endpoint, &host, &signing);
+    if (rc != DR_OK)
+        fail_msg("%s endpoint of %s: expected %s, got %s", which, region, url,
+                 dr_last_error_message());
+    assert_string_equal(endpoint, url);
+    assert_string_equal(host, strstr(url, "://") + 3);
+    assert_string_equal(signing, signing_region ? signing_region : region);
+    dr__free(endpoint);
+    dr__free(host);
+}
+
+static void expect_refused(const char *region, const char *profile, const char *which,
+                           const char *needle)
+{
+    char *endpoint = (char *)1, *host = (char *)1;
+    const char *signing = NULL;
+    dr_status rc = dr__resolve_endpoint(NULL, region, profile, service_of(which), &endpoint,
+                                        &host, &signing);
+    if (rc != DR_E_CONFIG)
+        fail_msg("%s endpoint of %s: expected DR_E_CONFIG naming \"%s\", got %d (%s)", which,
+                 region, needle, (int)rc, rc == DR_OK ? endpoint : dr_last_error_message());
+    if (!strstr(dr_last_error_message(), needle))
+        fail_msg("expected an error naming \"%s\", got \"%s\"", needle,
+                 dr_last_error_message());
+}
+
+static void test_wiring_defaults(void **state)
+{
+    (void)state;
+    expect_resolved(NULL, "us-east-1", NULL, DDB, "https://dynamodb.us-east-1.amazonaws.com",
+                    NULL);
+    expect_resolved(NULL, "us-east-1", NULL, STREAMS,
+                    "https://streams.dynamodb.us-east-1.amazonaws.com", NULL);
+    expect_resolved(NULL, "cn-north-1", NULL, DDB,
+                    "https://dynamodb.cn-north-1.amazonaws.com.cn", NULL);
+    expect_resolved(NULL, "eusc-de-east-1", NULL, STREAMS,
+                    "https://streams.dynamodb.eusc-de-east-1.amazonaws.eu", NULL);
+    expect_resolved(NULL, "us-isob-east-1", NULL, DDB,
+                    "https://dynamodb.us-isob-east-1.sc2s.sgov.gov", NULL);
+    /* DynamoDB Local: plain http to loopback, Streams on the same port, both signed for
+     * us-east-1 as the SDKs sign for it. */
+    expect_resolved(NULL, "local", NULL, DDB, "http://localhost:8000", "us-east-1");
+    expect_resolved(NULL, "local", NULL, STREAMS, "http://localhost:8000", "us-east-1");
+}
+
+static void test_wiring_environment(void **state)
+{
+    (void)state;
+    setenv("AWS_USE_FIPS_ENDPOINT", "TRUE", 1);
+    expect_resolved(NULL, "us-east-1", NULL, DDB,
+                    "https://dynamodb-fips.us-east-1.amazonaws.com", NULL);
+    expect_resolved(NULL, "us-gov-west-1", NULL, STREAMS,
+                    "https://streams.dynamodb.us-gov-west-1.amazonaws.com", NULL);
+    expect_refused("local", NULL, DDB, "FIPS and local endpoint are not supported");
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "true", 1);
+    expect_resolved(NULL, "us-east-1", NULL, DDB, "https://dynamodb-fips.us-east-1.api.aws",
+                    NULL);
+    expect_resolved(NULL, "us-east-1", NULL, STREAMS,
+                    "https://streams-dynamodb-fips.us-east-1.api.aws", NULL);
+    setenv("AWS_USE_FIPS_ENDPOINT", "false", 1);
+    expect_resolved(NULL, "cn-north-1", NULL, DDB,
+                    "https://dynamodb.cn-north-1.api.amazonwebservices.com.cn", NULL);
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "yes", 1);
+    expect_refused("us-east-1", NULL, DDB, "AWS_USE_DUALSTACK_ENDPOINT must be true or false");
+    unsetenv("AWS_USE_DUALSTACK_ENDPOINT");
+    setenv("AWS_USE_FIPS_ENDPOINT", "", 1); /* empty is unset */
+    expect_resolved(NULL, "us-east-1", NULL, DDB, "https://dynamodb.us-east-1.amazonaws.com",
+                    NULL);
+
+    /* The account ID: preferred unless configured otherwise; Streams has no account
+     * endpoints. */
+    setenv("AWS_ACCOUNT_ID", "111122223333", 1);
+    expect_resolved(NULL, "us-east-1", NULL, DDB,
+                    "https://111122223333.ddb.us-east-1.amazonaws.com", NULL);
+    expect_resolved(NULL, "us-east-1", NULL, STREAMS,
+                    "https://streams.dynamodb.us-east-1.amazonaws.com", NULL);
+    expect_resolved(NULL, "cn-north-1", NULL, DDB,
+                    "https://dynamodb.cn-north-1.amazonaws.com.cn", NULL);
+    setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled", 1);
+    expect_resolved(NULL, "us-east-1", NULL, DDB, "https://dynamodb.us-east-1.amazonaws.com",
+                    NULL);
+    setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "required", 1);
+    expect_resolved(NULL, "us-east-1", NULL, DDB,
+                    "https://111122223333.ddb.us-east-1.amazonaws.com", NULL);
+    unsetenv("AWS_ACCOUNT_ID");
+    expect_refused("us-east-1", NULL, DDB, "no AccountID was provided");
+    setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "sometimes", 1);
+    expect_refused("us-east-1", NULL, DDB,
+                   "AWS_ACCOUNT_ID_ENDPOINT_MODE must be preferred, required or disabled");
+    unsetenv("AWS_ACCOUNT_ID_ENDPOINT_MODE");
+    setenv("AWS_ACCOUNT_ID", "1111.2222", 1);
+    expect_refused("us-east-1", NULL, DDB, "account ID parameter is invalid");
+}
+
+static void test_wiring_profile(void **state)
+{
+    (void)state;
+    sandbox_write("config", "[default]\n"
+                            "use_fips_endpoint = true\n"
+                            "aws_account_id = 444455556666\n"
+                            "[profile dual]\n"
+                            "USE_DUALSTACK_ENDPOINT = True\n"
+                            "account_id_endpoint_mode = disabled\n"
+                            "aws_account_id = 777788889999\n"
+                            "[profile broken]\n"
+                            "use_fips_endpoint = maybe\n");
+    /* FIPS has no account endpoints: the account ID is not used. */
+    expect_resolved(NULL, "us-east-1", NULL, DDB,
+                    "https://dynamodb-fips.us-east-1.amazonaws.com", NULL);
+    /* The environment wins, setting by setting. */
+    setenv("AWS_USE_FIPS_ENDPOINT", "false", 1);
+    expect_resolved(NULL, "us-east-1", NULL, DDB,
+                    "https://444455556666.ddb.us-east-1.amazonaws.com", NULL);
+    unsetenv("AWS_USE_FIPS_ENDPOINT");
+    /* The configured profile, else AWS_PROFILE. */
+    expect_resolved(NULL, "us-east-1", "dual", DDB, "https://dynamodb.us-east-1.api.aws",
+                    NULL);
+    setenv("AWS_PROFILE", "dual", 1);
+    expect_resolved(NULL, "us-east-1", NULL, STREAMS,
+                    "https://streams-dynamodb.us-east-1.api.aws", NULL);
+    setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "preferred", 1);
+    expect_resolved(NULL, "us-east-1", NULL, DDB,
+                    "https://777788889999.ddb.us-east-1.api.aws", NULL);
+    unsetenv("AWS_ACCOUNT_ID_ENDPOINT_MODE");
+    expect_refused("us-east-1", "broken", DDB,
+                   "`use_fips_endpoint` in profile \"broken\" must be true or false");
+    /* A profile that does not exist, or no config file at all: nothing is set. */
+    expect_resolved(NULL, "us-east-1", "ghost", DDB,
+                    "https://dynamodb.us-east-1.amazonaws.com", NULL);
+    setenv("AWS_CONFIG_FILE", sandbox_path("no-such-config"), 1);
+    expect_resolved(NULL, "us-east-1", "broken", DDB,
+                    "https://dynamodb.us-east-1.amazonaws.com", NULL);
+}
+
+static void test_wiring_overrides(void **state)
+{
+    (void)state;
+    /* An override serves both APIs, signed for the region; FIPS and dual-stack apply to
+     * default endpoints only. */
+    setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8001", 1);
+    expect_resolved(NULL, "local", NULL, DDB, "http://127.0.0.1:8001", NULL);
+    expect_resolved(NULL, "us-east-1", NULL, STREAMS, "http://127.0.0.1:8001", NULL);
+    setenv("AWS_ENDPOINT_URL_DYNAMODB", "https://ddb.example.com", 1);
+    expect_resolved(NULL, "us-east-1", NULL, DDB, "https://ddb.example.com", NULL);
+    expect_resolved(NULL, "us-east-1", NULL, STREAMS, "https://ddb.example.com", NULL);
+    /* AWS_ENDPOINT_URL_DYNAMODB_STREAMS: Streams only. */
+    setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "https://streams.example.com:8443", 1);
+    expect_resolved(NULL, "us-east-1", NULL, DDB, "https://ddb.example.com", NULL);
+    expect_resolved(NULL, "us-east-1", NULL, STREAMS, "https://streams.example.com:8443",
+                    NULL);
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
+    unsetenv("AWS_USE_FIPS_ENDPOINT");
+    expect_resolved(NULL, "us-east-1", NULL, DDB, "https://dynamodb.us-east-1.amazonaws.com",
+                    NULL);
+    expect_resolved(NULL, "us-east-1", NULL, STREAMS, "https://streams.example.com:8443",
+                    NULL);
+    /* The configured endpoint comes first, for both. */
+    expect_resolved("http://[::1]:8002", "us-east-1", NULL, STREAMS, "http://[::1]:8002",
+                    NULL);
+    /* Plain http only to loopback, from every source. */
+    setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "http://streams.example.com", 1);
+    expect_refused("us-east-1", NULL, STREAMS, "plain http is only allowed to loopback");
+}
+
+/* dr_client_new: both endpoints and the region each is signed for. */
+static void test_wiring_client(void **state)
+{
+    dr_config *cfg = NULL;
+    dr_client *c = NULL;
+    (void)state;
+
+    assert_int_equal(dr_config_new(&cfg), DR_OK);
+    assert_int_equal(dr_config_set_region(cfg, "local"), DR_OK);
+    assert_int_equal(dr_client_new(&c, cfg), DR_OK);
+    assert_string_equal(c->endpoint, "http://localhost:8000");
+    assert_string_equal(c->streams_endpoint, "http://localhost:8000");
+    assert_string_equal(c->host_header, "localhost:8000");
+    assert_string_equal(c->signing_region, "us-east-1");
+    assert_string_equal(c->streams_signing_region, "us-east-1");
+    assert_string_equal(c->region, "local");
+    dr_client_free(c);
+
+    assert_int_equal(dr_config_set_region(cfg, "eu-west-1"), DR_OK);
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "true", 1);
+    assert_int_equal(dr_client_new(&c, cfg), DR_OK);
+    assert_string_equal(c->endpoint, "https://dynamodb.eu-west-1.api.aws");
+    assert_string_equal(c->streams_endpoint, "https://streams-dynamodb.eu-west-1.api.aws");
+    assert_string_equal(c->signing_region, "eu-west-1");
+    dr_client_free(c);
+
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "1", 1);
+    c = (dr_client *)1;
+    assert_int_equal(dr_client_new(&c, cfg), DR_E_CONFIG);
+    assert_null(c);
+    assert_non_null(strstr(dr_last_error_message(), "AWS_USE_DUALSTACK_ENDPOINT"));
+    dr_config_free(cfg);
 }
 
 int main(void)
@@ -543,6 +765,12 @@ int main(void)
         cmocka_unit_test(test_arn_account_endpoints),
         cmocka_unit_test(test_override_authority),
         cmocka_unit_test(test_limits_and_local),
+        cmocka_unit_test_setup_teardown(test_wiring_defaults, sandbox_setup, sandbox_teardown),
+        cmocka_unit_test_setup_teardown(test_wiring_environment, sandbox_setup,
+                                        sandbox_teardown),
+        cmocka_unit_test_setup_teardown(test_wiring_profile, sandbox_setup, sandbox_teardown),
+        cmocka_unit_test_setup_teardown(test_wiring_overrides, sandbox_setup, sandbox_teardown),
+        cmocka_unit_test_setup_teardown(test_wiring_client, sandbox_setup, sandbox_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
