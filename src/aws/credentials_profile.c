@@ -84,7 +84,10 @@ typedef struct profile_lookup {
     file_kind kind;
     const char *profile;
     int found;                 /* the profile's section exists */
-    dr_ini_span access_key_id, secret_access_key, session_token, region;
+    dr_ini_span access_key_id, secret_access_key, session_token;
+    size_t n_settings; /* other keys wanted (dr__profile_settings) and their values */
+    const char *const *setting_names;
+    dr_ini_span *settings;
 } profile_lookup;
 
 /* `[name]` in the credentials file; `[profile name]` in the config file, where the
@@ -115,17 +118,19 @@ static int collect_property(dr_ini_span section, dr_ini_span key, dr_ini_span va
                             void *payload)
 {
     profile_lookup *l = payload;
+    size_t i;
     if (!section_is_profile(l, section))
         return 0;
     l->found = 1;
+    for (i = 0; i < l->n_settings; i++)
+        if (dr__ini_span_caseeq(key, l->setting_names[i]))
+            l->settings[i] = value;
     if (dr__ini_span_caseeq(key, "aws_access_key_id"))
         l->access_key_id = value;
     else if (dr__ini_span_caseeq(key, "aws_secret_access_key"))
         l->secret_access_key = value;
     else if (dr__ini_span_caseeq(key, "aws_session_token"))
         l->session_token = value;
-    else if (dr__ini_span_caseeq(key, "region"))
-        l->region = value;
     return 0;
 }
 
@@ -133,7 +138,8 @@ static int collect_property(dr_ini_span section, dr_ini_span key, dr_ini_span va
  * for the spans in `l`; the caller frees it with dr__buf_free_secret. A missing file
  * is not an error: l->found stays 0. */
 static dr_status lookup_in_file(file_kind kind, const char *profile, dr_buf *text,
-                                profile_lookup *l, const char **display)
+                                profile_lookup *l, const char **display, size_t n_settings,
+                                const char *const *setting_names, dr_ini_span *settings)
 {
     dr_buf path = DR_BUF_INIT;
     dr_status rc;
@@ -141,6 +147,9 @@ static dr_status lookup_in_file(file_kind kind, const char *profile, dr_buf *tex
     memset(l, 0, sizeof *l);
     l->kind = kind;
     l->profile = profile;
+    l->n_settings = n_settings;
+    l->setting_names = setting_names;
+    l->settings = settings;
     rc = file_path(kind, &path, display);
     if (rc == DR_OK)
         rc = read_file(dr__buf_cstr(&path), *display, text);
@@ -188,9 +197,11 @@ dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out
     dr_status rc;
 
     *out = NULL;
-    rc = lookup_in_file(CREDENTIALS_FILE, profile, &creds_text, &creds, &creds_display);
+    rc = lookup_in_file(CREDENTIALS_FILE, profile, &creds_text, &creds, &creds_display, 0,
+                        NULL, NULL);
     if (rc == DR_OK)
-        rc = lookup_in_file(CONFIG_FILE, profile, &config_text, &config, &config_display);
+        rc = lookup_in_file(CONFIG_FILE, profile, &config_text, &config, &config_display, 0,
+                            NULL, NULL);
     /* The key set is taken whole from one file, never mixed: a stale session token in
      * one file must not be paired with fresh keys from the other. */
     if (rc != DR_OK) {
@@ -209,17 +220,37 @@ dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out
     return rc;
 }
 
-dr_status dr__profile_region(const char *profile, char **out)
+dr_status dr__profile_settings(const char *profile, size_t n, const char *const names[],
+                               char *values[])
 {
+    dr_ini_span spans[DR_PROFILE_SETTINGS_MAX];
     dr_buf text = DR_BUF_INIT;
     profile_lookup config;
     const char *display;
     dr_status rc;
+    size_t i;
 
-    *out = NULL;
-    rc = lookup_in_file(CONFIG_FILE, profile, &text, &config, &display);
-    if (rc == DR_OK && config.region.len && !(*out = span_dup(config.region)))
-        rc = dr__fail(DR_E_NOMEM, "out of memory reading %s", display);
+    for (i = 0; i < n; i++)
+        values[i] = NULL;
+    if (n > DR_PROFILE_SETTINGS_MAX)
+        return dr__fail(DR_E_INTERNAL, "dr__profile_settings: %zu settings, at most %d", n,
+                        DR_PROFILE_SETTINGS_MAX);
+    memset(spans, 0, sizeof spans);
+    rc = lookup_in_file(CONFIG_FILE, profile, &text, &config, &display, n, names, spans);
+    for (i = 0; rc == DR_OK && i < n; i++)
+        if (spans[i].len && !(values[i] = span_dup(spans[i])))
+            rc = dr__fail(DR_E_NOMEM, "out of memory reading %s", display);
+    if (rc != DR_OK)
+        for (i = 0; i < n; i++) {
+            dr__free(values[i]);
+            values[i] = NULL;
+        }
     dr__buf_free_secret(&text);
     return rc;
+}
+
+dr_status dr__profile_region(const char *profile, char **out)
+{
+    static const char *const name[] = {"region"};
+    return dr__profile_settings(profile, 1, name, out);
 }

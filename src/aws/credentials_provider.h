@@ -37,6 +37,13 @@ const char *dr__profile_name(const char *configured);
  * DR_OK when absent). */
 dr_status dr__profile_region(const char *profile, char **out);
 
+/* The settings `names` (at most DR_PROFILE_SETTINGS_MAX, matched case-insensitively, the
+ * last occurrence winning) of `profile` in the shared config file, each allocated into
+ * values[i] (NULL when absent, and all NULL on failure). A missing file is no error. */
+#define DR_PROFILE_SETTINGS_MAX 8
+dr_status dr__profile_settings(const char *profile, size_t n, const char *const names[],
+                               char *values[]);
+
 /* --- shared by the container and IMDS providers (credentials_fetch.c) --- */
 
 /* Metadata responses are small; anything bigger is not a credentials document. */

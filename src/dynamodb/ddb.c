@@ -143,6 +143,7 @@ static double now_ms(void)
 typedef struct ddb_call {
     dr_client *client;
     const char *operation;
+    const char *signing_region;
     dr_http_request req;
     char *body;
     uint32_t attempt;      /* 1-based; a clock-skew re-sign does not advance it */
@@ -163,6 +164,7 @@ static dr_status build_request(ddb_call *call, dr_ddb_service service, const jso
     call->body = dr__json_dump(request);
     if (!call->body)
         return dr__fail(DR_E_NOMEM, "%s: out of memory encoding the request", call->operation);
+    call->signing_region = streams ? c->streams_signing_region : c->signing_region;
     call->req.method = "POST";
     call->req.url = streams ? c->streams_endpoint : c->endpoint;
     call->req.body = call->body;
@@ -191,7 +193,7 @@ static dr_status sign_request(ddb_call *call)
     if ((rc = dr__credentials_chain_get(c->credentials, &creds)) != DR_OK)
         return rc;
     params.creds = creds;
-    params.region = c->region;
+    params.region = call->signing_region;
     params.service = "dynamodb";
     params.unix_time = (int64_t)time(NULL) + atomic_load(&c->clock_skew_s);
     rc = dr__sigv4_sign_http(c->signer, &params, &call->req);
