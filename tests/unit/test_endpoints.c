@@ -127,7 +127,7 @@ static const char *compare(json_t *expect, const char *error, const dr_endpoint_
 
     if (want_error) {
         if (!error)
-            snprintf(why, cap, "expected error \"%s\", got %s", want_error, got->url);
+            snprintf(why, cap, "expected error \"%s\", got %.400s", want_error, got->url);
         else if (strcmp(error, want_error) != 0)
             snprintf(why, cap, "expected error \"%s\", got error \"%s\"", want_error, error);
         else
@@ -144,7 +144,7 @@ static const char *compare(json_t *expect, const char *error, const dr_endpoint_
         return why;
     }
     if (strcmp(got->url, want_url) != 0) {
-        snprintf(why, cap, "expected %s, got %s", want_url, got->url);
+        snprintf(why, cap, "expected %s, got %.400s", want_url, got->url);
         return why;
     }
     /* authSchemes: the client always signs SigV4 for "dynamodb"; only the region may
