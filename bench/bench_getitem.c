@@ -53,55 +53,45 @@ static double now_s(void)
 
 typedef struct presigned {
     char *body;
-    size_t body_len;
-    char *lines[8];           /* "Name: value", NULL-terminated: dr__http_perform */
-    struct curl_slist *slist; /* the same lines plus "Expect:": raw libcurl */
-    const char *url;
+    dr_http_request req;      /* signed once: what dr__http_perform sends */
+    struct curl_slist *slist; /* the same headers plus "Expect:": raw libcurl */
 } presigned;
 
 static int presign(dr_client *c, const char *body, presigned *out)
 {
-    static const char content_type[] = "application/x-amz-json-1.0";
-    static const char target[] = "DynamoDB_20120810.GetItem";
-    const dr_sigv4_header headers[] = {
-        {"host", c->host_header}, {"content-type", content_type}, {"x-amz-target", target}};
     dr_credentials *creds = dr__credentials_new("AKIDLOCALBENCH", "bench-secret", NULL, 0);
     dr_sigv4_signer *signer = NULL;
-    dr_buf auth = DR_BUF_INIT;
-    char amz_date[17], line[4096];
-    size_t n = 0, i;
+    dr_sigv4_params params = {0};
+    char line[4096];
+    size_t i;
     int rc = -1;
 
     memset(out, 0, sizeof *out);
     out->body = strdup(body);
-    out->body_len = strlen(body);
-    out->url = c->endpoint;
-    if (!creds || !out->body || dr__sigv4_signer_new(&signer) != DR_OK)
+    out->req.method = "POST";
+    out->req.url = c->endpoint;
+    out->req.body = out->body;
+    out->req.body_len = out->body ? strlen(out->body) : 0;
+    params.creds = creds;
+    params.region = c->region;
+    params.service = "dynamodb";
+    params.unix_time = (int64_t)time(NULL);
+    if (!creds || !out->body || dr__sigv4_signer_new(&signer) != DR_OK ||
+        dr__http_request_set_header(&out->req, "Host", c->host_header) != DR_OK ||
+        dr__http_request_set_header(&out->req, "Content-Type", "application/x-amz-json-1.0") !=
+            DR_OK ||
+        dr__http_request_set_header(&out->req, "X-Amz-Target", "DynamoDB_20120810.GetItem") !=
+            DR_OK ||
+        dr__sigv4_sign_http(signer, &params, &out->req) != DR_OK)
         goto done;
-    if (dr__sigv4_authorize(signer, creds, c->region, "dynamodb", (int64_t)time(NULL), "POST",
-                            "/", "", headers, 3, out->body, out->body_len, amz_date,
-                            &auth) != DR_OK)
-        goto done;
-#define LINE(...)                                                                         \
-    do {                                                                                  \
-        snprintf(line, sizeof line, __VA_ARGS__);                                         \
-        out->lines[n++] = strdup(line);                                                   \
-    } while (0)
-    LINE("Host: %s", c->host_header);
-    LINE("Content-Type: %s", content_type);
-    LINE("X-Amz-Target: %s", target);
-    LINE("X-Amz-Date: %s", amz_date);
-    LINE("Authorization: %s", dr__buf_cstr(&auth));
-#undef LINE
-    for (i = 0; i < n; i++) {
-        if (!out->lines[i])
-            goto done;
-        out->slist = curl_slist_append(out->slist, out->lines[i]);
+    for (i = 0; i < out->req.header_count; i++) {
+        snprintf(line, sizeof line, "%s: %s", out->req.headers[i].name,
+                 out->req.headers[i].value);
+        out->slist = curl_slist_append(out->slist, line);
     }
     out->slist = curl_slist_append(out->slist, "Expect:");
     rc = out->slist ? 0 : -1;
 done:
-    dr__buf_free(&auth);
     dr__sigv4_signer_free(signer);
     dr__credentials_release(creds);
     return rc;
@@ -109,9 +99,7 @@ done:
 
 static void presigned_free(presigned *p)
 {
-    size_t i;
-    for (i = 0; p->lines[i]; i++)
-        free(p->lines[i]);
+    dr__http_request_free(&p->req);
     curl_slist_free_all(p->slist);
     free(p->body);
 }
@@ -179,20 +167,15 @@ static void *worker_main(void *p)
     CURL *h = NULL;
     size_t bytes = 0;
     dr_http_response resp = DR_HTTP_RESPONSE_INIT;
-    dr_http_request req = {0};
+    dr_http_request req = r->pre->req; /* shares the signed headers: read-only here */
     long i = 0;
 
-    req.method = "POST";
-    req.url = r->pre->url;
-    req.headers = (const char *const *)r->pre->lines;
-    req.body = r->pre->body;
-    req.body_len = r->pre->body_len;
     req.timeout_ms = 10000;
     if (r->m == M_RAW) {
         h = curl_easy_init();
-        curl_easy_setopt(h, CURLOPT_URL, r->pre->url);
+        curl_easy_setopt(h, CURLOPT_URL, r->pre->req.url);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->pre->body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->pre->body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->pre->req.body_len);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->pre->slist);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &bytes);
@@ -490,20 +473,14 @@ int main(int argc, char **argv)
         free(res.lat_ms);
     }
     {
-        dr_http_request req = {0};
         dr_http_response resp = DR_HTTP_RESPONSE_INIT;
-        req.method = "POST";
-        req.url = pre.url;
-        req.headers = (const char *const *)pre.lines;
-        req.body = pre.body;
-        req.body_len = pre.body_len;
-        if (dr__http_perform(client->pool, &req, &resp) != DR_OK || resp.status != 200) {
+        if (dr__http_perform(client->pool, &pre.req, &resp) != DR_OK || resp.status != 200) {
             fprintf(stderr, "bench_getitem: the pre-signed request failed (HTTP %ld): %s\n",
                     resp.status, dr__buf_cstr(&resp.body));
             failed = 1;
         }
         printf("GetItem at %s: %zu-byte request, %zu-byte response\n", endpoint,
-               pre.body_len, resp.body.len);
+               pre.req.body_len, resp.body.len);
         dr__http_response_free(&resp);
     }
     if (requests)

@@ -263,17 +263,18 @@ DR_API void dr_config_free(dr_config *config);
 DR_API dr_status dr_config_set_region(dr_config *config, const char *region);
 
 /**
- * DynamoDB endpoint URL, e.g. "http://127.0.0.1:8000". Unset: AWS_ENDPOINT_URL_DYNAMODB,
- * then AWS_ENDPOINT_URL, then the profile's `dynamodb` block of its `[services]` section
- * and its `endpoint_url` in the shared files (none of these when
+ * DynamoDB endpoint URL, e.g. "http://127.0.0.1:8000", for the Streams API too. Unset:
+ * AWS_ENDPOINT_URL_DYNAMODB (for Streams, AWS_ENDPOINT_URL_DYNAMODB_STREAMS first), then
+ * AWS_ENDPOINT_URL, then the profile's `[services]` block (`dynamodb_streams` first for
+ * Streams, then `dynamodb`) and its `endpoint_url` in the shared files (none of these when
  * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or the profile's ignore_configured_endpoint_urls is
- * true), then https://dynamodb.<region>.amazonaws.com. The Streams API uses the same
- * unless AWS_ENDPOINT_URL_DYNAMODB_STREAMS or a `dynamodb_streams` block sets its own
- * (docs/configuration.md). Plain http is
- * accepted only for loopback hosts (localhost, an IPv4 literal in 127.0.0.0/8, [::1]) and
- * never goes through a proxy; every other endpoint must be https, is verified, and uses
- * the proxy the environment names (https_proxy, ALL_PROXY, NO_PROXY, as libcurl reads
- * them). Credential metadata requests never use a proxy.
+ * true; docs/configuration.md), then the region's endpoint as the AWS SDKs resolve it, with
+ * FIPS, dual-stack and account-ID endpoints as the environment and profile ask, and region
+ * "local" for DynamoDB Local (docs/endpoints.md). Plain http is accepted only for loopback
+ * hosts (localhost, an IPv4 literal in 127.0.0.0/8, [::1]) and never goes through a proxy;
+ * every other endpoint must be https, is verified, and uses the proxy the environment names
+ * (https_proxy, ALL_PROXY, NO_PROXY, as libcurl reads them). Credential metadata requests
+ * never use a proxy.
  * @param config required.
  * @param url "http[s]://host[:port]", copied; NULL unsets.
  * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, a malformed URL, plain http to a

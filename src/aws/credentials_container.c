@@ -99,8 +99,8 @@ static dr_status read_token_file(const char *path, dr_buf *token)
     return DR_OK;
 }
 
-/* "Authorization: <token>" into `header` (left empty when no token is configured).
- * A token with a line break would inject headers, so it is refused. */
+/* The Authorization header's value into `header` (left empty when no token is
+ * configured). A token with a line break would inject headers, so it is refused. */
 static dr_status authorization_header(dr_buf *header)
 {
     const char *file = dr__env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
@@ -117,7 +117,7 @@ static dr_status authorization_header(dr_buf *header)
             rc = dr__fail(DR_E_CREDENTIALS, "the container authorization token contains a "
                                             "line break");
         else {
-            dr__buf_printf(header, "Authorization: %s", value);
+            dr__buf_puts(header, value);
             rc = dr__buf_ok(header);
         }
     } else if (rc == DR_OK && file) {
@@ -130,7 +130,6 @@ static dr_status authorization_header(dr_buf *header)
 dr_status dr__credentials_from_container(uint32_t timeout_ms, dr_credentials **out)
 {
     dr_buf url = DR_BUF_INIT, auth = DR_BUF_SECRET_INIT, body = DR_BUF_SECRET_INIT;
-    const char *headers[2] = {NULL, NULL};
     dr_metadata_request req = {0};
     long status;
     dr_status rc;
@@ -140,12 +139,13 @@ dr_status dr__credentials_from_container(uint32_t timeout_ms, dr_credentials **o
     if (rc == DR_OK)
         rc = authorization_header(&auth);
     if (rc == DR_OK) {
-        if (auth.len)
-            headers[0] = dr__buf_cstr(&auth);
+        if (auth.len) {
+            req.header.name = "Authorization";
+            req.header.value = dr__buf_cstr(&auth);
+        }
         req.what = "container";
         req.method = "GET";
         req.url = dr__buf_cstr(&url);
-        req.headers = headers;
         req.timeout_ms = timeout_ms ? timeout_ms : DR_METADATA_DEFAULT_TIMEOUT_MS;
         rc = dr__metadata_fetch(&req, &body, &status);
     }

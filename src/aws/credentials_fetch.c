@@ -13,20 +13,24 @@
 
 dr_status dr__metadata_fetch(const dr_metadata_request *req, dr_buf *body, long *status)
 {
-    dr_http_request hreq = {0};
+    dr_http_request hreq = DR_HTTP_REQUEST_INIT;
     dr_http_response resp = DR_HTTP_RESPONSE_INIT;
     dr_status rc;
 
     *status = 0;
     hreq.method = req->method;
     hreq.url = req->url;
-    hreq.headers = req->headers;
     hreq.connect_timeout_ms = req->timeout_ms;
     hreq.timeout_ms = req->timeout_ms;
     hreq.max_response_bytes = DR_METADATA_MAX_RESPONSE;
     hreq.allow_plain_http_metadata = 1;
     dr__buf_mark_secret(&resp.body); /* credentials, tokens */
-    rc = dr__http_perform(NULL, &hreq, &resp);
+    rc = req->header.name ? dr__http_request_set_header(&hreq, req->header.name,
+                                                        req->header.value)
+                          : DR_OK;
+    if (rc == DR_OK)
+        rc = dr__http_perform(NULL, &hreq, &resp);
+    dr__http_request_free(&hreq);
     *status = resp.status;
     dr__buf_free(&resp.headers);
     if (rc == DR_OK && resp.status != 200)

@@ -15,12 +15,13 @@
 #define DR_IMDS_TOKEN_PATH "/latest/api/token"
 #define DR_IMDS_ROLE_PATH "/latest/meta-data/iam/security-credentials/"
 /* Six hours, the SDKs' choice; the token is fetched anew for every resolution anyway. */
-#define DR_IMDS_TOKEN_TTL_HEADER "X-aws-ec2-metadata-token-ttl-seconds: 21600"
+#define DR_IMDS_TOKEN_TTL_HEADER "X-aws-ec2-metadata-token-ttl-seconds"
+#define DR_IMDS_TOKEN_TTL "21600"
 #define DR_IMDS_TOKEN_HEADER "X-aws-ec2-metadata-token"
 
 typedef struct imds_session {
     dr_buf base;      /* endpoint without a trailing slash */
-    dr_buf token_hdr; /* "X-aws-ec2-metadata-token: ..." (a secret) */
+    dr_buf token; /* the session token (a secret), sent as DR_IMDS_TOKEN_HEADER */
     uint32_t timeout_ms;
 } imds_session;
 
@@ -45,10 +46,10 @@ static dr_status imds_base(dr_buf *base)
 
 /* GET or PUT base+path with the given header; body into `body`. */
 static dr_status imds_request(imds_session *s, const char *method, const char *path,
-                              const char *header, dr_buf *body, long *status)
+                              const char *header_name, const char *header_value, dr_buf *body,
+                              long *status)
 {
     dr_buf url = DR_BUF_INIT;
-    const char *headers[2] = {header, NULL};
     dr_metadata_request req = {0};
     dr_status rc;
 
@@ -60,7 +61,8 @@ static dr_status imds_request(imds_session *s, const char *method, const char *p
     req.what = "instance metadata";
     req.method = method;
     req.url = dr__buf_cstr(&url);
-    req.headers = headers;
+    req.header.name = header_name;
+    req.header.value = header_value;
     req.timeout_ms = s->timeout_ms;
     rc = dr__metadata_fetch(&req, body, status);
     dr__buf_free(&url);
@@ -82,8 +84,8 @@ static dr_status fetch_token(imds_session *s)
 {
     dr_buf body = DR_BUF_SECRET_INIT;
     long status;
-    dr_status rc = imds_request(s, "PUT", DR_IMDS_TOKEN_PATH, DR_IMDS_TOKEN_TTL_HEADER, &body,
-                                &status);
+    dr_status rc = imds_request(s, "PUT", DR_IMDS_TOKEN_PATH, DR_IMDS_TOKEN_TTL_HEADER,
+                                DR_IMDS_TOKEN_TTL, &body, &status);
     if (rc == DR_OK) {
         while (body.len && strchr(" \t\r\n", body.data[body.len - 1]))
             body.data[--body.len] = '\0';
@@ -91,8 +93,8 @@ static dr_status fetch_token(imds_session *s)
             rc = dr__fail(DR_E_CREDENTIALS, "instance metadata returned an invalid token");
     }
     if (rc == DR_OK) {
-        dr__buf_printf(&s->token_hdr, "%s: %s", DR_IMDS_TOKEN_HEADER, dr__buf_cstr(&body));
-        rc = dr__buf_ok(&s->token_hdr);
+        dr__buf_puts(&s->token, dr__buf_cstr(&body));
+        rc = dr__buf_ok(&s->token);
     }
     dr__buf_free_secret(&body);
     return rc;
@@ -102,8 +104,8 @@ static dr_status fetch_token(imds_session *s)
 static dr_status fetch_role_name(imds_session *s, dr_buf *role)
 {
     long status;
-    dr_status rc = imds_request(s, "GET", DR_IMDS_ROLE_PATH, dr__buf_cstr(&s->token_hdr),
-                                role, &status);
+    dr_status rc = imds_request(s, "GET", DR_IMDS_ROLE_PATH, DR_IMDS_TOKEN_HEADER,
+                                dr__buf_cstr(&s->token), role, &status);
     size_t n;
     if (rc != DR_OK && status == 404)
         return dr__fail(DR_E_CREDENTIALS, "no IAM role attached to this instance (HTTP 404)");
@@ -136,14 +138,14 @@ dr_status dr__credentials_from_imds(uint32_t timeout_ms, dr_credentials **out)
         dr__buf_puts(&path, DR_IMDS_ROLE_PATH);
         dr__sigv4_uri_encode(&path, role.data, role.len, 0);
         if ((rc = dr__buf_ok(&path)) == DR_OK)
-            rc = imds_request(&s, "GET", dr__buf_cstr(&path), dr__buf_cstr(&s.token_hdr),
-                              &body, &status);
+            rc = imds_request(&s, "GET", dr__buf_cstr(&path), DR_IMDS_TOKEN_HEADER,
+                              dr__buf_cstr(&s.token), &body, &status);
     }
     if (rc == DR_OK)
         rc = dr__credentials_parse_json("instance metadata", dr__buf_cstr(&body), body.len,
                                         out);
     dr__buf_free(&s.base);
-    dr__buf_free_secret(&s.token_hdr);
+    dr__buf_free_secret(&s.token);
     dr__buf_free(&role);
     dr__buf_free(&path);
     dr__buf_free_secret(&body);

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "credentials.h"
+#include "http.h"
 
 /* AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
 dr_status dr__credentials_from_env(dr_credentials **out);
@@ -55,7 +56,7 @@ typedef struct dr_metadata_request {
     const char *what;            /* "container", "instance metadata": for messages */
     const char *method;          /* "GET" or "PUT" */
     const char *url;
-    const char *const *headers;  /* NULL-terminated; may hold secrets, never logged */
+    dr_http_header header;       /* name NULL: none; the value may be a secret */
     uint32_t timeout_ms;
 } dr_metadata_request;
 

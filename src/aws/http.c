@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "alloc.h"
+#include "timeutil.h"
 
 /* Handles kept idle in a pool; more threads than this still work, the extra handles
  * are simply closed after use. */
@@ -235,6 +236,7 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
 {
     dr_url_parts url;
     struct curl_slist *headers = NULL, *grown, *resolve = NULL;
+    dr_buf line = DR_BUF_SECRET_INIT; /* one "Name: value" line; may carry a token */
     char errbuf[CURL_ERROR_SIZE] = "";
     sink body = {0};
     CURL *h;
@@ -254,8 +256,10 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
     if (!h)
         return dr__fail(DR_E_NOMEM, "cannot create a libcurl handle");
 
-    for (i = 0; req->headers && req->headers[i]; i++) {
-        grown = curl_slist_append(headers, req->headers[i]);
+    for (i = 0; i < req->header_count; i++) {
+        dr__buf_reset(&line);
+        dr__buf_printf(&line, "%s: %s", req->headers[i].name, req->headers[i].value);
+        grown = line.failed ? NULL : curl_slist_append(headers, dr__buf_cstr(&line));
         if (!grown) {
             rc = dr__fail(DR_E_NOMEM, "out of memory building request headers");
             goto done;
@@ -340,6 +344,7 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
     }
 
 done:
+    dr__buf_free(&line);
     curl_slist_free_all(headers);
     curl_slist_free_all(resolve);
     /* A handle whose transfer failed may hold a broken connection; libcurl drops
@@ -387,4 +392,20 @@ void dr__http_response_free(dr_http_response *resp)
     dr__buf_free(&resp->body);
     dr__buf_free(&resp->headers);
     resp->status = 0;
+}
+
+int64_t dr__http_date_parse(const char *date)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char mon[4];
+    int day, year, hh, mm, ss;
+    const char *m;
+
+    if (sscanf(date, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT", &day, mon, &year, &hh, &mm, &ss) != 6)
+        return -1;
+    mon[3] = '\0';
+    m = strstr(months, mon);
+    if (!m || (m - months) % 3 != 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
+        return -1;
+    return dr__utc_to_epoch(year, (int)((m - months) / 3) + 1, day, hh, mm, ss);
 }

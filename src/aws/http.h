@@ -8,15 +8,29 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "dadratings.h"
 
 /* A pool of libcurl easy handles. Each handle keeps its connections alive, and a
  * handle is lent to one thread at a time, as libcurl requires. */
 typedef struct dr_http_pool dr_http_pool;
 
+/* One header of a request. */
+typedef struct dr_http_header {
+    const char *name;
+    const char *value;
+} dr_http_header;
+
+/* One request, as built by its sender, signed in place (dr__sigv4_sign_http) and sent
+ * by dr__http_perform: the one representation of its headers from first to last.
+ * Initialise with DR_HTTP_REQUEST_INIT; the request owns copies of its headers (values
+ * may be secrets: the session token, a metadata token; they are wiped when replaced and
+ * by dr__http_request_free). Method, URL and body are borrowed. */
 typedef struct dr_http_request {
     const char *method;           /* "GET", "PUT", "POST" */
     const char *url;
-    const char *const *headers;   /* "Name: value" lines, NULL-terminated; may be NULL */
+    dr_http_header *headers;      /* header_count entries, in the order set */
+    size_t header_count;
+    size_t header_cap;
     const void *body;             /* may be NULL */
     size_t body_len;
     uint32_t connect_timeout_ms;  /* 0: libcurl's default */
@@ -27,6 +41,25 @@ typedef struct dr_http_request {
      * http, and never use a proxy, whatever the scheme. */
     int allow_plain_http_metadata;
 } dr_http_request;
+
+#define DR_HTTP_REQUEST_INIT {NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0}
+
+/* Set header `name` (matched case-insensitively) to `value`: replaces the value of a
+ * header already set, else appends. DR_E_INVALID_ARGUMENT for a name that is not an
+ * HTTP token or a value with CR, LF or NUL (they would split the request), DR_E_NOMEM. */
+dr_status dr__http_request_set_header(dr_http_request *req, const char *name,
+                                      const char *value);
+/* Remove header `name` if set (case-insensitive). */
+void dr__http_request_remove_header(dr_http_request *req, const char *name);
+/* The value of header `name`, or NULL. */
+const char *dr__http_request_header(const dr_http_request *req, const char *name);
+/* Free the header copies (values wiped) and reset the header list; the rest is borrowed. */
+void dr__http_request_free(dr_http_request *req);
+/* The request target of an absolute URL split as SigV4 signs it: the path ("/" when
+ * empty) and the query without '?' ("" when none), each up to the next '?' or '#'.
+ * Both point into `url`: path_len and query_len bytes. */
+void dr__http_url_target(const char *url, const char **path, size_t *path_len,
+                         const char **query, size_t *query_len);
 
 #define DR_HTTP_DEFAULT_MAX_RESPONSE ((size_t)32 * 1024 * 1024)
 
@@ -59,6 +92,10 @@ int dr__http_response_header(const dr_http_response *resp, const char *name, cha
                              size_t cap);
 
 void dr__http_response_free(dr_http_response *resp);
+
+/* Seconds since the epoch of an HTTP date in IMF-fixdate form ("Sun, 06 Nov 1994
+ * 08:49:37 GMT", RFC 9110), or -1 if `date` is not one. */
+int64_t dr__http_date_parse(const char *date);
 
 /* URL checks shared by the endpoint configuration and the credential providers. */
 typedef struct dr_url_parts {

@@ -1094,36 +1094,55 @@ dr_status dr__sigv4_sign(dr_sigv4_signer *signer, const dr_sigv4_request *req,
     return rc;
 }
 
-dr_status dr__sigv4_authorize(dr_sigv4_signer *signer, const dr_credentials *creds,
-    const char *region, const char *service, int64_t unix_time,
-    const char *method, const char *path, const char *query,
-    const dr_sigv4_header *headers, size_t header_count,
-    const void *body, size_t body_len,
-    char amz_date[17], dr_buf *authorization)
+/* The headers dr__sigv4_sign_http sets; a request signed before holds them. */
+static const char *const signer_headers[] = {"Authorization", "X-Amz-Date",
+                                             "X-Amz-Security-Token", "x-amz-content-sha256"};
+
+dr_status dr__sigv4_sign_http(dr_sigv4_signer *signer, const dr_sigv4_params *params,
+                              dr_http_request *req)
 {
-    dr_sigv4_request req;
-    dr_sigv4_params params;
     dr_sigv4_result res = DR_SIGV4_RESULT_INIT;
+    dr_buf target = DR_BUF_INIT; /* "path\0query\0" */
+    const char *path, *query;
+    size_t path_len, query_len, i;
+    dr_sigv4_request sreq;
     dr_status rc;
 
-    req.method = method;
-    req.path = path;
-    req.query = query;
-    req.headers = headers;
-    req.header_count = header_count;
-    req.body = body;
-    req.body_len = body_len;
-    params.creds = creds;
-    params.region = region;
-    params.service = service;
-    params.unix_time = unix_time;
-    params.flags = 0;
-    params.expires_in = 0;
-    rc = dr__sigv4_sign(signer, &req, &params, &res);
+    for (i = 0; i < sizeof signer_headers / sizeof *signer_headers; i++)
+        dr__http_request_remove_header(req, signer_headers[i]);
+    if (params->flags & DR_SIGV4_PRESIGN)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "sign_http signs headers; presign with "
+                                               "dr__sigv4_sign");
+    dr__http_url_target(req->url, &path, &path_len, &query, &query_len);
+    dr__buf_append(&target, path, path_len);
+    dr__buf_putc(&target, '\0');
+    dr__buf_append(&target, query, query_len);
+    if ((rc = dr__buf_ok(&target)) != DR_OK)
+        return rc;
+
+    sreq.method = req->method;
+    sreq.path = target.data;
+    sreq.query = target.data + path_len + 1;
+    sreq.headers = req->headers;
+    sreq.header_count = req->header_count;
+    sreq.body = req->body;
+    sreq.body_len = req->body_len;
+    rc = dr__sigv4_sign(signer, &sreq, params, &res);
+    dr__buf_free(&target);
     if (rc != DR_OK)
         return rc;
-    memcpy(amz_date, res.amz_date, DR_SIGV4_AMZ_DATE_LEN + 1);
-    dr__buf_append(authorization, res.authorization.data, res.authorization.len);
+
+    rc = dr__http_request_set_header(req, "X-Amz-Date", res.amz_date);
+    if (rc == DR_OK && params->creds->session_token && *params->creds->session_token)
+        rc = dr__http_request_set_header(req, "X-Amz-Security-Token",
+                                         params->creds->session_token);
+    if (rc == DR_OK && (params->flags & DR_SIGV4_CONTENT_SHA256_HEADER))
+        rc = dr__http_request_set_header(req, "x-amz-content-sha256", res.payload_hash);
+    if (rc == DR_OK)
+        rc = dr__http_request_set_header(req, "Authorization", dr__buf_cstr(&res.authorization));
     dr__sigv4_result_free(&res);
-    return dr__buf_ok(authorization);
+    if (rc != DR_OK)
+        for (i = 0; i < sizeof signer_headers / sizeof *signer_headers; i++)
+            dr__http_request_remove_header(req, signer_headers[i]);
+    return rc;
 }

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "credentials.h"
 #include "dadratings.h"
+#include "http.h"
 
 #define DR_SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 #define DR_SIGV4_UNSIGNED_PAYLOAD_HASH "UNSIGNED-PAYLOAD"
@@ -36,10 +37,8 @@
 /* Presigned URLs may live at most 7 days (SigV4 rule). */
 #define DR_SIGV4_MAX_EXPIRES 604800u
 
-typedef struct dr_sigv4_header {
-    const char *name;
-    const char *value;
-} dr_sigv4_header;
+/* The signer reads headers in the HTTP layer's own form. */
+typedef dr_http_header dr_sigv4_header;
 
 typedef struct dr_sigv4_signer dr_sigv4_signer;
 
@@ -128,20 +127,18 @@ dr_status dr__sigv4_sign(dr_sigv4_signer *signer, const dr_sigv4_request *req,
                          const dr_sigv4_params *params, dr_sigv4_result *result);
 void dr__sigv4_result_free(dr_sigv4_result *result);
 
-/* Header-based signing of one request, for the DynamoDB transport. `headers` are the
- * headers that will be sent (must include host); the signer also signs x-amz-date and,
- * when creds carry a token, x-amz-security-token, whose values the caller sends too
- * (amz_date, and creds->session_token). The path is normalised and double-encoded, the
- * payload hash is the body's SHA-256 and no x-amz-content-sha256 header is added.
- * Writes the X-Amz-Date value ("YYYYMMDDTHHMMSSZ") into amz_date and the full
- * Authorization header value into *authorization (appended to the buffer).
- * Errors as dr__sigv4_sign(); on failure *authorization is unchanged. Thread-safe. */
-dr_status dr__sigv4_authorize(dr_sigv4_signer *signer, const dr_credentials *creds,
-    const char *region, const char *service, int64_t unix_time,
-    const char *method, const char *path, const char *query,
-    const dr_sigv4_header *headers, size_t header_count,
-    const void *body, size_t body_len,
-    char amz_date[17], dr_buf *authorization);
+/* Sign `req` in place with the Authorization header, as every DynamoDB request is
+ * signed: first removes what an earlier signature of it left (Authorization,
+ * X-Amz-Date, X-Amz-Security-Token, x-amz-content-sha256), then signs its method, the
+ * path and query of its URL, its headers (which must include Host) and its body under
+ * `params` (flags 0 or DR_SIGV4_CONTENT_SHA256_HEADER / DR_SIGV4_UNSIGNED_PAYLOAD /
+ * DR_SIGV4_S3; not DR_SIGV4_PRESIGN), and sets X-Amz-Date, X-Amz-Security-Token when
+ * the credentials carry a token, x-amz-content-sha256 when the flags ask for it, and
+ * Authorization. A request may be signed again for every attempt. Errors as
+ * dr__sigv4_sign(); on failure the request holds none of the signer's headers.
+ * Thread-safe with a shared signer. */
+dr_status dr__sigv4_sign_http(dr_sigv4_signer *signer, const dr_sigv4_params *params,
+                              dr_http_request *req);
 
 /* --- stages, exposed for unit tests and the fuzzer ------------------------------ */
 

@@ -42,11 +42,13 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
     creds.log = config->log;
 
     if ((rc = dr__resolve_region(config->region, config->profile, &c->region)) != DR_OK ||
-        (rc = dr__resolve_endpoint(config->endpoint, c->region, config->profile, "dynamodb",
-                                   &c->endpoint, &c->host_header)) != DR_OK ||
         (rc = dr__resolve_endpoint(config->endpoint, c->region, config->profile,
-                                   "streams.dynamodb", &c->streams_endpoint,
-                                   &c->streams_host_header)) != DR_OK ||
+                                   DR_ENDPOINT_DYNAMODB, &c->endpoint, &c->host_header,
+                                   &c->signing_region)) != DR_OK ||
+        (rc = dr__resolve_endpoint(config->endpoint, c->region, config->profile,
+                                   DR_ENDPOINT_STREAMS, &c->streams_endpoint,
+                                   &c->streams_host_header,
+                                   &c->streams_signing_region)) != DR_OK ||
         (rc = dr__resolve_table(config->ratings_table, "DYNAMODB_RATINGS_TABLE",
                                 DR_DEFAULT_RATINGS_TABLE, "ratings table",
                                 &c->ratings_table)) != DR_OK ||

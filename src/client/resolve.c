@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -63,15 +64,98 @@ dr_status dr__resolve_region(const char *configured, const char *profile, char *
                     "config file (AWS_CONFIG_FILE, default ~/.aws/config)", name);
 }
 
-/* The endpoint configured for the API on `service_host`, or NULL. The Streams API has
- * settings of its own and otherwise shares DynamoDB's, as DynamoDB Local serves both. */
+/* The default endpoint's settings, each from the environment, else the profile. */
+enum { USE_FIPS, USE_DUAL_STACK, ACCOUNT_ID_MODE, ACCOUNT_ID, N_ENDPOINT_SETTINGS };
+static const char *const setting_env[N_ENDPOINT_SETTINGS] = {
+    "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_ACCOUNT_ID_ENDPOINT_MODE",
+    "AWS_ACCOUNT_ID"};
+static const char *const setting_profile[N_ENDPOINT_SETTINGS] = {
+    "use_fips_endpoint", "use_dualstack_endpoint", "account_id_endpoint_mode",
+    "aws_account_id"};
+
+/* "true" or "false" in any case, as the SDKs read these settings; unset is false. */
+static dr_status parse_switch(const char *value, const char *source, int *out)
+{
+    *out = value && strcasecmp(value, "true") == 0;
+    if (value && !*out && strcasecmp(value, "false") != 0)
+        return dr__fail(DR_E_CONFIG, "%s must be true or false, not \"%.32s\"", source, value);
+    return DR_OK;
+}
+
+/* Unset is preferred, the SDKs' default. */
+static dr_status parse_account_id_mode(const char *value, const char *source,
+                                       dr_account_id_mode *out)
+{
+    *out = DR_ACCOUNT_ID_MODE_PREFERRED;
+    if (!value || strcasecmp(value, "preferred") == 0)
+        return DR_OK;
+    if (strcasecmp(value, "required") == 0)
+        *out = DR_ACCOUNT_ID_MODE_REQUIRED;
+    else if (strcasecmp(value, "disabled") == 0)
+        *out = DR_ACCOUNT_ID_MODE_DISABLED;
+    else
+        return dr__fail(DR_E_CONFIG, "%s must be preferred, required or disabled, not "
+                                     "\"%.32s\"", source, value);
+    return DR_OK;
+}
+
+static dr_status default_endpoint(const char *region, const char *profile,
+                                  dr_endpoint_service service, dr_endpoint_result *out)
+{
+    const char *name = dr__profile_name(profile);
+    char *from_profile[N_ENDPOINT_SETTINGS];
+    const char *value[N_ENDPOINT_SETTINGS];
+    char source[N_ENDPOINT_SETTINGS][160];
+    dr_endpoint_params params;
+    const char *error;
+    dr_status rc;
+    size_t i;
+
+    /* A config file that cannot be read counts as empty, as in botocore: the region and
+     * credentials chains report it where it matters. */
+    rc = dr__profile_settings(name, N_ENDPOINT_SETTINGS, setting_profile, from_profile);
+    if (rc == DR_E_NOMEM)
+        return rc;
+    for (i = 0; i < N_ENDPOINT_SETTINGS; i++) {
+        value[i] = dr__env(setting_env[i]);
+        snprintf(source[i], sizeof source[i], "%s", setting_env[i]);
+        if (!value[i] && from_profile[i]) {
+            value[i] = from_profile[i];
+            snprintf(source[i], sizeof source[i], "`%s` in profile \"%.64s\"",
+                     setting_profile[i], name);
+        }
+    }
+    memset(&params, 0, sizeof params);
+    params.region = region;
+    params.account_id = value[ACCOUNT_ID];
+    rc = parse_switch(value[USE_FIPS], source[USE_FIPS], &params.use_fips);
+    if (rc == DR_OK)
+        rc = parse_switch(value[USE_DUAL_STACK], source[USE_DUAL_STACK], &params.use_dual_stack);
+    if (rc == DR_OK)
+        rc = parse_account_id_mode(value[ACCOUNT_ID_MODE], source[ACCOUNT_ID_MODE],
+                                   &params.account_id_mode);
+    /* DynamoDB Local serves the Streams API on the same port; the Streams rule set has no
+     * "local" region. */
+    if (service == DR_ENDPOINT_STREAMS && strcmp(region, "local") == 0)
+        service = DR_ENDPOINT_DYNAMODB;
+    if (rc == DR_OK && (error = dr__endpoint_resolve(service, &params, out)) != NULL)
+        rc = dr__fail(DR_E_CONFIG, "%s endpoint of region %s: %s",
+                      service == DR_ENDPOINT_STREAMS ? "DynamoDB Streams" : "DynamoDB", region,
+                      error);
+    for (i = 0; i < N_ENDPOINT_SETTINGS; i++)
+        dr__free(from_profile[i]);
+    return rc;
+}
+
+/* The endpoint configured for `service`, or NULL. The Streams API has settings of its own
+ * and otherwise shares DynamoDB's, as DynamoDB Local serves both. */
 static dr_status configured_override(const char *configured, const char *profile,
-                                     const char *service_host, char **out)
+                                     dr_endpoint_service service, char **out)
 {
     dr_endpoint_query q;
     memset(&q, 0, sizeof q);
     q.service_id = "dynamodb";
-    if (strcmp(service_host, "streams.dynamodb") == 0) {
+    if (service == DR_ENDPOINT_STREAMS) {
         q.service_id = "dynamodb streams";
         q.fallback_service_id = "dynamodb";
     }
@@ -81,32 +165,38 @@ static dr_status configured_override(const char *configured, const char *profile
 }
 
 dr_status dr__resolve_endpoint(const char *configured, const char *region, const char *profile,
-                               const char *service_host, char **endpoint_out, char **host_out)
+                               dr_endpoint_service service, char **endpoint_out,
+                               char **host_out, const char **signing_region_out)
 {
-    char *url;
+    char *override;
+    const char *url;
+    dr_endpoint_result resolved;
     dr_url_parts parts;
     dr_buf endpoint = DR_BUF_INIT, host = DR_BUF_INIT;
     dr_status rc;
     int ipv6;
 
-    if ((rc = configured_override(configured, profile, service_host, &url)) != DR_OK)
+    if ((rc = configured_override(configured, profile, service, &override)) != DR_OK)
         return rc;
-    if (url) {
-        rc = dr__url_parse(url, &parts);
-        dr__free(url);
-        if (rc != DR_OK)
-            return dr__fail_context(DR_E_CONFIG, "endpoint");
-        if (strcmp(parts.scheme, "http") == 0 && !dr__host_is_loopback(parts.host))
-            return dr__fail(DR_E_CONFIG,
-                            "endpoint: plain http is only allowed to loopback hosts, not %s",
-                            parts.host);
-        if (strcmp(parts.path, "/") != 0)
-            return dr__fail(DR_E_CONFIG, "endpoint: a path is not supported (%s)", parts.path);
-    } else {
-        memset(&parts, 0, sizeof parts);
-        strcpy(parts.scheme, "https");
-        snprintf(parts.host, sizeof parts.host, "%s.%s.amazonaws.com", service_host, region);
+    url = override;
+    *signing_region_out = region;
+    if (!url) {
+        if ((rc = default_endpoint(region, profile, service, &resolved)) != DR_OK)
+            return rc;
+        url = resolved.url;
+        if (resolved.signing_region)
+            *signing_region_out = resolved.signing_region;
     }
+    rc = dr__url_parse(url, &parts);
+    dr__free(override);
+    if (rc != DR_OK)
+        return dr__fail_context(DR_E_CONFIG, "endpoint");
+    if (strcmp(parts.scheme, "http") == 0 && !dr__host_is_loopback(parts.host))
+        return dr__fail(DR_E_CONFIG,
+                        "endpoint: plain http is only allowed to loopback hosts, not %s",
+                        parts.host);
+    if (strcmp(parts.path, "/") != 0)
+        return dr__fail(DR_E_CONFIG, "endpoint: a path is not supported (%s)", parts.path);
     ipv6 = strchr(parts.host, ':') != NULL;
     dr__buf_printf(&host, ipv6 ? "[%s]" : "%s", parts.host);
     /* The Host header carries the port only when it is not the scheme's default,

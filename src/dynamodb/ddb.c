@@ -124,23 +124,6 @@ done:
     return rc;
 }
 
-int64_t dr__http_date_parse(const char *date)
-{
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char mon[4];
-    int day, year, hh, mm, ss;
-    const char *m;
-
-    /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
-    if (sscanf(date, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT", &day, mon, &year, &hh, &mm, &ss) != 6)
-        return -1;
-    mon[3] = '\0';
-    m = strstr(months, mon);
-    if (!m || (m - months) % 3 != 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
-        return -1;
-    return dr__utc_to_epoch(year, (int)((m - months) / 3) + 1, day, hh, mm, ss);
-}
-
 static void sleep_ms(uint32_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -155,72 +138,67 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* The request as it goes on the wire, identical on every attempt except for the
- * signature and date, which are recomputed per attempt. */
-typedef struct wire_request {
+/* One call: the request as it goes on the wire, built once and signed again for every
+ * attempt (only the date and the signature change), and what the attempts spent. */
+typedef struct ddb_call {
+    dr_client *client;
     const char *operation;
-    const char *url;
-    const char *host_header;
-    char target[96];
+    const char *signing_region;
+    dr_http_request req;
     char *body;
-    size_t body_len;
-} wire_request;
+    uint32_t attempt;      /* 1-based; a clock-skew re-sign does not advance it */
+    uint32_t quota_spent;  /* retry-quota tokens to give back on success */
+    int skew_fixed;
+    int sent;              /* attempts sent */
+} ddb_call;
 
-/* The most header lines sign_attempt writes; `lines` has room for them and the NULL. */
-#define DR_DDB_HEADER_LINES 7
-
-/* Build the signed header lines for one attempt into `lines` (NULL-terminated). */
-static dr_status sign_attempt(dr_client *c, const wire_request *w, dr_credentials *creds,
-                              dr_buf *storage, const char *lines[DR_DDB_HEADER_LINES + 1])
+static dr_status build_request(ddb_call *call, dr_ddb_service service, const json_t *request)
 {
-    const dr_sigv4_header signed_headers[] = {
-        {"host", w->host_header},
-        {"content-type", DR_DDB_CONTENT_TYPE},
-        {"x-amz-target", w->target},
-    };
-    char amz_date[17];
-    dr_buf authorization = DR_BUF_INIT;
-    int64_t now = (int64_t)time(NULL) + atomic_load(&c->clock_skew_s);
-    size_t offsets[DR_DDB_HEADER_LINES], n = 0, i;
+    dr_client *c = call->client;
+    const int streams = service == DR_SERVICE_STREAMS;
+    char target[96];
     dr_status rc;
 
-    rc = dr__sigv4_authorize(c->signer, creds, c->region, "dynamodb", now, "POST", "/", "",
-                             signed_headers, sizeof signed_headers / sizeof *signed_headers,
-                             w->body, w->body_len, amz_date, &authorization);
-    if (rc != DR_OK) {
-        dr__buf_free_secret(&authorization);
+    snprintf(target, sizeof target, "%s.%s",
+             streams ? "DynamoDBStreams_20120810" : "DynamoDB_20120810", call->operation);
+    call->body = dr__json_dump(request);
+    if (!call->body)
+        return dr__fail(DR_E_NOMEM, "%s: out of memory encoding the request", call->operation);
+    call->signing_region = streams ? c->streams_signing_region : c->signing_region;
+    call->req.method = "POST";
+    call->req.url = streams ? c->streams_endpoint : c->endpoint;
+    call->req.body = call->body;
+    call->req.body_len = strlen(call->body);
+    call->req.connect_timeout_ms = c->connect_timeout_ms;
+    call->req.timeout_ms = c->request_timeout_ms;
+    if ((rc = dr__http_request_set_header(&call->req, "Host",
+                                          streams ? c->streams_host_header : c->host_header)) !=
+            DR_OK ||
+        (rc = dr__http_request_set_header(&call->req, "Content-Type", DR_DDB_CONTENT_TYPE)) !=
+            DR_OK ||
+        (rc = dr__http_request_set_header(&call->req, "X-Amz-Target", target)) != DR_OK ||
+        (rc = dr__http_request_set_header(&call->req, "User-Agent", DR_USER_AGENT)) != DR_OK)
         return rc;
-    }
-    /* One buffer holds every line, NUL-separated; offsets become pointers at the end
-     * because the buffer may move while it grows. */
-    dr__buf_reset(storage);
-#define LINE(...)                                                                         \
-    do {                                                                                  \
-        if (n == DR_DDB_HEADER_LINES) {                                                   \
-            dr__buf_free(&authorization);                                                 \
-            return dr__fail(DR_E_INTERNAL, "more than %d request header lines",           \
-                            DR_DDB_HEADER_LINES);                                         \
-        }                                                                                 \
-        offsets[n++] = storage->len;                                                      \
-        dr__buf_printf(storage, __VA_ARGS__);                                             \
-        dr__buf_putc(storage, '\0');                                                      \
-    } while (0)
-    LINE("Host: %s", w->host_header);
-    LINE("Content-Type: %s", DR_DDB_CONTENT_TYPE);
-    LINE("X-Amz-Target: %s", w->target);
-    LINE("X-Amz-Date: %s", amz_date);
-    if (creds->session_token)
-        LINE("X-Amz-Security-Token: %s", creds->session_token);
-    LINE("Authorization: %s", dr__buf_cstr(&authorization));
-    LINE("User-Agent: %s", DR_USER_AGENT);
-#undef LINE
-    dr__buf_free(&authorization);
-    if ((rc = dr__buf_ok(storage)) != DR_OK)
-        return rc;
-    for (i = 0; i < n; i++)
-        lines[i] = storage->data + offsets[i];
-    lines[n] = NULL;
     return DR_OK;
+}
+
+/* Sign the request with the current credentials and the (skew-corrected) clock. */
+static dr_status sign_request(ddb_call *call)
+{
+    dr_client *c = call->client;
+    dr_credentials *creds = NULL;
+    dr_sigv4_params params = {0};
+    dr_status rc;
+
+    if ((rc = dr__credentials_chain_get(c->credentials, &creds)) != DR_OK)
+        return rc;
+    params.creds = creds;
+    params.region = call->signing_region;
+    params.service = "dynamodb";
+    params.unix_time = (int64_t)time(NULL) + atomic_load(&c->clock_skew_s);
+    rc = dr__sigv4_sign_http(c->signer, &params, &call->req);
+    dr__credentials_release(creds);
+    return rc;
 }
 
 static void count_failure(dr_client *c, dr_status code)
@@ -240,8 +218,8 @@ static void count_failure(dr_client *c, dr_status code)
 }
 
 /* Interpret one HTTP exchange. On DR_OK, *response holds the parsed body. */
-static dr_status read_response(const wire_request *w, dr_http_response *resp, json_t **response,
-                               dr_ddb_error *err, int64_t *server_time)
+static dr_status read_response(const char *operation, dr_http_response *resp,
+                               json_t **response, dr_ddb_error *err, int64_t *server_time)
 {
     char crc_header[16], date[64];
     json_error_t jerr;
@@ -258,7 +236,7 @@ static dr_status read_response(const wire_request *w, dr_http_response *resp, js
         uint32_t actual = dr__crc32(resp->body.data ? resp->body.data : "", resp->body.len);
         if (dr__parse_u64(crc_header, &expected) != 0 || expected != actual)
             return dr__fail(DR_E_CHECKSUM, "%s: response CRC32 mismatch (header %s, body %u)",
-                            w->operation, crc_header, actual);
+                            operation, crc_header, actual);
     }
 
     if (resp->status == 200) {
@@ -266,7 +244,7 @@ static dr_status read_response(const wire_request *w, dr_http_response *resp, js
         if (!json_is_object(root)) {
             json_decref(root);
             return dr__fail(DR_E_PROTOCOL, "%s: response is not a JSON object: %s",
-                            w->operation, jerr.text);
+                            operation, jerr.text);
         }
         *response = root;
         return DR_OK;
@@ -278,11 +256,11 @@ static dr_status read_response(const wire_request *w, dr_http_response *resp, js
         if (resp->status == 429)
             code = DR_E_THROTTLED;
         snprintf(err->type, sizeof err->type, "HTTP%ld", resp->status);
-        return dr__fail(code, "%s: HTTP %ld without an error type", w->operation,
+        return dr__fail(code, "%s: HTTP %ld without an error type", operation,
                         resp->status);
     }
     return dr__fail(dr__ddb_error_status(err->type, resp->status), "%s: %s: %s",
-                    w->operation, err->type, err->message[0] ? err->message : "(no message)");
+                    operation, err->type, err->message[0] ? err->message : "(no message)");
 }
 
 /* The server's retry-after hint in ms, or 0. */
@@ -309,126 +287,123 @@ dr_status dr__ddb_call(dr_client *c, const char *operation, const json_t *reques
     return dr__ddb_call_service(c, DR_SERVICE_DYNAMODB, operation, request, response, err);
 }
 
+/* One attempt of the signed request: send, read. On DR_OK *parsed holds the body. */
+static dr_status send_once(ddb_call *call, dr_http_response *resp, json_t **parsed,
+                           dr_ddb_error *err, int64_t *server_time)
+{
+    dr_client *c = call->client;
+    double started;
+    dr_status rc;
+
+    *server_time = 0;
+    dr__count(c, DR_COUNTER_ATTEMPTS, 1);
+    /* Every attempt after the first is a retry, the clock-skew re-sign included, so
+     * that ATTEMPTS = REQUESTS + RETRIES. */
+    if (call->sent++ > 0)
+        dr__count(c, DR_COUNTER_RETRIES, 1);
+    dr__count(c, DR_COUNTER_BYTES_SENT, call->req.body_len);
+    started = now_ms();
+    rc = dr__http_perform(c->pool, &call->req, resp);
+    dr__count(c, DR_COUNTER_BYTES_RECEIVED, resp->body.len);
+    if (rc == DR_OK)
+        rc = read_response(call->operation, resp, parsed, err, server_time);
+    dr__logf(&c->log, DR_LOG_DEBUG, "%s attempt %u/%u: HTTP %ld, %s, %.1f ms", call->operation,
+             call->attempt, c->max_attempts, resp->status,
+             rc == DR_OK ? "ok" : dr_strerror(rc), now_ms() - started);
+    return rc;
+}
+
+/* A clock far from the service's makes every signature fail: the first time a failure
+ * says so, adopt the server's clock (from its Date header) and sign again. 1 if so. */
+static int fix_clock_skew(ddb_call *call, dr_status rc, const dr_ddb_error *err,
+                          int64_t server_time)
+{
+    if (rc != DR_E_AUTH || call->skew_fixed || server_time <= 0 ||
+        !dr__ddb_is_clock_skew(err->type, err->message))
+        return 0;
+    atomic_store(&call->client->clock_skew_s, server_time - (int64_t)time(NULL));
+    call->skew_fixed = 1;
+    dr__logf(&call->client->log, DR_LOG_WARN,
+             "%s: clock skew detected; signing with the server's time", call->operation);
+    return 1;
+}
+
+/* Whether to try again after failure `*rc`; sleeps the backoff if so. When the retry
+ * quota is empty, *rc becomes DR_E_RETRY_QUOTA (dadratings.h promises it, so a caller
+ * can tell "not retried because the endpoint keeps failing" from an error that survived
+ * every attempt; the message and `err` keep the last error). */
+static int retry_after_backoff(ddb_call *call, dr_status *rc, const dr_http_response *resp)
+{
+    dr_client *c = call->client;
+    uint32_t cost, delay;
+    char last[512];
+
+    if (!dr__retry_is_retryable(*rc) || call->attempt >= c->max_attempts)
+        return 0;
+    cost = dr__retry_quota_acquire(c->quota, *rc);
+    if (!cost) {
+        snprintf(last, sizeof last, "%s", dr_last_error_message());
+        dr__logf(&c->log, DR_LOG_WARN, "%s: retry quota exhausted; not retrying",
+                 call->operation);
+        *rc = dr__fail(DR_E_RETRY_QUOTA, "retry quota exhausted, not retrying: %s", last);
+        return 0;
+    }
+    call->quota_spent += cost;
+    delay = dr__retry_backoff_ms(c->retry_policy, call->attempt + 1, *rc, dr__random01(),
+                                 retry_after_hint_ms(resp));
+    dr__logf(&c->log, DR_LOG_INFO, "%s: %s; retrying in %u ms", call->operation,
+             dr_strerror(*rc), delay);
+    sleep_ms(delay);
+    return 1;
+}
+
 dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char *operation,
                                const json_t *request, json_t **response, dr_ddb_error *err)
 {
     dr_ddb_error local_err = DR_DDB_ERROR_INIT;
     dr_http_response resp = DR_HTTP_RESPONSE_INIT;
-    dr_buf header_storage = DR_BUF_SECRET_INIT; /* X-Amz-Security-Token */
-    wire_request w = {0};
-    uint32_t attempt, spent = 0, cost;
-    int skew_fixed = 0, sent = 0;
-    dr_status rc = DR_OK;
+    ddb_call call = {0};
     json_t *parsed = NULL;
+    int64_t server_time;
+    dr_status rc;
 
     if (response)
         *response = NULL;
     if (!err)
         err = &local_err;
     dr__ddb_error_clear(err);
-
-    w.operation = operation;
-    if (service == DR_SERVICE_STREAMS) {
-        w.url = c->streams_endpoint;
-        w.host_header = c->streams_host_header;
-        snprintf(w.target, sizeof w.target, "DynamoDBStreams_20120810.%s", operation);
-    } else {
-        w.url = c->endpoint;
-        w.host_header = c->host_header;
-        snprintf(w.target, sizeof w.target, "DynamoDB_20120810.%s", operation);
-    }
-    w.body = dr__json_dump(request);
-    if (!w.body)
-        return dr__fail(DR_E_NOMEM, "%s: out of memory encoding the request", operation);
-    w.body_len = strlen(w.body);
+    call.client = c;
+    call.operation = operation;
+    if ((rc = build_request(&call, service, request)) != DR_OK)
+        goto done;
     dr__count(c, DR_COUNTER_REQUESTS, 1);
 
-    for (attempt = 1;; attempt++) {
-        const char *lines[DR_DDB_HEADER_LINES + 1];
-        dr_credentials *creds = NULL;
-        dr_http_request req = {0};
-        int64_t server_time = 0;
-        double started;
-
+    for (call.attempt = 1;; call.attempt++) {
         dr__ddb_error_clear(err);
-        if ((rc = dr__credentials_chain_get(c->credentials, &creds)) != DR_OK)
-            break;
-        rc = sign_attempt(c, &w, creds, &header_storage, lines);
-        dr__credentials_release(creds);
-        if (rc != DR_OK)
-            break;
-
-        req.method = "POST";
-        req.url = w.url;
-        req.headers = lines;
-        req.body = w.body;
-        req.body_len = w.body_len;
-        req.connect_timeout_ms = c->connect_timeout_ms;
-        req.timeout_ms = c->request_timeout_ms;
-
-        dr__count(c, DR_COUNTER_ATTEMPTS, 1);
-        /* Every attempt after the first is a retry, the clock-skew re-sign included
-         * (it does not advance `attempt`), so that ATTEMPTS = REQUESTS + RETRIES. */
-        if (sent++ > 0)
-            dr__count(c, DR_COUNTER_RETRIES, 1);
-        dr__count(c, DR_COUNTER_BYTES_SENT, w.body_len);
-        started = now_ms();
-        rc = dr__http_perform(c->pool, &req, &resp);
-        dr__count(c, DR_COUNTER_BYTES_RECEIVED, resp.body.len);
-        if (rc == DR_OK)
-            rc = read_response(&w, &resp, &parsed, err, &server_time);
-        dr__logf(&c->log, DR_LOG_DEBUG, "%s attempt %u/%u: HTTP %ld, %s, %.1f ms", operation,
-                 attempt, c->max_attempts, resp.status, rc == DR_OK ? "ok" : dr_strerror(rc),
-                 now_ms() - started);
-        if (rc == DR_OK)
+        if ((rc = sign_request(&call)) != DR_OK)
+            break; /* nothing was sent: nothing to retry */
+        if ((rc = send_once(&call, &resp, &parsed, err, &server_time)) == DR_OK)
             break;
         count_failure(c, rc);
-
-        /* A clock far from the service's makes every signature fail; adopt the
-         * server's clock once and sign again (not charged to the retry quota). */
-        if (rc == DR_E_AUTH && !skew_fixed && server_time > 0 &&
-            dr__ddb_is_clock_skew(err->type, err->message)) {
-            atomic_store(&c->clock_skew_s, server_time - (int64_t)time(NULL));
-            skew_fixed = 1;
-            dr__logf(&c->log, DR_LOG_WARN,
-                     "%s: clock skew detected; signing with the server's time", operation);
-            attempt--;
+        if (fix_clock_skew(&call, rc, err, server_time)) {
+            call.attempt--; /* a re-sign, not an attempt of the retry policy */
             continue;
         }
-        if (!dr__retry_is_retryable(rc) || attempt >= c->max_attempts)
+        if (!retry_after_backoff(&call, &rc, &resp))
             break;
-        cost = dr__retry_quota_acquire(c->quota, rc);
-        if (!cost) {
-            /* dadratings.h promises DR_E_RETRY_QUOTA here, so that a caller can tell
-             * "not retried because the endpoint keeps failing" from an error that
-             * survived every attempt; the message and `err` keep the last error. */
-            char last[512];
-            snprintf(last, sizeof last, "%s", dr_last_error_message());
-            dr__logf(&c->log, DR_LOG_WARN, "%s: retry quota exhausted; not retrying", operation);
-            rc = dr__fail(DR_E_RETRY_QUOTA, "retry quota exhausted, not retrying: %s", last);
-            break;
-        }
-        spent += cost;
-        {
-            uint32_t delay = dr__retry_backoff_ms(c->retry_policy, attempt + 1, rc,
-                                                  dr__random01(),
-                                                  retry_after_hint_ms(&resp));
-            dr__logf(&c->log, DR_LOG_INFO, "%s: %s; retrying in %u ms", operation, dr_strerror(rc),
-                     delay);
-            sleep_ms(delay);
-        }
     }
 
     if (rc == DR_OK) {
-        dr__retry_quota_release(c->quota, spent);
+        dr__retry_quota_release(c->quota, call.quota_spent);
         if (response)
             *response = parsed;
         else
             json_decref(parsed);
     }
+done:
     dr__http_response_free(&resp);
-    dr__buf_free_secret(&header_storage);
-    dr__free(w.body);
+    dr__http_request_free(&call.req);
+    dr__free(call.body);
     dr__ddb_error_clear(&local_err);
     return rc;
 }

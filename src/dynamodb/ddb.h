@@ -53,7 +53,4 @@ int dr__ddb_is_clock_skew(const char *type, const char *message);
  * the body had a __type, -1 otherwise (err->type is then empty). */
 int dr__ddb_parse_error(const char *body, size_t len, dr_ddb_error *err);
 
-/* Parse an HTTP Date header (IMF-fixdate, RFC 7231) into epoch seconds; -1 if bad. */
-int64_t dr__http_date_parse(const char *date);
-
 #endif

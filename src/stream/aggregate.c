@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aggregate.h"
 #include "alloc.h"
 #include "ddb_json.h"
 #include "error.h"
@@ -418,16 +419,50 @@ static dr_status report_failures(const json_t *records, const batch_entry *entri
     return DR_OK;
 }
 
+dr_status dr__apply_stream_records(dr_client *c, const json_t *records, dr_batch_result **out)
+{
+    batch_entry *entries = NULL;
+    dr_batch_result *r;
+    char now[25];
+    size_t n = json_array_size(records), planned;
+    dr_status rc;
+
+    *out = NULL;
+    r = dr__calloc(1, sizeof *r);
+    if (!r || (n && !(entries = dr__calloc(n, sizeof *entries)))) {
+        dr__free(r);
+        return dr__fail(DR_E_NOMEM, "out of memory");
+    }
+    /* The first failure in batch order is logged: a record that cannot be planned comes
+     * after every record applied, so a failed commit, if any, came before it. */
+    planned = plan_entries(records, entries, now);
+    if (planned < n) {
+        r->reason_code = dr_last_error_code();
+        snprintf(r->reason, sizeof r->reason, "%s", dr_last_error_message());
+    }
+    if ((rc = apply_entries(c, entries, planned, r)) != DR_OK) {
+        r->reason_code = rc;
+        snprintf(r->reason, sizeof r->reason, "%s", dr_last_error_message());
+    }
+    if (r->reason[0])
+        dr__logf(&c->log, DR_LOG_WARN, "stream record failed: %s", r->reason);
+    if (report_failures(records, entries, n, r) != DR_OK) {
+        dr_batch_result_free(r);
+        r = NULL;
+    }
+    dr__free(entries);
+    if (!r)
+        return dr__fail(DR_E_NOMEM, "out of memory recording failures");
+    *out = r;
+    return DR_OK;
+}
+
 DR_API dr_status dr_client_apply_stream_batch(dr_client *c, const char *records_json, size_t len,
                                               dr_batch_result **out)
 {
     json_error_t jerr;
     json_t *batch;
     const json_t *records;
-    batch_entry *entries = NULL;
-    dr_batch_result *r;
-    char now[25];
-    size_t n, planned;
     dr_status rc;
 
     if (!out)
@@ -452,36 +487,9 @@ DR_API dr_status dr_client_apply_stream_batch(dr_client *c, const char *records_
                         "stream batch has no \"Records\" array (a Lambda event or a "
                         "GetRecords response is expected)");
     }
-    n = json_array_size(records);
-    r = dr__calloc(1, sizeof *r);
-    if (!r || (n && !(entries = dr__calloc(n, sizeof *entries)))) {
-        dr__free(r);
-        json_decref(batch);
-        return dr__fail(DR_E_NOMEM, "out of memory");
-    }
-    /* The first failure in batch order is logged: a record that cannot be planned comes
-     * after every record applied, so a failed commit, if any, came before it. */
-    planned = plan_entries(records, entries, now);
-    if (planned < n) {
-        r->reason_code = dr_last_error_code();
-        snprintf(r->reason, sizeof r->reason, "%s", dr_last_error_message());
-    }
-    if ((rc = apply_entries(c, entries, planned, r)) != DR_OK) {
-        r->reason_code = rc;
-        snprintf(r->reason, sizeof r->reason, "%s", dr_last_error_message());
-    }
-    if (r->reason[0])
-        dr__logf(&c->log, DR_LOG_WARN, "stream record failed: %s", r->reason);
-    if (report_failures(records, entries, n, r) != DR_OK) {
-        dr_batch_result_free(r);
-        r = NULL;
-    }
-    dr__free(entries);
+    rc = dr__apply_stream_records(c, records, out);
     json_decref(batch);
-    if (!r)
-        return dr__fail(DR_E_NOMEM, "out of memory recording failures");
-    *out = r;
-    return DR_OK;
+    return rc;
 }
 
 DR_API void dr_batch_result_free(dr_batch_result *r)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "alloc.h"
 #include "ddb.h"
 #include "ddb_json.h"
@@ -372,11 +373,10 @@ static dr_status park(dr_follower *f, shard *s, const json_t *record, const char
     return DR_OK;
 }
 
-/* Records [from, end) of `records` as a batch body. NULL on OOM. */
-static char *batch_body(const json_t *records, size_t from)
+/* Records [from, end) of `records`, shared, not copied. NULL on OOM. */
+static json_t *records_from(const json_t *records, size_t from)
 {
     json_t *slice = json_array();
-    char *body;
     size_t i;
     for (i = from; slice && i < json_array_size(records); i++) {
         if (json_array_append(slice, json_array_get(records, i)) != 0) {
@@ -384,9 +384,7 @@ static char *batch_body(const json_t *records, size_t from)
             slice = NULL;
         }
     }
-    body = slice ? dr__json_dump(slice) : NULL;
-    json_decref(slice);
-    return body;
+    return slice;
 }
 
 /* Apply a GetRecords batch. At a failure, the checkpoint moves to the record before it
@@ -402,12 +400,12 @@ static dr_status apply_records(dr_follower *f, shard *s, const json_t *records)
     while (from < n) {
         dr_batch_result *result = NULL;
         const char *failed, *reason, *failed_seq;
-        char *body = batch_body(records, from);
+        json_t *batch = records_from(records, from);
         char message[768];
 
-        rc = body ? dr_client_apply_stream_batch(f->client, body, strlen(body), &result)
-                  : dr__fail(DR_E_NOMEM, "out of memory");
-        dr__free(body);
+        rc = batch ? dr__apply_stream_records(f->client, batch, &result)
+                   : dr__fail(DR_E_NOMEM, "out of memory");
+        json_decref(batch);
         if (rc != DR_OK)
             return rc;
         if (!dr_batch_result_failed_count(result)) {

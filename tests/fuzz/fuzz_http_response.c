@@ -67,17 +67,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text = fuzz_copy(data, size);
     dr_http_response resp = DR_HTTP_RESPONSE_INIT;
     dr_ddb_error err = DR_DDB_ERROR_INIT;
-    wire_request w;
     json_t *response = NULL;
     int64_t server_time = -2;
     char *cstr;
     dr_status rc;
 
-    memset(&w, 0, sizeof w);
-    w.operation = "GetItem";
     split(text ? text : "", size, &resp);
     FUZZ_CHECK(dr__buf_ok(&resp.headers) == DR_OK && dr__buf_ok(&resp.body) == DR_OK);
-    rc = read_response(&w, &resp, &response, &err, &server_time);
+    rc = read_response("GetItem", &resp, &response, &err, &server_time);
     if (rc == DR_OK) {
         FUZZ_CHECK(resp.status == 200 && json_is_object(response));
         json_decref(response);

@@ -232,45 +232,48 @@ static void test_broken_config_file(void **state)
 }
 
 /* What the DynamoDB client resolves from the same settings. */
-static void expect_resolved(const char *configured, const char *profile, const char *service_host,
-                            const char *want)
+static void expect_resolved(const char *configured, const char *profile,
+                            dr_endpoint_service service, const char *want)
 {
     char *endpoint = NULL, *host = NULL;
-    dr_status rc = dr__resolve_endpoint(configured, "eu-west-1", profile, service_host,
-                                        &endpoint, &host);
+    const char *signing_region = NULL;
+    dr_status rc = dr__resolve_endpoint(configured, "eu-west-1", profile, service, &endpoint,
+                                        &host, &signing_region);
     if (rc != DR_OK)
-        fail_msg("%s: %s", service_host, dr_last_error_message());
+        fail_msg("%s: %s", want, dr_last_error_message());
     assert_string_equal(endpoint, want);
+    assert_string_equal(signing_region, "eu-west-1");
     dr__free(endpoint);
     dr__free(host);
 }
 
 static void test_client_endpoints(void **state)
 {
+    const dr_endpoint_service DDB = DR_ENDPOINT_DYNAMODB, STREAMS = DR_ENDPOINT_STREAMS;
     char *endpoint = NULL, *host = NULL;
+    const char *signing_region = NULL;
     (void)state;
     clear_endpoint_env();
-    expect_resolved(NULL, NULL, "dynamodb", "https://dynamodb.eu-west-1.amazonaws.com");
-    expect_resolved(NULL, NULL, "streams.dynamodb",
-                    "https://streams.dynamodb.eu-west-1.amazonaws.com");
+    expect_resolved(NULL, NULL, DDB, "https://dynamodb.eu-west-1.amazonaws.com");
+    expect_resolved(NULL, NULL, STREAMS, "https://streams.dynamodb.eu-west-1.amazonaws.com");
     sandbox_write("config", "[profile local]\nendpoint_url = http://localhost:8000\n"
                             "[profile split]\nservices = split\n"
                             "[services split]\ndynamodb =\n  endpoint_url = http://127.0.0.1:1\n"
                             "dynamodb_streams =\n  endpoint_url = http://127.0.0.1:2\n"
                             "[profile remote]\nendpoint_url = http://example.com\n");
     /* One override serves both APIs, as DynamoDB Local does... */
-    expect_resolved(NULL, "local", "dynamodb", "http://localhost:8000");
-    expect_resolved(NULL, "local", "streams.dynamodb", "http://localhost:8000");
+    expect_resolved(NULL, "local", DDB, "http://localhost:8000");
+    expect_resolved(NULL, "local", STREAMS, "http://localhost:8000");
     setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000", 1);
-    expect_resolved(NULL, "local", "streams.dynamodb", "http://127.0.0.1:8000");
+    expect_resolved(NULL, "local", STREAMS, "http://127.0.0.1:8000");
     unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
     /* ... unless Streams has its own. */
-    expect_resolved(NULL, "split", "dynamodb", "http://127.0.0.1:1");
-    expect_resolved(NULL, "split", "streams.dynamodb", "http://127.0.0.1:2");
-    expect_resolved("http://127.0.0.1:3", "split", "streams.dynamodb", "http://127.0.0.1:3");
+    expect_resolved(NULL, "split", DDB, "http://127.0.0.1:1");
+    expect_resolved(NULL, "split", STREAMS, "http://127.0.0.1:2");
+    expect_resolved("http://127.0.0.1:3", "split", STREAMS, "http://127.0.0.1:3");
     /* A URL from the file is held to the same rules as any other. */
-    assert_int_equal(dr__resolve_endpoint(NULL, "eu-west-1", "remote", "dynamodb", &endpoint,
-                                          &host),
+    assert_int_equal(dr__resolve_endpoint(NULL, "eu-west-1", "remote", DDB, &endpoint, &host,
+                                          &signing_region),
                      DR_E_CONFIG);
     assert_non_null(strstr(dr_last_error_message(), "plain http"));
 }

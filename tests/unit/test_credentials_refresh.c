@@ -71,9 +71,8 @@ static void *work(void *arg)
     worker *w = arg;
     time_t end = time(NULL) + RUN_S;
     while (time(NULL) < end) {
-        dr_sigv4_header host = {"host", "dynamodb.us-east-1.amazonaws.com"};
-        dr_buf auth = DR_BUF_INIT;
-        char amz_date[17];
+        dr_http_request req = DR_HTTP_REQUEST_INIT;
+        dr_sigv4_params p = {0};
         dr_credentials *c = NULL;
         int64_t before = (int64_t)time(NULL);
         dr_status rc = dr__credentials_chain_get(w->chain, &c);
@@ -85,10 +84,19 @@ static void *work(void *arg)
         }
         if (c->expires_at <= before)
             w->expired++;
-        if (dr__sigv4_authorize(w->signer, c, "us-east-1", "dynamodb", before, "POST", "/",
-                                NULL, &host, 1, "{}", 2, amz_date, &auth) != DR_OK)
+        req.method = "POST";
+        req.url = "https://dynamodb.us-east-1.amazonaws.com/";
+        req.body = "{}";
+        req.body_len = 2;
+        p.creds = c;
+        p.region = "us-east-1";
+        p.service = "dynamodb";
+        p.unix_time = before;
+        if (dr__http_request_set_header(&req, "host", "dynamodb.us-east-1.amazonaws.com") !=
+                DR_OK ||
+            dr__sigv4_sign_http(w->signer, &p, &req) != DR_OK)
             w->sign_failures++;
-        dr__buf_free_secret(&auth);
+        dr__http_request_free(&req);
         dr__credentials_release(c);
     }
     return NULL;

@@ -561,31 +561,52 @@ static void test_header_joining_and_validation(void **state)
     free_creds(&c);
 }
 
-/* The X-Amz-Date and the scope date across a year end, and the authorize wrapper. */
-static void test_authorize_dates(void **state)
+/* The X-Amz-Date and the scope date across a year end, through dr__sigv4_sign_http:
+ * signing a request again replaces the signer's headers instead of adding more. */
+static void test_sign_http_dates(void **state)
 {
     dr_sigv4_signer *s = NULL;
-    dr_credentials c = make_creds(AKID, SECRET, NULL);
-    const dr_sigv4_header h[] = {{"host", "dynamodb.us-east-1.amazonaws.com"}};
-    char amz_date[17];
-    dr_buf auth = DR_BUF_INIT;
+    dr_credentials c = make_creds(AKID, SECRET, "token-1");
+    dr_http_request req = DR_HTTP_REQUEST_INIT;
+    dr_sigv4_params p = {0};
+    size_t count;
     (void)state;
 
     assert_int_equal(dr__sigv4_signer_new(&s), DR_OK);
-    dr__buf_puts(&auth, "Authorization: ");
-    /* 2023-12-31T23:59:59Z */
-    assert_int_equal(dr__sigv4_authorize(s, &c, "us-east-1", "dynamodb", INT64_C(1704067199),
-                                         "POST", "/", "", h, 1, "{}", 2, amz_date, &auth),
-                     DR_OK);
-    assert_string_equal(amz_date, "20231231T235959Z");
-    assert_non_null(strstr(dr__buf_cstr(&auth), "Authorization: AWS4-HMAC-SHA256 "
-                                                "Credential=AKIDEXAMPLE/20231231/"));
-    assert_non_null(strstr(dr__buf_cstr(&auth), "SignedHeaders=host;x-amz-date, Signature="));
-    assert_int_equal(dr__sigv4_authorize(s, &c, "us-east-1", "dynamodb", INT64_C(1704067200),
-                                         "POST", "/", "", h, 1, "{}", 2, amz_date, &auth),
-                     DR_OK);
-    assert_string_equal(amz_date, "20240101T000000Z");
-    dr__buf_free(&auth);
+    req.method = "POST";
+    req.url = "https://dynamodb.us-east-1.amazonaws.com";
+    req.body = "{}";
+    req.body_len = 2;
+    assert_int_equal(dr__http_request_set_header(&req, "host",
+                                                 "dynamodb.us-east-1.amazonaws.com"), DR_OK);
+    p.creds = &c;
+    p.region = "us-east-1";
+    p.service = "dynamodb";
+    p.unix_time = INT64_C(1704067199); /* 2023-12-31T23:59:59Z */
+    assert_int_equal(dr__sigv4_sign_http(s, &p, &req), DR_OK);
+    assert_string_equal(dr__http_request_header(&req, "x-amz-date"), "20231231T235959Z");
+    assert_string_equal(dr__http_request_header(&req, "X-Amz-Security-Token"), "token-1");
+    assert_non_null(strstr(dr__http_request_header(&req, "authorization"),
+                           "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231231/"));
+    assert_non_null(strstr(dr__http_request_header(&req, "authorization"),
+                           "SignedHeaders=host;x-amz-date;x-amz-security-token, Signature="));
+    count = req.header_count;
+    assert_int_equal(count, 4);
+
+    p.unix_time = INT64_C(1704067200);
+    assert_int_equal(dr__sigv4_sign_http(s, &p, &req), DR_OK);
+    assert_string_equal(dr__http_request_header(&req, "X-Amz-Date"), "20240101T000000Z");
+    assert_non_null(strstr(dr__http_request_header(&req, "Authorization"), "/20240101/"));
+    assert_int_equal(req.header_count, count);
+
+    /* A failed signature leaves none of the signer's headers behind. */
+    p.region = "US-EAST-1";
+    assert_int_equal(dr__sigv4_sign_http(s, &p, &req), DR_E_INVALID_ARGUMENT);
+    assert_null(dr__http_request_header(&req, "Authorization"));
+    assert_null(dr__http_request_header(&req, "X-Amz-Date"));
+    assert_int_equal(req.header_count, 1);
+
+    dr__http_request_free(&req);
     dr__sigv4_signer_free(s);
     free_creds(&c);
 }
@@ -813,7 +834,7 @@ int main(void)
         cmocka_unit_test(test_canonical_query),
         cmocka_unit_test(test_trim_value),
         cmocka_unit_test(test_header_joining_and_validation),
-        cmocka_unit_test(test_authorize_dates),
+        cmocka_unit_test(test_sign_http_dates),
         cmocka_unit_test(test_key_cache),
         cmocka_unit_test(test_shared_signer_threads),
         cmocka_unit_test(test_key_material_wiped),
