@@ -9,6 +9,7 @@
 #include "credentials_provider.h"
 #include "env.h"
 #include "error.h"
+#include "file.h"
 #include "http.h"
 
 #define DR_ECS_ENDPOINT "http://169.254.170.2"
@@ -78,21 +79,12 @@ static dr_status endpoint_url(dr_buf *url)
 /* The token file is re-read on every fetch: EKS rotates it in place. */
 static dr_status read_token_file(const char *path, dr_buf *token)
 {
-    char chunk[1024];
-    size_t n;
-    FILE *f = fopen(path, "rb");
-
-    if (!f)
-        return dr__fail(DR_E_CREDENTIALS, "cannot open AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && token->len + n <= DR_CONTAINER_TOKEN_MAX &&
-           !token->failed)
-        dr__buf_append(token, chunk, n);
-    dr__wipe(chunk, sizeof chunk);
-    fclose(f);
-    if (token->failed)
-        return dr__buf_ok(token);
-    if (n > 0)
-        return dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is too large");
+    dr_status rc = dr__file_read(path, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                 DR_CONTAINER_TOKEN_MAX, DR_E_CREDENTIALS, token);
+    if (rc == DR_E_NOT_FOUND)
+        rc = dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE does not exist");
+    if (rc != DR_OK)
+        return rc;
     /* Files usually end with a newline that is not part of the token. */
     while (token->len && strchr(" \t\r\n", token->data[token->len - 1]))
         token->data[--token->len] = '\0';

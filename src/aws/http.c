@@ -212,6 +212,39 @@ int dr__host_is_aws_metadata(const char *host)
     return 0;
 }
 
+#ifdef DR_TESTING
+static pthread_mutex_t g_redirect_lock = PTHREAD_MUTEX_INITIALIZER;
+static char g_redirect[64]; /* "127.0.0.1:port", or "" */
+
+void dr__http_set_test_redirect(const char *loopback_host_port)
+{
+    pthread_mutex_lock(&g_redirect_lock);
+    snprintf(g_redirect, sizeof g_redirect, "%s", loopback_host_port ? loopback_host_port : "");
+    pthread_mutex_unlock(&g_redirect_lock);
+}
+
+/* The CURLOPT_CONNECT_TO entry sending a request to `url` to the test server, or NULL. */
+static struct curl_slist *test_redirect(const dr_url_parts *url, int *failed)
+{
+    char entry[96] = "";
+    struct curl_slist *list = NULL;
+    pthread_mutex_lock(&g_redirect_lock);
+    if (g_redirect[0] && !dr__host_is_loopback(url->host))
+        snprintf(entry, sizeof entry, "::%s", g_redirect);
+    pthread_mutex_unlock(&g_redirect_lock);
+    if (entry[0] && !(list = curl_slist_append(NULL, entry)))
+        *failed = 1;
+    return list;
+}
+#else
+static struct curl_slist *test_redirect(const dr_url_parts *url, int *failed)
+{
+    (void)url;
+    (void)failed;
+    return NULL;
+}
+#endif
+
 static int plain_http_allowed(const dr_http_request *req, const dr_url_parts *url)
 {
     return dr__host_is_loopback(url->host) ||
@@ -235,7 +268,10 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
                            dr_http_response *resp)
 {
     dr_url_parts url;
-    struct curl_slist *headers = NULL, *grown, *resolve = NULL;
+    struct curl_slist *headers = NULL, *grown, *resolve = NULL, *redirect;
+    dr_buf redirected_url = DR_BUF_INIT;
+    const char *send_url = req->url;
+    int failed = 0;
     dr_buf line = DR_BUF_SECRET_INIT; /* one "Name: value" line; may carry a token */
     char errbuf[CURL_ERROR_SIZE] = "";
     sink body = {0};
@@ -246,15 +282,30 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
 
     if ((rc = dr__url_parse(req->url, &url)) != DR_OK)
         return rc;
-    if (strcmp(url.scheme, "http") == 0 && !plain_http_allowed(req, &url))
+    redirect = test_redirect(&url, &failed);
+    if (failed)
+        return dr__fail(DR_E_NOMEM, "out of memory redirecting a test request");
+    if (redirect && strcmp(url.scheme, "https") == 0) {
+        /* The test server speaks plain http; the Host header keeps the original name. */
+        dr__buf_printf(&redirected_url, "http%s", req->url + 5);
+        if ((rc = dr__buf_ok(&redirected_url)) != DR_OK) {
+            curl_slist_free_all(redirect);
+            return rc;
+        }
+        send_url = dr__buf_cstr(&redirected_url);
+    }
+    if (!redirect && strcmp(url.scheme, "http") == 0 && !plain_http_allowed(req, &url))
         return dr__fail(DR_E_CONFIG, "plain http is only allowed to loopback hosts, not %s",
                         url.host);
     if ((rc = dr__http_global_init()) != DR_OK)
         return rc;
 
     h = pool_take(pool);
-    if (!h)
+    if (!h) {
+        curl_slist_free_all(redirect);
+        dr__buf_free(&redirected_url);
         return dr__fail(DR_E_NOMEM, "cannot create a libcurl handle");
+    }
 
     for (i = 0; i < req->header_count; i++) {
         dr__buf_reset(&line);
@@ -282,7 +333,7 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
     body.limit = req->max_response_bytes ? req->max_response_bytes
                                          : DR_HTTP_DEFAULT_MAX_RESPONSE;
 
-    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_URL, send_url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
     if (req->body || strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
@@ -308,8 +359,11 @@ dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
     /* A proxy named in the environment (http_proxy, ALL_PROXY) would otherwise receive
      * what plain http keeps on this machine: signed requests with the session token, the
      * container authorization token, metadata credentials. https keeps the user's proxy. */
-    if (strcmp(url.scheme, "http") == 0 || req->allow_plain_http_metadata)
-        curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_NOPROXY,
+                     strcmp(url.scheme, "http") == 0 || req->allow_plain_http_metadata || redirect
+                         ? "*"
+                         : NULL);
+    curl_easy_setopt(h, CURLOPT_CONNECT_TO, redirect);
     if (strcasecmp(url.host, "localhost") == 0) {
         /* The name passed the loopback rule; connect to the loopback addresses, not to
          * whatever a hosts file or resolver says. */
@@ -347,6 +401,11 @@ done:
     dr__buf_free(&line);
     curl_slist_free_all(headers);
     curl_slist_free_all(resolve);
+    curl_slist_free_all(redirect);
+    dr__buf_free(&redirected_url);
+    /* The handle goes back to the pool: it must not keep pointers to the lists freed here. */
+    curl_easy_setopt(h, CURLOPT_RESOLVE, NULL);
+    curl_easy_setopt(h, CURLOPT_CONNECT_TO, NULL);
     /* A handle whose transfer failed may hold a broken connection; libcurl drops
      * dead connections from its cache itself, so the handle is still reusable. */
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);

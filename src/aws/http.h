@@ -86,6 +86,14 @@ void dr__http_pool_free(dr_http_pool *pool);
 dr_status dr__http_perform(dr_http_pool *pool, const dr_http_request *req,
                            dr_http_response *resp);
 
+#ifdef DR_TESTING
+/* Test builds only: send every request to a host that is not loopback to the plain-http
+ * server at `loopback_host_port` ("127.0.0.1:PORT") instead, keeping its URL's path,
+ * query and Host header (https becomes http). For replaying the SDKs' recorded traffic to
+ * STS, the SSO portal and the metadata services. NULL or "" turns it off. */
+void dr__http_set_test_redirect(const char *loopback_host_port);
+#endif
+
 /* A response header's value (case-insensitive name), copied into `out` (cap bytes,
  * NUL-terminated, trimmed). Returns 1 if found, 0 if not. */
 int dr__http_response_header(const dr_http_response *resp, const char *name, char *out,

@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "env.h"
 #include "error.h"
+#include "file.h"
 
 /* Real shared files are a few kilobytes; a bigger one is not what it claims to be. */
 #define DR_PROFILE_FILE_MAX ((size_t)1024 * 1024)
@@ -263,36 +264,6 @@ dr_status dr__profile_file_path(dr_profile_file_kind kind, dr_buf *path)
     return dr__buf_ok(path);
 }
 
-/* Read a whole file. DR_E_NOT_FOUND (recorded) when it does not exist. */
-static dr_status read_file(const char *path, const char *display, dr_buf *out)
-{
-    char chunk[4096];
-    size_t n;
-    dr_status rc;
-    FILE *f;
-
-    dr__buf_mark_secret(out); /* the file holds secrets: growth must not leave copies */
-    f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT || errno == ENOTDIR
-                   ? dr__fail(DR_E_NOT_FOUND, "%s does not exist", display)
-                   : dr__fail(DR_E_CONFIG, "cannot open %s: %s", display, strerror(errno));
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && out->len + n <= DR_PROFILE_FILE_MAX &&
-           !out->failed)
-        dr__buf_append(out, chunk, n);
-    dr__wipe(chunk, sizeof chunk); /* the file holds secrets */
-    if (out->failed)
-        rc = dr__buf_ok(out);
-    else if (n > 0)
-        rc = dr__fail(DR_E_CONFIG, "%s is larger than %zu bytes", display, DR_PROFILE_FILE_MAX);
-    else if (ferror(f))
-        rc = dr__fail(DR_E_CONFIG, "cannot read %s", display);
-    else
-        rc = dr__buf_ok(out);
-    fclose(f);
-    return rc;
-}
-
 dr_status dr__profile_set_load(dr_profile_set *set)
 {
     /* The credentials file last: where both files set a property, its value wins. */
@@ -306,7 +277,8 @@ dr_status dr__profile_set_load(dr_profile_set *set)
         const char *display = dr__profile_file_display(order[i]);
         rc = dr__profile_file_path(order[i], &path);
         if (rc == DR_OK)
-            rc = read_file(dr__buf_cstr(&path), display, &text);
+            rc = dr__file_read(dr__buf_cstr(&path), display, DR_PROFILE_FILE_MAX, DR_E_CONFIG,
+                                   &text);
         if (rc == DR_OK)
             rc = dr__profile_set_parse(set, order[i], dr__buf_cstr(&text), text.len, display);
         else if (rc == DR_E_NOT_FOUND)
