@@ -14,12 +14,16 @@ typedef struct dr_credentials {
     char *secret_access_key; /* wiped when freed */
     char *session_token;     /* NULL when none; wiped when freed */
     int64_t expires_at;      /* epoch seconds; 0 = does not expire */
+    char *account_id;        /* the AWS account they belong to, NULL when unknown */
     int refs;                /* atomic */
 } dr_credentials;
 
 /* New credentials with refs = 1; session_token may be NULL. NULL on OOM. */
 dr_credentials *dr__credentials_new(const char *access_key_id, const char *secret_access_key,
                                     const char *session_token, int64_t expires_at);
+/* Record the account id (copied; NULL or "" clears it), before the credentials are
+ * shared. DR_E_NOMEM. */
+dr_status dr__credentials_set_account_id(dr_credentials *c, const char *account_id);
 void dr__credentials_retain(dr_credentials *c);
 /* Drop a reference; the last one wipes and frees. NULL is fine. */
 void dr__credentials_release(dr_credentials *c);

@@ -12,6 +12,13 @@
 #include "credentials.h"
 #include "http.h"
 
+/* What the chain tells the providers that need more than the environment. */
+typedef struct dr_provider_context {
+    const char *profile;  /* the profile in use (dr__profile_name) */
+    const char *region;   /* the client's region, for STS and the SSO portal; never NULL */
+    uint32_t timeout_ms;  /* each request to a metadata service, STS or the SSO portal */
+} dr_provider_context;
+
 /* AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
 dr_status dr__credentials_from_env(dr_credentials **out);
 
