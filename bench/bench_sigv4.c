@@ -30,7 +30,7 @@ static double bench_ours(double seconds)
 {
     char akid[] = "AKIDEXAMPLE", secret[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     char token[] = "IQoJb3JpZ2luX2VjEXAMPLETOKEN";
-    dr_credentials creds = {akid, secret, token, 0, 1};
+    dr_credentials creds = {akid, secret, token, 0, NULL, 1};
     dr_http_request req = DR_HTTP_REQUEST_INIT;
     dr_sigv4_params params = {0};
     dr_sigv4_signer *signer = NULL;
