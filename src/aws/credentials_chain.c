@@ -189,7 +189,7 @@ static dr_status resolve(dr_credentials_chain *chain, dr_credentials **out, char
             break;
         default:
             snprintf(source, source_cap, "instance metadata");
-            rc = dr__credentials_from_imds(chain->timeout_ms, out);
+            rc = dr__credentials_from_imds(profile, chain->timeout_ms, out);
             break;
         }
         if (rc == DR_E_NOMEM)

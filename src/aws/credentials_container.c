@@ -49,7 +49,7 @@ static int full_uri_host_allowed(const dr_url_parts *url)
     return 0;
 }
 
-static dr_status endpoint_url(dr_buf *url)
+dr_status dr__container_endpoint(dr_buf *url)
 {
     const char *relative = dr__env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = dr__env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
@@ -67,7 +67,8 @@ static dr_status endpoint_url(dr_buf *url)
         return dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
                                           "AWS_CONTAINER_CREDENTIALS_FULL_URI not set");
     if (dr__url_parse(full, &parts) != DR_OK)
-        return dr__fail_context(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+        return dr__fail_context(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_FULL_URI must be "
+                                                  "an absolute URL with a host");
     if (!full_uri_host_allowed(&parts))
         return dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https, "
                         "or plain http to a loopback address, 169.254.170.2, 169.254.170.23 "
@@ -119,32 +120,50 @@ static dr_status authorization_header(dr_buf *header)
     return rc;
 }
 
+/* Connection failures, timeouts, 5xx and a 200 whose document is unusable may pass; the
+ * endpoint's 4xx answers are final. */
+static int container_retryable(dr_status rc, long status)
+{
+    return rc == DR_E_NETWORK || rc == DR_E_TIMEOUT ||
+           (rc != DR_E_NOMEM && (status >= 500 || status == 200));
+}
+
 dr_status dr__credentials_from_container(uint32_t timeout_ms, dr_credentials **out)
 {
     dr_buf url = DR_BUF_INIT, auth = DR_BUF_SECRET_INIT, body = DR_BUF_SECRET_INIT;
     dr_metadata_request req = {0};
-    long status;
+    long status = 0;
+    uint32_t attempt;
     dr_status rc;
 
     *out = NULL;
-    rc = endpoint_url(&url);
+    rc = dr__container_endpoint(&url);
     if (rc == DR_OK)
         rc = authorization_header(&auth);
-    if (rc == DR_OK) {
-        if (auth.len) {
-            req.header.name = "Authorization";
-            req.header.value = dr__buf_cstr(&auth);
-        }
-        req.what = "container";
-        req.method = "GET";
-        req.url = dr__buf_cstr(&url);
-        req.timeout_ms = timeout_ms ? timeout_ms : DR_METADATA_DEFAULT_TIMEOUT_MS;
-        rc = dr__metadata_fetch(&req, &body, &status);
+    if (rc != DR_OK)
+        goto done;
+    if (auth.len) {
+        req.header.name = "Authorization";
+        req.header.value = dr__buf_cstr(&auth);
     }
-    if (rc == DR_OK)
-        rc = dr__credentials_parse_json("container", dr__buf_cstr(&body), body.len, out);
+    req.what = "container";
+    req.method = "GET";
+    req.url = dr__buf_cstr(&url);
+    req.timeout_ms = timeout_ms ? timeout_ms : DR_METADATA_DEFAULT_TIMEOUT_MS;
+    for (attempt = 1;; attempt++) {
+        rc = dr__metadata_fetch(&req, &body, &status);
+        if (rc == DR_OK)
+            rc = dr__credentials_parse_json("container", dr__buf_cstr(&body), body.len, out);
+        dr__buf_free_secret(&body);
+        if (rc == DR_OK || attempt == DR_CONTAINER_MAX_ATTEMPTS ||
+            !container_retryable(rc, status))
+            break;
+        dr__metadata_backoff(attempt + 1);
+    }
+    if (rc != DR_OK && rc != DR_E_NOMEM && attempt > 1)
+        dr__fail_context(rc, "after %u attempts", (unsigned)attempt);
+done:
     dr__buf_free(&url);
     dr__buf_free_secret(&auth);
-    dr__buf_free_secret(&body);
     return rc;
 }

@@ -1,7 +1,9 @@
 /* The HTTP fetch and JSON parse shared by the container and instance-metadata
  * providers, and the ISO-8601 parser for their Expiration field. */
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -10,6 +12,16 @@
 #include "timeutil.h"
 #include "error.h"
 #include "http.h"
+#include "retry.h"
+
+void dr__metadata_backoff(uint32_t next_attempt)
+{
+    uint32_t ms = dr__retry_backoff_ms(&dr__retry_standard, next_attempt, DR_E_SERVICE,
+                                       dr__random01(), 0);
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
 
 dr_status dr__metadata_fetch(const dr_metadata_request *req, dr_buf *body, long *status)
 {

@@ -26,8 +26,17 @@ dr_status dr__credentials_from_env(dr_credentials **out);
  * from the file that gives the key id. */
 dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out);
 
-/* ECS / EKS container credentials endpoint. */
+/* ECS / EKS container credentials endpoint (dr__container_endpoint), up to
+ * DR_CONTAINER_MAX_ATTEMPTS attempts. */
 dr_status dr__credentials_from_container(uint32_t timeout_ms, dr_credentials **out);
+
+/* The container credentials URL as the SDKs resolve it from the environment into `url`:
+ * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (a path, under http://169.254.170.2) wins over
+ * AWS_CONTAINER_CREDENTIALS_FULL_URI, which must be an absolute URL using https, or plain
+ * http to loopback, 169.254.170.2, 169.254.170.23 or fd00:ec2::23. DR_E_CREDENTIALS when
+ * neither is set or the one used is invalid (the message names the variable), DR_E_NOMEM.
+ * No I/O. */
+dr_status dr__container_endpoint(dr_buf *url);
 
 #ifdef DR_TESTING
 /* Test builds only: serve AWS_CONTAINER_CREDENTIALS_RELATIVE_URI from `base` (e.g. a
@@ -35,8 +44,31 @@ dr_status dr__credentials_from_container(uint32_t timeout_ms, dr_credentials **o
 void dr__credentials_container_set_relative_base(const char *base);
 #endif
 
-/* EC2 instance metadata (IMDSv2). */
-dr_status dr__credentials_from_imds(uint32_t timeout_ms, dr_credentials **out);
+/* EC2 instance metadata (IMDSv2 only) at dr__imds_endpoint for `profile` (NULL:
+ * dr__profile_name(NULL)), each request up to DR_IMDS_MAX_ATTEMPTS attempts.
+ * DR_E_CREDENTIALS when AWS_EC2_METADATA_DISABLED is true. */
+dr_status dr__credentials_from_imds(const char *profile, uint32_t timeout_ms,
+                                    dr_credentials **out);
+
+#define DR_IMDS_TOKEN_PATH "/latest/api/token"
+
+/* IMDS endpoint settings given in code. The library has no public setting for them yet,
+ * so the provider passes none; they keep the SDKs' precedence complete. */
+typedef struct dr_imds_endpoint_override {
+    const char *endpoint; /* wins over everything */
+    const char *mode;     /* "IPv4" or "IPv6": wins over the modes of environment and profile */
+} dr_imds_endpoint_override;
+
+/* The IMDS base URL (no trailing slash) into `base`, by the SDKs' precedence: an endpoint
+ * (`code`, then AWS_EC2_METADATA_SERVICE_ENDPOINT, then ec2_metadata_service_endpoint of
+ * `profile`) wins over an endpoint mode (`code`, then AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE,
+ * then ec2_metadata_service_endpoint_mode): IPv4 (the default) is http://169.254.169.254,
+ * IPv6 http://[fd00:ec2::254], in any case. `code` and `profile` may be NULL. The shared
+ * files are read only when the environment sets no endpoint. DR_E_CONFIG for an endpoint
+ * that is not an absolute http(s) URL, a mode that is neither (the message names the value
+ * and where it was set) or a shared file that cannot be read; DR_E_NOMEM. */
+dr_status dr__imds_endpoint(const char *profile, const dr_imds_endpoint_override *code,
+                            dr_buf *base);
 
 /* The profile name to use: `configured`, else AWS_PROFILE, else "default". */
 const char *dr__profile_name(const char *configured);
@@ -66,6 +98,18 @@ typedef struct dr_metadata_request {
     dr_http_header header;       /* name NULL: none; the value may be a secret */
     uint32_t timeout_ms;
 } dr_metadata_request;
+
+/* How often the SDKs (smithy-rs, whose suites tests/data/credential-chain holds) try a
+ * metadata request. The container endpoint gets the standard 3 attempts, retrying
+ * connection failures, timeouts, 5xx and a 200 whose document cannot be used. IMDS gets 4,
+ * retrying 5xx and 401 (an expired token: a new one is fetched first) but not timeouts or
+ * connection failures: off EC2 nothing answers, and the chain must not wait 4 s for that. */
+#define DR_CONTAINER_MAX_ATTEMPTS 3
+#define DR_IMDS_MAX_ATTEMPTS 4
+
+/* Sleep before metadata attempt `next_attempt` (2 = the first retry): the library's
+ * standard full-jitter backoff (retry.h), 100 ms doubling. */
+void dr__metadata_backoff(uint32_t next_attempt);
 
 /* Perform a request to a metadata endpoint and require HTTP 200. The body is stored in
  * `body` (the caller frees it with dr__buf_free_secret: it may hold credentials). A

@@ -250,7 +250,7 @@ static void test_imds_bypasses_proxy(void **state)
     sandbox_script_imds(imds, &src);
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mini_http_url(imds), 1);
     unsetenv("AWS_EC2_METADATA_DISABLED");
-    rc = dr__credentials_from_imds(5000, &c);
+    rc = dr__credentials_from_imds(NULL, 5000, &c);
     assert_proxy_idle(proxy, "an IMDS request");
     if (rc != DR_OK)
         fail_msg("IMDS: %s", dr_last_error_message());

@@ -463,7 +463,7 @@ static void test_imds(void **state)
     char ttl[32];
     dr_credentials *c;
     (void)state;
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_OK);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_OK);
     assert_string_equal(c->access_key_id, "ASIAIMDS1");
     assert_true(c->expires_at > (int64_t)time(NULL) + 21000);
     dr__credentials_release(c);
@@ -474,7 +474,7 @@ static void test_imds(void **state)
 
     /* The server insists on the token: a client that skipped it would get 401. */
     mini_http_respond(s, "PUT", "/latest/api/token", 200, "OTHER-TOKEN");
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
     assert_message_has("HTTP 401");
     assert_null(strstr(dr_last_error_message(), "OTHER-TOKEN"));
 
@@ -485,7 +485,7 @@ static void test_imds(void **state)
         snprintf(url, sizeof url, "%s/", mini_http_url(s));
         setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, 1);
     }
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_OK);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_OK);
     dr__credentials_release(c);
     mini_http_stop(s);
 }
@@ -499,38 +499,38 @@ static void test_imds_failures(void **state)
     (void)state;
     mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/test-role", 200,
                       "{\"Code\":\"Success\",\"AccessKeyId\":");
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
     assert_message_has("malformed JSON");
     mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/test-role", 200,
                       "{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"Message\":\"nope\"}");
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
     assert_message_has("AssumeRoleUnauthorizedAccess");
     mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/", 404, "");
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
     assert_message_has("no IAM role");
     mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/", 200,
                       "../../etc\n");
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
     assert_message_has("invalid role name");
     mini_http_respond(s, "PUT", "/latest/api/token", 200, "bad token with spaces");
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
     assert_message_has("invalid token");
     mini_http_respond(s, "PUT", "/latest/api/token", 403, "");
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
     assert_message_has("HTTP 403");
     /* Too slow: the short timeout gives up. */
     mini_http_respond(s, "PUT", "/latest/api/token", 200, "TOKEN-1");
     mini_http_set_delay_ms(s, 600);
-    assert_int_equal(dr__credentials_from_imds(200, &c), DR_E_TIMEOUT);
+    assert_int_equal(dr__credentials_from_imds(NULL, 200, &c), DR_E_TIMEOUT);
     mini_http_stop(s);
 
     snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)mini_http_closed_port());
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, 1);
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_NETWORK);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_NETWORK);
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://10.9.8.7", 1);
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_CONFIG);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CONFIG);
     setenv("AWS_EC2_METADATA_DISABLED", "TRUE", 1);
-    assert_int_equal(dr__credentials_from_imds(0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
     assert_message_has("disabled by AWS_EC2_METADATA_DISABLED");
     assert_null(c);
 }

@@ -115,7 +115,7 @@ static void test_imds_role_with_at(void **state)
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", mini_http_url(s), 1);
     unsetenv("AWS_EC2_METADATA_DISABLED");
 
-    if (dr__credentials_from_imds(0, &c) != DR_OK)
+    if (dr__credentials_from_imds(NULL, 0, &c) != DR_OK)
         fail_msg("role deploy@ops-role: %s", dr_last_error_message());
     assert_string_equal(c->access_key_id, "ASIAROLEAT1");
     dr__credentials_release(c);
