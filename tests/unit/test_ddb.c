@@ -34,20 +34,20 @@ static void test_parse_error_variants(void **state)
                      "[{\"Code\":\"ConditionalCheckFailed\",\"Message\":\"The conditional request failed\"},"
                      "{\"Code\":\"None\"}]}";
     (void)state;
-    assert_int_equal(dr__ddb_parse_error(b1, strlen(b1), &e), 0);
+    assert_int_equal(dr__ddb_parse_error(NULL, b1, strlen(b1), &e), 0);
     assert_string_equal(e.type, "ValidationException");
     assert_string_equal(e.message, "One or more parameter values were invalid");
-    assert_int_equal(dr__ddb_parse_error(b2, strlen(b2), &e), 0);
+    assert_int_equal(dr__ddb_parse_error(NULL, b2, strlen(b2), &e), 0);
     assert_string_equal(e.type, "UnrecognizedClientException");
     assert_string_equal(e.message, "The security token included in the request is invalid.");
-    assert_int_equal(dr__ddb_parse_error(b3, strlen(b3), &e), 0);
+    assert_int_equal(dr__ddb_parse_error(NULL, b3, strlen(b3), &e), 0);
     assert_non_null(e.cancellation_reasons);
     assert_int_equal(json_array_size(e.cancellation_reasons), 2);
     dr__ddb_error_clear(&e);
     assert_null(e.cancellation_reasons);
-    assert_int_equal(dr__ddb_parse_error("not json", 8, &e), -1);
-    assert_int_equal(dr__ddb_parse_error("{\"message\":\"x\"}", 15, &e), -1);
-    assert_int_equal(dr__ddb_parse_error("{\"__type\":5}", 12, &e), -1);
+    assert_int_equal(dr__ddb_parse_error(NULL, "not json", 8, &e), -1);
+    assert_int_equal(dr__ddb_parse_error(NULL, "{\"message\":\"x\"}", 15, &e), -1);
+    assert_int_equal(dr__ddb_parse_error(NULL, "{\"__type\":5}", 12, &e), -1);
     dr__ddb_error_clear(&e);
 }
 
