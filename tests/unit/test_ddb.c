@@ -51,6 +51,30 @@ static void test_parse_error_variants(void **state)
     dr__ddb_error_clear(&e);
 }
 
+/* awsJson1_0: X-Amzn-Errortype wins over the body's __type, which wins over its code. */
+static void test_parse_error_precedence(void **state)
+{
+    dr_ddb_error e = DR_DDB_ERROR_INIT;
+    const char *both = "{\"__type\":\"ns#BodyType\",\"code\":\"CodeType\",\"message\":\"m\"}";
+    const char *code = "{\"code\":\"ns#CodeType:http://x/\"}";
+    (void)state;
+    assert_int_equal(dr__ddb_parse_error("a.b#HeaderType:http://x/", both, strlen(both), &e), 0);
+    assert_string_equal(e.type, "HeaderType");
+    assert_string_equal(e.message, "m");
+    assert_int_equal(dr__ddb_parse_error(NULL, both, strlen(both), &e), 0);
+    assert_string_equal(e.type, "BodyType");
+    assert_int_equal(dr__ddb_parse_error("", code, strlen(code), &e), 0);
+    assert_string_equal(e.type, "CodeType");
+    /* A header with no name left falls back to the body; no body, no type. */
+    assert_int_equal(dr__ddb_parse_error("ns#:x", both, strlen(both), &e), 0);
+    assert_string_equal(e.type, "BodyType");
+    assert_int_equal(dr__ddb_parse_error("ns#", "", 0, &e), -1);
+    assert_string_equal(e.type, "");
+    assert_int_equal(dr__ddb_parse_error("Throttling", "", 0, &e), 0);
+    assert_string_equal(e.type, "Throttling");
+    dr__ddb_error_clear(&e);
+}
+
 static void test_error_mapping(void **state)
 {
     (void)state;
@@ -149,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32_known_values),
         cmocka_unit_test(test_parse_error_variants),
+        cmocka_unit_test(test_parse_error_precedence),
         cmocka_unit_test(test_error_mapping),
         cmocka_unit_test(test_clock_skew_detection),
         cmocka_unit_test(test_http_date),
