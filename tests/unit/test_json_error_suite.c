@@ -90,7 +90,7 @@ static void test_error_cases(void **state)
         json_t *cases = json_object_get(suite, "cases"), *c;
         json_array_foreach(cases, k, c) {
             const char *id = json_string_value(json_object_get(c, "id"));
-            char why[512] = "";
+            char why[1280] = "";
             if (!json_object_get(c, "error") && !json_object_get(c, "errorCode"))
                 continue;
             n++;
