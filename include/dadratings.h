@@ -340,10 +340,10 @@ DR_API dr_status dr_config_set_connect_timeout_ms(dr_config *config, uint32_t ms
 DR_API dr_status dr_config_set_request_timeout_ms(dr_config *config, uint32_t ms);
 
 /**
- * Attempts per request including the first, 1..10; 0 restores the default: 3, as the AWS
- * SDKs' standard retry mode, or 4 with AWS_NEW_RETRIES_2026=true, as their updated
- * standard mode gives DynamoDB (which also changes backoff and quota costs; see
- * docs/retries.md).
+ * Attempts per request including the first, 1..10; 0 restores the default: 4, as the AWS
+ * SDKs' standard retry mode gives DynamoDB since its 2026 update, or 3 with the classic
+ * policy (AWS_RETRY_MODE=legacy or AWS_NEW_RETRIES_2026=false, which also change the
+ * backoff and the quota costs; see docs/retries.md).
  * @param config required.
  * @param attempts 0..10.
  * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, `attempts` above 10).  @since 1.0

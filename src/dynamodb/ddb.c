@@ -95,26 +95,48 @@ static void copy_truncated(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-int dr__ddb_parse_error(const char *body, size_t len, dr_ddb_error *err)
+/* An error type as the awsJson1_0 protocol may spell it, e.g.
+ * "aws.protocoltests.json10#FooError:http://internal.amazon.com/coral/...": the name is
+ * what follows the namespace's '#' and precedes the URI's ':'. 0 if nothing is left. */
+static int set_error_type(dr_ddb_error *err, const char *raw)
+{
+    const char *hash = strchr(raw, '#');
+    size_t n;
+
+    if (hash)
+        raw = hash + 1;
+    n = strcspn(raw, ":");
+    if (n >= sizeof err->type)
+        n = sizeof err->type - 1;
+    memcpy(err->type, raw, n);
+    err->type[n] = '\0';
+    return n ? 0 : -1;
+}
+
+int dr__ddb_parse_error(const char *type_header, const char *body, size_t len,
+                        dr_ddb_error *err)
 {
     json_t *root = json_loadb(body, len, 0, NULL);
-    const char *type, *message, *hash;
+    const char *type = NULL, *message;
     int rc = -1;
 
     err->type[0] = err->message[0] = '\0';
+    if (type_header && *type_header)
+        rc = set_error_type(err, type_header);
     if (!json_is_object(root))
         goto done;
-    type = json_string_value(json_object_get(root, "__type"));
+    if (rc != 0) {
+        type = json_string_value(json_object_get(root, "__type"));
+        if (!type)
+            type = json_string_value(json_object_get(root, "code"));
+        if (type)
+            rc = set_error_type(err, type);
+    }
     message = json_string_value(json_object_get(root, "message"));
     if (!message)
         message = json_string_value(json_object_get(root, "Message"));
     if (message)
         copy_truncated(err->message, sizeof err->message, message);
-    if (type) {
-        hash = strrchr(type, '#');
-        copy_truncated(err->type, sizeof err->type, hash ? hash + 1 : type);
-        rc = 0;
-    }
     if (json_is_array(json_object_get(root, "CancellationReasons"))) {
         json_decref(err->cancellation_reasons);
         err->cancellation_reasons = json_incref(json_object_get(root, "CancellationReasons"));
@@ -122,6 +144,27 @@ int dr__ddb_parse_error(const char *body, size_t len, dr_ddb_error *err)
 done:
     json_decref(root);
     return rc;
+}
+
+dr_status dr__ddb_response_error(const char *operation, const dr_http_response *resp,
+                                 dr_ddb_error *err)
+{
+    char type_header[sizeof err->type + 160];
+    int has_header =
+        dr__http_response_header(resp, "X-Amzn-Errortype", type_header, sizeof type_header);
+
+    err->http_status = resp->status;
+    if (dr__ddb_parse_error(has_header ? type_header : NULL, dr__buf_cstr(&resp->body),
+                            resp->body.len, err) != 0) {
+        dr_status code = resp->status >= 500 ? DR_E_SERVICE : DR_E_PROTOCOL;
+        if (resp->status == 429)
+            code = DR_E_THROTTLED;
+        snprintf(err->type, sizeof err->type, "HTTP%ld", resp->status);
+        return dr__fail(code, "%s: HTTP %ld without an error type", operation,
+                        resp->status);
+    }
+    return dr__fail(dr__ddb_error_status(err->type, resp->status), "%s: %s: %s",
+                    operation, err->type, err->message[0] ? err->message : "(no message)");
 }
 
 static void sleep_ms(uint32_t ms)
@@ -147,7 +190,7 @@ typedef struct ddb_call {
     dr_http_request req;
     char *body;
     uint32_t attempt;      /* 1-based; a clock-skew re-sign does not advance it */
-    uint32_t quota_spent;  /* retry-quota tokens to give back on success */
+    dr_retry_token retry;  /* its standing with the client's retry quota */
     int skew_fixed;
     int sent;              /* attempts sent */
 } ddb_call;
@@ -250,21 +293,10 @@ static dr_status read_response(const char *operation, dr_http_response *resp,
         return DR_OK;
     }
 
-    err->http_status = resp->status;
-    if (dr__ddb_parse_error(dr__buf_cstr(&resp->body), resp->body.len, err) != 0) {
-        dr_status code = resp->status >= 500 ? DR_E_SERVICE : DR_E_PROTOCOL;
-        if (resp->status == 429)
-            code = DR_E_THROTTLED;
-        snprintf(err->type, sizeof err->type, "HTTP%ld", resp->status);
-        return dr__fail(code, "%s: HTTP %ld without an error type", operation,
-                        resp->status);
-    }
-    return dr__fail(dr__ddb_error_status(err->type, resp->status), "%s: %s: %s",
-                    operation, err->type, err->message[0] ? err->message : "(no message)");
+    return dr__ddb_response_error(operation, resp, err);
 }
 
-/* The server's retry-after hint in ms, or 0. */
-static uint32_t retry_after_hint_ms(const dr_http_response *resp)
+uint32_t dr__ddb_retry_after_ms(const dr_http_response *resp)
 {
     char v[32];
     uint64_t n;
@@ -335,22 +367,22 @@ static int fix_clock_skew(ddb_call *call, dr_status rc, const dr_ddb_error *err,
 static int retry_after_backoff(ddb_call *call, dr_status *rc, const dr_http_response *resp)
 {
     dr_client *c = call->client;
-    uint32_t cost, delay;
+    uint32_t delay;
     char last[512];
 
-    if (!dr__retry_is_retryable(*rc) || call->attempt >= c->max_attempts)
-        return 0;
-    cost = dr__retry_quota_acquire(c->quota, *rc);
-    if (!cost) {
+    switch (dr__retry_refresh(c->quota, &call->retry, call->attempt, c->max_attempts, *rc,
+                              dr__random01(), dr__ddb_retry_after_ms(resp), &delay)) {
+    case DR_RETRY_GO:
+        break;
+    case DR_RETRY_QUOTA_EXCEEDED:
         snprintf(last, sizeof last, "%s", dr_last_error_message());
         dr__logf(&c->log, DR_LOG_WARN, "%s: retry quota exhausted; not retrying",
                  call->operation);
         *rc = dr__fail(DR_E_RETRY_QUOTA, "retry quota exhausted, not retrying: %s", last);
         return 0;
+    default:
+        return 0;
     }
-    call->quota_spent += cost;
-    delay = dr__retry_backoff_ms(c->retry_policy, call->attempt + 1, *rc, dr__random01(),
-                                 retry_after_hint_ms(resp));
     dr__logf(&c->log, DR_LOG_INFO, "%s: %s; retrying in %u ms", call->operation,
              dr_strerror(*rc), delay);
     sleep_ms(delay);
@@ -394,7 +426,7 @@ dr_status dr__ddb_call_service(dr_client *c, dr_ddb_service service, const char 
     }
 
     if (rc == DR_OK) {
-        dr__retry_quota_release(c->quota, call.quota_spent);
+        dr__retry_record_success(c->quota, &call.retry);
         if (response)
             *response = parsed;
         else

@@ -49,8 +49,21 @@ dr_status dr__ddb_error_status(const char *type, long http_status);
  * service's (the fix is to sign with the server's time from its Date header). */
 int dr__ddb_is_clock_skew(const char *type, const char *message);
 
-/* Parse an error body ({"__type":"ns#Type","message":"..."}) into err. Returns 0 if
- * the body had a __type, -1 otherwise (err->type is then empty). */
-int dr__ddb_parse_error(const char *body, size_t len, dr_ddb_error *err);
+/* The error a failed awsJson1_0 response carries, into err: its type from the
+ * X-Amzn-Errortype header (`type_header`, NULL if absent), else the body's "__type", else
+ * its "code", with any namespace ("ns#") and URI suffix (":http://...") cut off; the
+ * body's message/Message and CancellationReasons. Returns 0 if a type was found, -1
+ * otherwise (err->type is then empty). */
+int dr__ddb_parse_error(const char *type_header, const char *body, size_t len,
+                        dr_ddb_error *err);
+
+/* The status of a response other than 200, its details into err (and the thread's error
+ * message): what the transport decides retries on. */
+dr_status dr__ddb_response_error(const char *operation, const dr_http_response *resp,
+                                 dr_ddb_error *err);
+
+/* The server's retry-after hint in ms (x-amz-retry-after, else Retry-After in seconds),
+ * or 0 when there is none or it is not a number. */
+uint32_t dr__ddb_retry_after_ms(const dr_http_response *resp);
 
 #endif

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *body = fuzz_copy(data, size);
     dr_ddb_error err = DR_DDB_ERROR_INIT;
     size_t i;
-    int rc = dr__ddb_parse_error(body ? body : "", size, &err);
+    int rc = dr__ddb_parse_error(NULL, body ? body : "", size, &err);
 
     FUZZ_CHECK(strlen(err.type) < sizeof err.type);
     FUZZ_CHECK(strlen(err.message) < sizeof err.message);
@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(dr__ddb_error_status(err.type, statuses[i]) != DR_OK);
     (void)dr__ddb_is_clock_skew(err.type, err.message);
     /* A second parse into the same struct replaces, never leaks, the reasons. */
-    (void)dr__ddb_parse_error(body ? body : "", size, &err);
+    (void)dr__ddb_parse_error(NULL, body ? body : "", size, &err);
     dr__ddb_error_clear(&err);
     FUZZ_CHECK(!err.cancellation_reasons);
     free(body);

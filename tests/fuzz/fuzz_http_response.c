@@ -3,7 +3,7 @@
  * into this target so its static readers run as they do on the wire: read_response()
  * (Date header -> dr__http_date_parse for clock skew, x-amz-crc32 -> dr__crc32 and
  * dr__parse_u64, then the body as a JSON result or an error via dr__ddb_parse_error) and
- * retry_after_hint_ms() (x-amz-retry-after, Retry-After). dr__http_response_header is
+ * dr__ddb_retry_after_ms() (x-amz-retry-after, Retry-After). dr__http_response_header is
  * also asked for every header name the input carries. The static library's ddb.o is
  * then not linked (this file defines all its symbols). */
 #include <stdlib.h>
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_CHECK(rc != DR_OK && response == NULL);
     }
-    (void)retry_after_hint_ms(&resp);
+    (void)dr__ddb_retry_after_ms(&resp);
     ask_every_header(&resp);
     cstr = fuzz_cstr(data, size);
     (void)dr__http_date_parse(cstr);

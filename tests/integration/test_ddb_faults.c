@@ -12,7 +12,8 @@
  *    TransactionCanceled) are sent once;
  *  - the backoff really sleeps, within the full-jitter bounds;
  *  - a clock-skew rejection adopts the server's clock once and signs again;
- *  - the retry quota (500 tokens, 5 per retry) stops retries after exactly 100, shared
+ *  - the retry quota (500 tokens, 5 per retry in the classic policy, which CMake pins
+ *    with AWS_RETRY_MODE=legacy) stops retries after exactly 100, shared
  *    by 8 threads; then calls fail after one attempt with DR_E_RETRY_QUOTA, and
  *    successes earn the tokens back;
  *  - a corrupted body is caught by the CRC32 check and counted;

@@ -34,20 +34,44 @@ static void test_parse_error_variants(void **state)
                      "[{\"Code\":\"ConditionalCheckFailed\",\"Message\":\"The conditional request failed\"},"
                      "{\"Code\":\"None\"}]}";
     (void)state;
-    assert_int_equal(dr__ddb_parse_error(b1, strlen(b1), &e), 0);
+    assert_int_equal(dr__ddb_parse_error(NULL, b1, strlen(b1), &e), 0);
     assert_string_equal(e.type, "ValidationException");
     assert_string_equal(e.message, "One or more parameter values were invalid");
-    assert_int_equal(dr__ddb_parse_error(b2, strlen(b2), &e), 0);
+    assert_int_equal(dr__ddb_parse_error(NULL, b2, strlen(b2), &e), 0);
     assert_string_equal(e.type, "UnrecognizedClientException");
     assert_string_equal(e.message, "The security token included in the request is invalid.");
-    assert_int_equal(dr__ddb_parse_error(b3, strlen(b3), &e), 0);
+    assert_int_equal(dr__ddb_parse_error(NULL, b3, strlen(b3), &e), 0);
     assert_non_null(e.cancellation_reasons);
     assert_int_equal(json_array_size(e.cancellation_reasons), 2);
     dr__ddb_error_clear(&e);
     assert_null(e.cancellation_reasons);
-    assert_int_equal(dr__ddb_parse_error("not json", 8, &e), -1);
-    assert_int_equal(dr__ddb_parse_error("{\"message\":\"x\"}", 15, &e), -1);
-    assert_int_equal(dr__ddb_parse_error("{\"__type\":5}", 12, &e), -1);
+    assert_int_equal(dr__ddb_parse_error(NULL, "not json", 8, &e), -1);
+    assert_int_equal(dr__ddb_parse_error(NULL, "{\"message\":\"x\"}", 15, &e), -1);
+    assert_int_equal(dr__ddb_parse_error(NULL, "{\"__type\":5}", 12, &e), -1);
+    dr__ddb_error_clear(&e);
+}
+
+/* awsJson1_0: X-Amzn-Errortype wins over the body's __type, which wins over its code. */
+static void test_parse_error_precedence(void **state)
+{
+    dr_ddb_error e = DR_DDB_ERROR_INIT;
+    const char *both = "{\"__type\":\"ns#BodyType\",\"code\":\"CodeType\",\"message\":\"m\"}";
+    const char *code = "{\"code\":\"ns#CodeType:http://x/\"}";
+    (void)state;
+    assert_int_equal(dr__ddb_parse_error("a.b#HeaderType:http://x/", both, strlen(both), &e), 0);
+    assert_string_equal(e.type, "HeaderType");
+    assert_string_equal(e.message, "m");
+    assert_int_equal(dr__ddb_parse_error(NULL, both, strlen(both), &e), 0);
+    assert_string_equal(e.type, "BodyType");
+    assert_int_equal(dr__ddb_parse_error("", code, strlen(code), &e), 0);
+    assert_string_equal(e.type, "CodeType");
+    /* A header with no name left falls back to the body; no body, no type. */
+    assert_int_equal(dr__ddb_parse_error("ns#:x", both, strlen(both), &e), 0);
+    assert_string_equal(e.type, "BodyType");
+    assert_int_equal(dr__ddb_parse_error("ns#", "", 0, &e), -1);
+    assert_string_equal(e.type, "");
+    assert_int_equal(dr__ddb_parse_error("Throttling", "", 0, &e), 0);
+    assert_string_equal(e.type, "Throttling");
     dr__ddb_error_clear(&e);
 }
 
@@ -149,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32_known_values),
         cmocka_unit_test(test_parse_error_variants),
+        cmocka_unit_test(test_parse_error_precedence),
         cmocka_unit_test(test_error_mapping),
         cmocka_unit_test(test_clock_skew_detection),
         cmocka_unit_test(test_http_date),

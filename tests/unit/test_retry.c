@@ -36,9 +36,15 @@ static void test_backoff_bounds(void **state)
     /* Capped at 20 s however many attempts. */
     assert_true(dr__retry_backoff_ms(&dr__retry_standard, 40, DR_E_SERVICE, 0.999999, 0) <= 20000);
     assert_true(dr__retry_backoff_ms(&dr__retry_standard, 12, DR_E_THROTTLED, 0.999999, 0) >= 19999);
-    /* A longer retry-after hint wins, still capped. */
+    /* A longer retry-after hint wins, up to 5 s past the backoff (50 ms here); a shorter
+     * one does not shorten it. */
     assert_int_equal(dr__retry_backoff_ms(&dr__retry_standard, 2, DR_E_THROTTLED, 0.1, 3000), 3000);
-    assert_int_equal(dr__retry_backoff_ms(&dr__retry_standard, 2, DR_E_THROTTLED, 0.1, 90000), 20000);
+    assert_int_equal(dr__retry_backoff_ms(&dr__retry_standard, 2, DR_E_THROTTLED, 0.1, 90000), 5050);
+    assert_int_equal(dr__retry_backoff_ms(&dr__retry_standard, 2, DR_E_THROTTLED, 0.1, 10), 50);
+    /* The draw's whole range [0,1] is honoured (the SEPs' cases use 1), nothing outside. */
+    assert_int_equal(dr__retry_backoff_ms(&dr__retry_standard, 3, DR_E_SERVICE, 1.0, 0), 200);
+    assert_int_equal(dr__retry_backoff_ms(&dr__retry_standard, 3, DR_E_SERVICE, 7.0, 0), 200);
+    assert_int_equal(dr__retry_backoff_ms(&dr__retry_standard, 3, DR_E_SERVICE, -1.0, 0), 0);
 }
 
 static void test_random_range(void **state)
@@ -81,18 +87,48 @@ static void test_quota(void **state)
     dr__retry_quota_free(q);
 }
 
-/* The SDKs' 2026 behaviour, chosen by AWS_NEW_RETRIES_2026=true as the SDKs do. */
+/* The SDKs' 2026 behaviour is the default since they made it theirs; AWS_RETRY_MODE=legacy
+ * (their way back) or AWS_NEW_RETRIES_2026=false (the old opt-in flag) restores the classic. */
 static void test_policy_2026(void **state)
 {
+    static const struct {
+        const char *retry_mode, *new_retries;
+        const dr_retry_policy *want;
+    } cases[] = {
+        {NULL, NULL, &dr__retry_standard_2026},
+        {NULL, "true", &dr__retry_standard_2026},
+        {NULL, "TRUE", &dr__retry_standard_2026},
+        {NULL, "", &dr__retry_standard_2026},
+        {NULL, "false", &dr__retry_standard},
+        {NULL, "False", &dr__retry_standard},
+        {"standard", NULL, &dr__retry_standard_2026},
+        {"adaptive", NULL, &dr__retry_standard_2026},
+        {"legacy", NULL, &dr__retry_standard},
+        {"LEGACY", "true", &dr__retry_standard},
+        {"", NULL, &dr__retry_standard_2026},
+    };
     const dr_retry_policy *p;
     dr_retry_quota *q = NULL;
+    size_t i;
     (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].retry_mode)
+            setenv("AWS_RETRY_MODE", cases[i].retry_mode, 1);
+        else
+            unsetenv("AWS_RETRY_MODE");
+        if (cases[i].new_retries)
+            setenv("AWS_NEW_RETRIES_2026", cases[i].new_retries, 1);
+        else
+            unsetenv("AWS_NEW_RETRIES_2026");
+        if (dr__retry_policy_from_env() != cases[i].want)
+            fail_msg("AWS_RETRY_MODE=%s AWS_NEW_RETRIES_2026=%s: not %s",
+                     cases[i].retry_mode ? cases[i].retry_mode : "(unset)",
+                     cases[i].new_retries ? cases[i].new_retries : "(unset)",
+                     cases[i].want->name);
+    }
+    unsetenv("AWS_RETRY_MODE");
     unsetenv("AWS_NEW_RETRIES_2026");
-    assert_ptr_equal(dr__retry_policy_from_env(), &dr__retry_standard);
-    setenv("AWS_NEW_RETRIES_2026", "true", 1);
     p = dr__retry_policy_from_env();
-    assert_ptr_equal(p, &dr__retry_standard_2026);
-    unsetenv("AWS_NEW_RETRIES_2026");
     assert_int_equal(p->max_attempts, 4);
     assert_int_equal(dr__retry_backoff_ms(p, 2, DR_E_SERVICE, 0.5, 0), 12);
     assert_int_equal(dr__retry_backoff_ms(p, 2, DR_E_THROTTLED, 0.5, 0), 500);
