@@ -64,9 +64,7 @@ static const char *json_string_member(json_t *obj, const char *name)
     return s && *s ? s : NULL;
 }
 
-/* An AWS error code is a short CamelCase word; only such a value is shown, and never
- * one that repeats the document's own secrets (a broken endpoint may echo anything). */
-static int is_error_code(const char *code, const char *secret, const char *token)
+int dr__is_error_code(const char *code, const char *secret, const char *token)
 {
     size_t i, n = strlen(code);
     if (n > 64 || (secret && strstr(code, secret)) || (token && strstr(code, token)))
@@ -89,7 +87,7 @@ static dr_status credentials_from_document(const char *what, json_t *doc,
 
     /* IMDS reports failures in-band ("Code": "AssumeRoleUnauthorizedAccess"...). */
     if (code && strcmp(code, "Success") != 0)
-        return is_error_code(code, secret, token)
+        return dr__is_error_code(code, secret, token)
                    ? dr__fail(DR_E_CREDENTIALS, "%s endpoint returned Code %s", what, code)
                    : dr__fail(DR_E_CREDENTIALS, "%s endpoint returned an error Code", what);
     if (!akid || !secret)

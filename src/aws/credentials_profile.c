@@ -26,6 +26,34 @@ static const char *value_from(const dr_profile_section *profile, const char *nam
     return p && p->origin == origin ? dr__buf_cstr(&p->value) : NULL;
 }
 
+/* A profile without keys that names another source: SSO (sso_session or sso_start_url),
+ * else credential_process, in the Go SDK's order. 0 if it names neither. The account id
+ * of the profile (aws_account_id) stands in when the process gives none, as in the Rust
+ * SDK. */
+static int from_other_source(const dr_profile_set *set, const char *name,
+                             const dr_profile_section *section, dr_credentials **out,
+                             dr_status *rc)
+{
+    const dr_profile_property *process = dr__profile_property(section, "credential_process");
+    const dr_profile_property *account = dr__profile_property(section, "aws_account_id");
+    dr_provider_context ctx = {name, "", 0};
+
+    if (dr__profile_property(section, "sso_session") ||
+        dr__profile_property(section, "sso_start_url")) {
+        *rc = dr__credentials_from_sso(&ctx, set, section, out);
+        return 1;
+    }
+    if (!process || !process->value.len)
+        return 0;
+    *rc = dr__credentials_from_process(&ctx, dr__buf_cstr(&process->value), out);
+    if (*rc == DR_OK && !(*out)->account_id && account &&
+        (*rc = dr__credentials_set_account_id(*out, dr__buf_cstr(&account->value))) != DR_OK) {
+        dr__credentials_release(*out);
+        *out = NULL;
+    }
+    return 1;
+}
+
 dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out)
 {
     dr_profile_set set = DR_PROFILE_SET_INIT;
@@ -50,6 +78,8 @@ dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out
     token = akid ? value_from(section, "aws_session_token", akid->origin) : NULL;
     if (!section)
         rc = dr__fail(DR_E_CREDENTIALS, "not found in %s or %s", creds_display, config_display);
+    else if (!akid && from_other_source(&set, profile, section, out, &rc))
+        ; /* rc and *out set */
     else if (!akid || !akid->value.len)
         rc = dr__fail(DR_E_CREDENTIALS, "no aws_access_key_id in %s or %s", creds_display,
                       config_display);

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "credentials.h"
 #include "http.h"
+#include "profile_file.h"
 
 /* What the chain tells the providers that need more than the environment. */
 typedef struct dr_provider_context {
@@ -25,6 +26,29 @@ dr_status dr__credentials_from_env(dr_credentials **out);
 /* `profile` of the shared files merged (profile_file.h): the key id, secret and token all
  * from the file that gives the key id. */
 dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out);
+
+/* credential_process: run `command` through /bin/sh -c (stdin and stderr the caller's),
+ * parse the JSON Version 1 document it prints (AccessKeyId, SecretAccessKey, optional
+ * SessionToken, Expiration, AccountId). The process is killed and reaped if it runs past
+ * 60 s. DR_E_CREDENTIALS when it cannot be run, exits non-zero, times out or prints no
+ * valid document (messages never quote the command or its output), DR_E_NOMEM. */
+dr_status dr__credentials_from_process(const dr_provider_context *ctx, const char *command,
+                                       dr_credentials **out);
+
+#ifdef DR_TESTING
+/* Test builds only: the process timeout in ms; 0 restores the default (60 s). */
+void dr__credentials_process_set_timeout_ms(unsigned timeout_ms);
+#endif
+
+/* IAM Identity Center (SSO): the role credentials GetRoleCredentials gives for the
+ * profile's sso_account_id and sso_role_name, with the access token that `aws sso login`
+ * cached under ~/.aws/sso/cache/. `profile` (a section of `set`) names an [sso-session]
+ * with sso_session, or carries sso_start_url and sso_region itself (the legacy form).
+ * DR_E_CREDENTIALS for an incomplete or contradictory profile, a missing or expired
+ * token (the message says which `aws sso login` to run) and portal errors (the status and
+ * error type, never the token); network failures keep the HTTP layer's code; DR_E_NOMEM. */
+dr_status dr__credentials_from_sso(const dr_provider_context *ctx, const dr_profile_set *set,
+                                   const dr_profile_section *profile, dr_credentials **out);
 
 /* ECS / EKS container credentials endpoint (dr__container_endpoint), up to
  * DR_CONTAINER_MAX_ATTEMPTS attempts. */
@@ -122,6 +146,11 @@ dr_status dr__metadata_fetch(const dr_metadata_request *req, dr_buf *body, long 
  * DR_E_CREDENTIALS for malformed or incomplete documents (never quoting them). */
 dr_status dr__credentials_parse_json(const char *what, const char *json, size_t len,
                                      dr_credentials **out);
+
+/* 1 if `code` may be shown in a message: an AWS error code (a short word of letters) that
+ * does not repeat `secret` or `token` (either may be NULL): a broken endpoint may echo
+ * anything. Pure. */
+int dr__is_error_code(const char *code, const char *secret, const char *token);
 
 /* ISO-8601 UTC timestamp ("2026-11-25T12:34:56Z", optional fraction, "Z" or "+hh:mm")
  * to epoch seconds. Returns 1 on success, 0 if malformed. Pure. */

@@ -10,8 +10,10 @@ prefix ending in '#', anywhere ("STATS#%s"); a lower-case name, which is also an
 English word, only alone or in an expression ("aggregation = :a").
 
 The renderers of the public result shapes (RESULT_SHAPE_FILES) spell JSON keys such as
-"totalRatings" that are a contract of their own: there, attribute names (DR_ATTR_*) do
-not count; key formats and index names still do.
+"totalRatings" that are a contract of their own, and the readers of other programs' JSON
+(FOREIGN_JSON_FILES: the SSO token cache's "expiresAt") spell keys of a contract that is
+not ours: there, attribute names (DR_ATTR_*) do not count; key formats and index names
+still do.
 
     check_model_literals.py [SRC_DIR]    check SRC_DIR (default: src/ beside tests/)
     check_model_literals.py --self-test  prove it finds a spelling, and passes without one
@@ -29,6 +31,9 @@ MODEL_FILES = {os.path.join("ratings", "keys.h"), os.path.join("ratings", "keys.
 # Renderers of the result shapes, whose JSON keys may share a spelling with attributes.
 RESULT_SHAPE_FILES = {os.path.join("ratings", "result_json.c"),
                       os.path.join("stream", "dead_letters_json.c")}
+# Readers of other programs' JSON (the AWS CLI's SSO token cache: "expiresAt"), whose keys
+# may share a spelling with attributes in the same way.
+FOREIGN_JSON_FILES = {os.path.join("aws", "credentials_sso.c")}
 DEFINE = re.compile(r'^\s*#\s*define\s+(DR_(?:PK|SK|GSI|INDEX|ATTR)_\w+)\s+"([^"]+)"', re.M)
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -75,7 +80,7 @@ def check(src):
                 continue
             with open(path, encoding="utf-8") as f:
                 text = blank_comments(f.read())
-            result_shape = rel in RESULT_SHAPE_FILES
+            result_shape = rel in RESULT_SHAPE_FILES or rel in FOREIGN_JSON_FILES
             for lineno, line in enumerate(text.splitlines(), 1):
                 for lit in LITERAL.findall(line):
                     for value, macro in sorted(names.items()):

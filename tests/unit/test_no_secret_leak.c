@@ -1,7 +1,8 @@
 /* No secret in any error message or log line. A recognisable secret key and session
  * token are planted everywhere a secret can come from (configuration, environment,
- * shared files, container token, metadata responses), every reachable error path is
- * driven, and everything the library said is searched for them.
+ * shared files, container token, metadata responses, credential_process output, the SSO
+ * token cache and portal), every reachable error path is driven, and everything the
+ * library said is searched for them.
  *
  * To add a case: write `static void case_x(void)` that provokes failures, calling
  * check(rc) after each fallible call (it records dr_last_error_message()) and using
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pthread.h>
@@ -25,6 +27,7 @@
 #include "resolve.h"
 #include "credentials_provider.h"
 #include "dadratings.h"
+#include "http.h"
 #include "mini_http.h"
 
 /* Distinctive enough that a substring match on the first 12 characters is proof. */
@@ -280,6 +283,77 @@ static void case_expired_with_failing_refresh(void)
     mini_http_stop(s);
 }
 
+/* credential_process and SSO through the profile: outputs carrying the secrets in every
+ * failing shape, then a cached SSO token (the token is a secret too) met by portal
+ * errors that echo it. */
+static void case_process_and_sso(void)
+{
+    static const char *const outputs[] = {
+        "echo '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"" SECRET
+        "\",\"SessionToken\":\"" TOKEN "\"}'; exit 2",
+        "echo '" SECRET " " TOKEN "'",
+        "echo '{\"Version\":\"" SECRET "\",\"SecretAccessKey\":\"" SECRET "\"}'",
+        "echo '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"" SECRET
+        "\",\"Expiration\":\"" TOKEN "\"}'",
+        "echo '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"" SECRET
+        "\",\"Expiration\":\"2001-01-01T00:00:00Z\"}'",
+        "/nonexistent/" SECRET " 2>/dev/null",
+    };
+    static const struct {
+        int status;
+        const char *body;
+    } portal[] = {
+        {401, "{\"__type\":\"" TOKEN "\",\"message\":\"" TOKEN "\"}"},
+        {500, "{\"message\":\"" SECRET TOKEN "\"}"},
+        {200, "{\"roleCredentials\":{\"secretAccessKey\":\"" SECRET "\"}}"},
+        {200, SECRET TOKEN},
+    };
+    dr_credentials_options opts = leak_chain_options();
+    char config[512], target[32], cache[320];
+    mini_http *s = mini_http_start();
+    size_t i;
+
+    assert_non_null(s);
+    for (i = 0; i < sizeof outputs / sizeof *outputs; i++) {
+        snprintf(config, sizeof config, "[default]\ncredential_process = %s\n", outputs[i]);
+        sandbox_write("config", config);
+        resolve_once(opts);
+    }
+    /* A token cache at ~/.aws/sso/cache/<sha1 of "leak">.json, made and removed here. */
+    snprintf(cache, sizeof cache, "%s", sandbox_path(".aws"));
+    assert_int_equal(mkdir(cache, 0700), 0);
+    snprintf(cache, sizeof cache, "%s", sandbox_path(".aws/sso"));
+    assert_int_equal(mkdir(cache, 0700), 0);
+    snprintf(cache, sizeof cache, "%s", sandbox_path(".aws/sso/cache"));
+    assert_int_equal(mkdir(cache, 0700), 0);
+    snprintf(target, sizeof target, "127.0.0.1:%u", (unsigned)mini_http_port(s));
+    dr__http_set_test_redirect(target);
+    sandbox_write("config", "[default]\nsso_session = leak\nsso_account_id = 1\n"
+                  "sso_role_name = R\n[sso-session leak]\nsso_region = us-east-1\n"
+                  "sso_start_url = https://leak.awsapps.com/start\n");
+    sandbox_write(".aws/sso/cache/065c5c297f3c4990036a488c5b6c2a73075d439b.json",
+                  "{\"accessToken\":\"" TOKEN "\",\"expiresAt\":\"2199-01-01T00:00:00Z\"}");
+    for (i = 0; i < sizeof portal / sizeof *portal; i++) {
+        mini_http_respond(s, "GET", "/federation/credentials?account_id=1&role_name=R",
+                          portal[i].status, portal[i].body);
+        resolve_once(opts);
+    }
+    sandbox_write(".aws/sso/cache/065c5c297f3c4990036a488c5b6c2a73075d439b.json",
+                  "{\"accessToken\":\"" TOKEN "\",\"expiresAt\":\"" SECRET "\"}");
+    resolve_once(opts);
+    sandbox_write(".aws/sso/cache/065c5c297f3c4990036a488c5b6c2a73075d439b.json",
+                  "{\"accessToken\":\"" TOKEN "\"," TOKEN);
+    resolve_once(opts);
+    /* Every portal answer was asked for. */
+    assert_int_equal(mini_http_count(s, "GET", NULL), sizeof portal / sizeof *portal);
+    dr__http_set_test_redirect(NULL);
+    unlink(sandbox_path(".aws/sso/cache/065c5c297f3c4990036a488c5b6c2a73075d439b.json"));
+    rmdir(sandbox_path(".aws/sso/cache"));
+    rmdir(sandbox_path(".aws/sso"));
+    rmdir(sandbox_path(".aws"));
+    mini_http_stop(s);
+}
+
 /* The DynamoDB transport and the operations: every kind of failed answer from a
  * loopback "DynamoDB", with the secret and token in the client's own credentials and
  * everything logged at DEBUG. */
@@ -372,6 +446,7 @@ static const leak_case cases[] = {
     {"container", case_container},
     {"instance metadata", case_instance_metadata},
     {"expired credentials, failing refresh", case_expired_with_failing_refresh},
+    {"credential_process and SSO", case_process_and_sso},
     {"DynamoDB transport and operations", case_dynamodb_transport},
 };
 
