@@ -346,7 +346,10 @@ dr_status dr__sts_assume_role(const dr_provider_context *ctx, const dr_sts_role 
     dr_status rc;
 
     *out = NULL;
-    if ((rc = call_init(&call, ctx, "AssumeRole", role)) == DR_OK) {
+    rc = call_init(&call, ctx, "AssumeRole", role);
+    if (rc == DR_OK && !source)
+        rc = dr__fail(DR_E_CREDENTIALS, "%s: no source credentials", call.failed);
+    if (rc == DR_OK) {
         call.signer = source;
         call.secrets[0] = source->secret_access_key;
         call.secrets[1] = source->session_token;

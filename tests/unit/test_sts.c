@@ -514,7 +514,8 @@ static void test_failures(void **state)
 
     /* A server echoing the request: its message is withheld, whole or in part. */
     g_sts.fail_body = "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>bad token "
-                      "...JzeXN0ZW06c2VydmljZWFjY291bnQifQ.sig-one</Message></Error></ErrorResponse>";
+                      "...JzeXN0ZW06c2VydmljZWFjY291bnQifQ.sig-one</Message></Error>"
+                      "</ErrorResponse>";
     assert_int_equal(dr__credentials_from_web_identity(&ctx, &c), DR_E_CREDENTIALS);
     want_failure("InvalidIdentityToken: (message withheld", 1);
     g_sts.fail_status = 403;
