@@ -53,6 +53,8 @@ struct dr_credentials_chain {
     int64_t retry_after;          /* no refresh attempt before this (epoch s) */
     dr_credentials *explicit_creds;
     char *profile;                /* configured, or NULL for AWS_PROFILE/"default" */
+    char *region;                 /* for STS; NULL: none */
+    char *sts_endpoint;
     uint32_t timeout_ms;
     dr_logger log;
     atomic_ulong resolutions;     /* completed resolution attempts */
@@ -98,6 +100,8 @@ dr_status dr__credentials_chain_new(dr_credentials_chain **out,
     chain->timeout_ms = opts->metadata_timeout_ms;
     chain->log = opts->log;
     if ((opts->profile && !(chain->profile = dr__strdup(opts->profile))) ||
+        (opts->region && !(chain->region = dr__strdup(opts->region))) ||
+        (opts->sts_endpoint && !(chain->sts_endpoint = dr__strdup(opts->sts_endpoint))) ||
         (opts->access_key_id &&
          !(chain->explicit_creds = dr__credentials_new(opts->access_key_id, opts->secret_access_key,
                                                        opts->session_token, 0)))) {
@@ -115,6 +119,8 @@ void dr__credentials_chain_free(dr_credentials_chain *chain)
     dr__credentials_release(chain->current);
     dr__credentials_release(chain->explicit_creds);
     dr__free(chain->profile);
+    dr__free(chain->region);
+    dr__free(chain->sts_endpoint);
     pthread_mutex_destroy(&chain->refresh_lock);
     pthread_mutex_destroy(&chain->lock);
     dr__free(chain);
@@ -162,6 +168,7 @@ static dr_status resolve(dr_credentials_chain *chain, dr_credentials **out, char
                          size_t source_cap)
 {
     const char *profile = dr__profile_name(chain->profile);
+    dr_provider_context ctx;
     dr_buf reasons = DR_BUF_INIT;
     dr_status rc = DR_E_CREDENTIALS;
     int step;
@@ -173,17 +180,25 @@ static dr_status resolve(dr_credentials_chain *chain, dr_credentials **out, char
         snprintf(source, source_cap, "explicit configuration");
         return DR_OK;
     }
-    for (step = 0; step < 4 && rc != DR_OK; step++) {
+    ctx.profile = profile;
+    ctx.region = chain->region;
+    ctx.timeout_ms = chain->timeout_ms;
+    ctx.sts_endpoint = chain->sts_endpoint;
+    for (step = 0; step < 5 && rc != DR_OK; step++) {
         switch (step) {
         case 0:
             snprintf(source, source_cap, "environment");
             rc = dr__credentials_from_env(out);
             break;
         case 1:
+            snprintf(source, source_cap, "web identity");
+            rc = dr__credentials_from_web_identity(&ctx, out);
+            break;
+        case 2:
             snprintf(source, source_cap, "profile \"%.64s\"", profile);
             rc = dr__credentials_from_profile(profile, out);
             break;
-        case 2:
+        case 3:
             snprintf(source, source_cap, "container");
             rc = dr__credentials_from_container(chain->timeout_ms, out);
             break;

@@ -1,5 +1,5 @@
-/* The credentials provider chain, in the AWS SDKs' order:
- * explicit -> environment -> shared files (profile) -> container -> instance metadata.
+/* The credentials provider chain, in the AWS SDKs' order: explicit -> environment ->
+ * web identity (environment) -> shared files (profile) -> container -> instance metadata.
  * Temporary credentials are refreshed before they expire; readers never block on a
  * refresh while the credentials they hold are still valid. */
 #ifndef DR_CREDENTIALS_CHAIN_H
@@ -18,7 +18,9 @@ typedef struct dr_credentials_options {
     const char *secret_access_key;
     const char *session_token;
     const char *profile;            /* NULL: AWS_PROFILE, then "default" */
-    uint32_t metadata_timeout_ms;   /* container/IMDS requests; 0: 1000 ms */
+    uint32_t metadata_timeout_ms;   /* container/IMDS requests (and STS); 0: each one's default */
+    const char *region;             /* the client's region, for STS; NULL: no STS */
+    const char *sts_endpoint;       /* resolved by the client (dr_provider_context) */
     dr_logger log;                  /* refresh outcomes, never secrets */
 } dr_credentials_options;
 

@@ -16,12 +16,24 @@
 /* What the chain tells the providers that need more than the environment. */
 typedef struct dr_provider_context {
     const char *profile;  /* the profile in use (dr__profile_name) */
-    const char *region;   /* the client's region, for STS and the SSO portal; never NULL */
+    const char *region;   /* the client's region, for STS and the SSO portal; NULL only in
+                           * chains made without a client (STS then fails, saying so) */
     uint32_t timeout_ms;  /* each request to a metadata service, STS or the SSO portal */
+    /* The regional STS endpoint ("https://sts.<region>.<dnsSuffix>", FIPS, dual-stack, or
+     * AWS_ENDPOINT_URL_STS and the profile's services section), resolved by the client
+     * layer, which alone knows the partitions (resolve.h). NULL: no STS. */
+    const char *sts_endpoint;
 } dr_provider_context;
 
 /* AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
 dr_status dr__credentials_from_env(dr_credentials **out);
+
+/* Web identity from the environment, as EKS IAM roles for service accounts set it:
+ * AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN (and AWS_ROLE_SESSION_NAME), exchanged with
+ * STS AssumeRoleWithWebIdentity (sts.h). DR_E_NOT_FOUND when neither variable is set;
+ * DR_E_CREDENTIALS when only one is, or the exchange fails; DR_E_NOMEM. */
+dr_status dr__credentials_from_web_identity(const dr_provider_context *ctx,
+                                            dr_credentials **out);
 
 /* `profile` of the shared files merged (profile_file.h): the key id, secret and token all
  * from the file that gives the key id. */

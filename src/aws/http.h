@@ -115,6 +115,10 @@ typedef struct dr_url_parts {
 
 /* Split an absolute http(s) URL. DR_E_INVALID_ARGUMENT if malformed. */
 dr_status dr__url_parse(const char *url, dr_url_parts *out);
+/* Append the Host header of `url` as the HTTP client sends it, so a signature over it
+ * matches: the host (IPv6 in brackets) and the port only when it is not the scheme's
+ * default. */
+void dr__url_host_header(const dr_url_parts *url, dr_buf *out);
 /* 1 if host is "localhost" (which dr__http_perform pins to 127.0.0.1 and ::1), an IPv4
  * literal in 127.0.0.0/8 as inet_pton reads it (not "127.0.0.256", "127.1" or
  * "2130706433"), or the IPv6 literal ::1 (host as dr__url_parse gives it, without

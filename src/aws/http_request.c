@@ -126,3 +126,12 @@ void dr__http_url_target(const char *url, const char **path, size_t *path_len,
         *path_len = 1;
     }
 }
+
+void dr__url_host_header(const dr_url_parts *url, dr_buf *out)
+{
+    int default_port = (url->port == 80 && strcmp(url->scheme, "http") == 0) ||
+                       (url->port == 443 && strcmp(url->scheme, "https") == 0);
+    dr__buf_printf(out, strchr(url->host, ':') ? "[%s]" : "%s", url->host);
+    if (url->port && !default_port)
+        dr__buf_printf(out, ":%u", (unsigned)url->port);
+}

@@ -9,6 +9,25 @@
 #include "retry.h"
 #include "sigv4.h"
 
+/* STS, for roles the credentials chain assumes: resolved here, where the partitions are
+ * known, and handed down to the aws layer. */
+static dr_status resolve_sts_endpoint(dr_client *c, const char *profile)
+{
+    char *host = NULL;
+    const char *signing_region;
+    dr_status rc = dr__resolve_endpoint(NULL, c->region, profile, DR_ENDPOINT_STS,
+                                        &c->sts_endpoint, &host, &signing_region);
+    dr__free(host);
+    return rc;
+}
+
+static dr_status new_credentials_chain(dr_client *c, dr_credentials_options *creds)
+{
+    creds->region = c->region;
+    creds->sts_endpoint = c->sts_endpoint;
+    return dr__credentials_chain_new(&c->credentials, creds);
+}
+
 DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
 {
     static const dr_config defaults; /* all unset */
@@ -49,6 +68,7 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
                                    DR_ENDPOINT_STREAMS, &c->streams_endpoint,
                                    &c->streams_host_header,
                                    &c->streams_signing_region)) != DR_OK ||
+        (rc = resolve_sts_endpoint(c, config->profile)) != DR_OK ||
         (rc = dr__resolve_table(config->ratings_table, "DYNAMODB_RATINGS_TABLE",
                                 DR_DEFAULT_RATINGS_TABLE, "ratings table",
                                 &c->ratings_table)) != DR_OK ||
@@ -56,7 +76,7 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
                                 DR_DEFAULT_STATS_TABLE, "stats table",
                                 &c->stats_table)) != DR_OK ||
         (rc = dr__http_pool_new(&c->pool)) != DR_OK ||
-        (rc = dr__credentials_chain_new(&c->credentials, &creds)) != DR_OK ||
+        (rc = new_credentials_chain(c, &creds)) != DR_OK ||
         (rc = dr__sigv4_signer_new(&c->signer)) != DR_OK ||
         (rc = dr__retry_quota_new(&c->quota, c->retry_policy)) != DR_OK) {
         dr_client_free(c);
@@ -78,6 +98,7 @@ DR_API void dr_client_free(dr_client *c)
     dr__http_pool_free(c->pool);
     dr__free(c->region);
     dr__free(c->endpoint);
+    dr__free(c->sts_endpoint);
     dr__free(c->host_header);
     dr__free(c->streams_endpoint);
     dr__free(c->streams_host_header);

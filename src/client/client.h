@@ -20,6 +20,7 @@ struct dr_client {
     char *host_header;       /* host[:port] as signed */
     char *streams_endpoint;  /* the DynamoDB Streams API: the same when overridden */
     char *streams_host_header;
+    char *sts_endpoint;      /* for the credential providers that assume roles */
     const char *signing_region; /* `region`, or the endpoint's own ("local": us-east-1) */
     const char *streams_signing_region;
     char *ratings_table;

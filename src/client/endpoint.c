@@ -381,10 +381,51 @@ static const char *resolve_streams(const dr_endpoint_params *p, dr_endpoint_resu
                                         : partition->dns_suffix);
 }
 
+/* Regional endpoints only: the rule set's UseGlobalEndpoint branch (sts.amazonaws.com for
+ * sixteen regions) is the legacy behaviour the SDKs no longer default to. */
+static const char *resolve_sts(const dr_endpoint_params *p, dr_endpoint_result *out)
+{
+    const dr_partition *partition;
+    const char *error;
+
+    if (p->endpoint)
+        return (error = override_conflict(p)) ? error : format_url(out, "%s", p->endpoint);
+    if (!p->region)
+        return missing_region;
+    partition = dr__partition_of(p->region);
+    if (p->use_fips && p->use_dual_stack) {
+        if (!partition->supports_fips || !partition->supports_dual_stack)
+            return fips_dual_stack_unsupported;
+        return format_url(out, "https://sts-fips.%s.%s", p->region,
+                          partition->dual_stack_dns_suffix);
+    }
+    if (p->use_fips) {
+        if (!partition->supports_fips)
+            return fips_unsupported;
+        /* GovCloud's regional hosts are FIPS hosts already. */
+        if (partition_is(partition, "aws-us-gov"))
+            return format_url(out, "https://sts.%s.amazonaws.com", p->region);
+        return format_url(out, "https://sts-fips.%s.%s", p->region, partition->dns_suffix);
+    }
+    if (p->use_dual_stack) {
+        if (!partition->supports_dual_stack)
+            return dual_stack_unsupported;
+        return format_url(out, "https://sts.%s.%s", p->region, partition->dual_stack_dns_suffix);
+    }
+    return format_url(out, "https://sts.%s.%s", p->region, partition->dns_suffix);
+}
+
 const char *dr__endpoint_resolve(dr_endpoint_service service, const dr_endpoint_params *p,
                                  dr_endpoint_result *out)
 {
     out->url[0] = '\0';
     out->signing_region = NULL;
-    return service == DR_ENDPOINT_STREAMS ? resolve_streams(p, out) : resolve_dynamodb(p, out);
+    switch (service) {
+    case DR_ENDPOINT_STREAMS:
+        return resolve_streams(p, out);
+    case DR_ENDPOINT_STS:
+        return resolve_sts(p, out);
+    default:
+        return resolve_dynamodb(p, out);
+    }
 }

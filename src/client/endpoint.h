@@ -1,4 +1,4 @@
-/* The endpoint rule sets of DynamoDB and DynamoDB Streams (endpoint-rule-set-1.json of
+/* The endpoint rule sets of DynamoDB, DynamoDB Streams and STS (endpoint-rule-set-1.json of
  * each, as the AWS SDKs ship them), hand-coded: what the SDKs' rules engine computes from
  * the same parameters, without the engine. Pure: no environment, no files, no allocation.
  * tests/unit/test_endpoints.c runs the SDKs' own endpoint tests through it and holds the
@@ -10,7 +10,10 @@
 
 typedef enum dr_endpoint_service {
     DR_ENDPOINT_DYNAMODB = 0,
-    DR_ENDPOINT_STREAMS = 1
+    DR_ENDPOINT_STREAMS = 1,
+    /* STS, for the credential providers that assume roles: its regional endpoints only
+     * (UseGlobalEndpoint false, as the SDKs now default; no "aws-global" region). */
+    DR_ENDPOINT_STS = 2
 } dr_endpoint_service;
 
 /* AccountIdEndpointMode. UNSET is the rule set's "not set", which uses no account
@@ -22,7 +25,7 @@ typedef enum dr_account_id_mode {
     DR_ACCOUNT_ID_MODE_DISABLED
 } dr_account_id_mode;
 
-/* The rule sets' parameters; NULL / 0 is "not set". Streams reads only region,
+/* The rule sets' parameters; NULL / 0 is "not set". Streams and STS read only region,
  * use_fips, use_dual_stack and endpoint. */
 typedef struct dr_endpoint_params {
     const char *region;

@@ -99,6 +99,18 @@ static dr_status parse_account_id_mode(const char *value, const char *source,
     return DR_OK;
 }
 
+static const char *service_name(dr_endpoint_service service)
+{
+    switch (service) {
+    case DR_ENDPOINT_STREAMS:
+        return "DynamoDB Streams";
+    case DR_ENDPOINT_STS:
+        return "STS";
+    default:
+        return "DynamoDB";
+    }
+}
+
 static dr_status default_endpoint(const char *region, const char *profile,
                                   dr_endpoint_service service, dr_endpoint_result *out)
 {
@@ -139,9 +151,8 @@ static dr_status default_endpoint(const char *region, const char *profile,
     if (service == DR_ENDPOINT_STREAMS && strcmp(region, "local") == 0)
         service = DR_ENDPOINT_DYNAMODB;
     if (rc == DR_OK && (error = dr__endpoint_resolve(service, &params, out)) != NULL)
-        rc = dr__fail(DR_E_CONFIG, "%s endpoint of region %s: %s",
-                      service == DR_ENDPOINT_STREAMS ? "DynamoDB Streams" : "DynamoDB", region,
-                      error);
+        rc = dr__fail(DR_E_CONFIG, "%s endpoint of region %s: %s", service_name(service),
+                      region, error);
     for (i = 0; i < N_ENDPOINT_SETTINGS; i++)
         dr__free(from_profile[i]);
     return rc;
@@ -158,6 +169,8 @@ static dr_status configured_override(const char *configured, const char *profile
     if (service == DR_ENDPOINT_STREAMS) {
         q.service_id = "dynamodb streams";
         q.fallback_service_id = "dynamodb";
+    } else if (service == DR_ENDPOINT_STS) {
+        q.service_id = "sts";
     }
     q.profile = profile;
     q.configured = configured;
@@ -174,7 +187,6 @@ dr_status dr__resolve_endpoint(const char *configured, const char *region, const
     dr_url_parts parts;
     dr_buf endpoint = DR_BUF_INIT, host = DR_BUF_INIT;
     dr_status rc;
-    int ipv6;
 
     if ((rc = configured_override(configured, profile, service, &override)) != DR_OK)
         return rc;
@@ -197,13 +209,7 @@ dr_status dr__resolve_endpoint(const char *configured, const char *region, const
                         parts.host);
     if (strcmp(parts.path, "/") != 0)
         return dr__fail(DR_E_CONFIG, "endpoint: a path is not supported (%s)", parts.path);
-    ipv6 = strchr(parts.host, ':') != NULL;
-    dr__buf_printf(&host, ipv6 ? "[%s]" : "%s", parts.host);
-    /* The Host header carries the port only when it is not the scheme's default,
-     * exactly as the HTTP client sends it, so the signature matches. */
-    if (parts.port && !((parts.port == 80 && strcmp(parts.scheme, "http") == 0) ||
-                        (parts.port == 443 && strcmp(parts.scheme, "https") == 0)))
-        dr__buf_printf(&host, ":%u", (unsigned)parts.port);
+    dr__url_host_header(&parts, &host);
     dr__buf_printf(&endpoint, "%s://%s", parts.scheme, dr__buf_cstr(&host));
     if ((rc = dr__buf_ok(&endpoint)) != DR_OK || (rc = dr__buf_ok(&host)) != DR_OK) {
         dr__buf_free(&endpoint);

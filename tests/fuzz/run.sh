@@ -23,6 +23,7 @@ case $target in
     stream_batch) dict=stream ;;
     http_response) dict=http ;;
     credentials_json) dict=credentials ;;
+    sts_xml) dict=sts ;;
     ini|sigv4|url) dict=$target ;;
     *) dict= ;;
 esac

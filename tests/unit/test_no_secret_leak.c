@@ -29,6 +29,7 @@
 #include "dadratings.h"
 #include "http.h"
 #include "mini_http.h"
+#include "sts.h"
 
 /* Distinctive enough that a substring match on the first 12 characters is proof. */
 #define SECRET "SECRETSECRETSECRETSECRETSECRETSECRET0123"
@@ -354,6 +355,63 @@ static void case_process_and_sso(void)
     mini_http_stop(s);
 }
 
+/* STS, through the chain's web identity step and AssumeRole: error answers quoting the
+ * token and the source credentials (in Message, in Code, or in part), malformed and
+ * incomplete answers holding credentials, retried 5xx, success logged at DEBUG. */
+static void case_sts(void)
+{
+    static const struct {
+        int status;
+        const char *body;
+    } answers[] = {
+        {400, "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>token " TOKEN
+              " secret " SECRET "</Message></Error></ErrorResponse>"},
+        {403, "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>...ETSECRETSECRET"
+              "SECR... ...ENTOKENTOKENTOK...</Message></Error></ErrorResponse>"},
+        {400, "<ErrorResponse><Error><Code>" TOKEN "</Code><Message>" SECRET
+              "</Message></Error></ErrorResponse>"},
+        {500, "<html>" SECRET TOKEN "</html>"},
+        {200, "<R><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>" SECRET
+              "</SecretAccessKey><SessionToken>" TOKEN "</SessionToken>"},
+        {200, "<R><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>" SECRET
+              "</SecretAccessKey><SessionToken>" TOKEN "</SessionToken><Expiration>" TOKEN
+              "</Expiration></Credentials></R>"},
+        {200, "<R><Credentials><AccessKeyId>ASIALEAK</AccessKeyId><SecretAccessKey>" SECRET
+              "</SecretAccessKey><SessionToken>" TOKEN "</SessionToken><Expiration>"
+              "2099-01-01T00:00:00Z</Expiration></Credentials></R>"},
+    };
+    static const char sts_url[] = "https://sts.us-east-1.amazonaws.com";
+    static const char role_arn[] = "arn:aws:iam::123456789012:role/leak";
+    dr_credentials_options opts = leak_chain_options();
+    dr_provider_context ctx = {"default", "us-east-1", 300, sts_url};
+    dr_sts_role role = {role_arn, NULL, NULL, 0};
+    dr_credentials *source = dr__credentials_new("AKIDLEAK", SECRET, TOKEN, 0), *c = NULL;
+    mini_http *s = mini_http_start();
+    char target[32];
+    size_t i;
+
+    assert_non_null(s);
+    assert_non_null(source);
+    snprintf(target, sizeof target, "127.0.0.1:%u", (unsigned)mini_http_port(s));
+    dr__http_set_test_redirect(target);
+    plant_env_secrets();
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", sandbox_write("token.jwt", TOKEN "\n"), 1);
+    setenv("AWS_ROLE_ARN", role_arn, 1);
+    opts.region = "us-east-1";
+    opts.sts_endpoint = sts_url;
+    for (i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+        mini_http_respond(s, "POST", "/", answers[i].status, answers[i].body);
+        resolve_once(opts);
+        check(dr__sts_assume_role(&ctx, &role, source, &c));
+        dr__credentials_release(c);
+        c = NULL;
+    }
+    mini_http_stop(s);
+    resolve_once(opts); /* refused */
+    dr__http_set_test_redirect(NULL);
+    dr__credentials_release(source);
+}
+
 /* The DynamoDB transport and the operations: every kind of failed answer from a
  * loopback "DynamoDB", with the secret and token in the client's own credentials and
  * everything logged at DEBUG. */
@@ -447,6 +505,7 @@ static const leak_case cases[] = {
     {"instance metadata", case_instance_metadata},
     {"expired credentials, failing refresh", case_expired_with_failing_refresh},
     {"credential_process and SSO", case_process_and_sso},
+    {"STS and web identity", case_sts},
     {"DynamoDB transport and operations", case_dynamodb_transport},
 };
 
