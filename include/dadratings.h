@@ -77,11 +77,11 @@ extern "C" {
 #endif
 
 #define DR_VERSION_MAJOR 1
-#define DR_VERSION_MINOR 0
+#define DR_VERSION_MINOR 1
 #define DR_VERSION_PATCH 0
 /** The version as 0xXXYYZZ: major, minor, patch. Compare with >=. */
 #define DR_VERSION_NUM ((DR_VERSION_MAJOR << 16) | (DR_VERSION_MINOR << 8) | DR_VERSION_PATCH)
-#define DR_VERSION_STRING "1.0.0"
+#define DR_VERSION_STRING "1.1.0"
 
 /**
  * The version of the library loaded at run time, as "MAJOR.MINOR.PATCH".
@@ -436,6 +436,32 @@ typedef enum dr_counter {
  * @since 1.0
  */
 DR_API dr_status dr_client_counter(const dr_client *client, dr_counter which, uint64_t *out);
+
+/** What dr_client_describe() reports. Values only ever appended. */
+typedef enum dr_client_fact {
+    /** The region the client resolved (configuration, AWS_REGION, the profile). */
+    DR_FACT_REGION = 0,
+    /** The DynamoDB endpoint URL requests go to, as resolved (docs/endpoints.md). */
+    DR_FACT_ENDPOINT = 1,
+    /** The DynamoDB Streams endpoint URL the followers use. */
+    DR_FACT_STREAMS_ENDPOINT = 2,
+    /** The credential source that served the credentials now in use: "explicit",
+     *  "environment", "web-identity", "profile:NAME", "assume-role:NAME",
+     *  "process:NAME", "sso:NAME", "container" or "imds" (NAME: the profile). "" until
+     *  the first request has resolved credentials (docs/credentials.md). */
+    DR_FACT_CREDENTIAL_SOURCE = 3
+} dr_client_fact;
+
+/**
+ * What the client decided, so a user can check it without reading logs. Thread-safe;
+ * the credential source may change when credentials are refreshed.
+ * @param client required.
+ * @param fact a dr_client_fact.
+ * @param out receives a copy of the text; release it with dr_free(). Required.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`client` or `out` NULL, an unknown fact),
+ *         DR_E_NOMEM.  @since 1.1
+ */
+DR_API dr_status dr_client_describe(const dr_client *client, dr_client_fact fact, char **out);
 
 /* ------------------------------------------------------------------------ */
 /* Results: one joke's statistics                                           */

@@ -18,6 +18,17 @@ typedef struct dr_credentials {
     int refs;                /* atomic */
 } dr_credentials;
 
+/* How a credential source finds an endpoint whose region it learns only from the profile
+ * (the SSO portal of an sso_region): the client layer resolves it (partitions, FIPS,
+ * dual-stack, configured endpoint URLs) and hands the chain this callback, so the layers
+ * stay one-way (src/layers.txt). */
+typedef struct dr_endpoint_resolver {
+    /* The base URL (scheme://host[:port], no trailing slash) of `service` ("sso": the
+     * portal) in `region`, allocated into *url. DR_E_CONFIG, DR_E_NOMEM. */
+    dr_status (*resolve)(const struct dr_endpoint_resolver *self, const char *service,
+                         const char *region, char **url);
+} dr_endpoint_resolver;
+
 /* New credentials with refs = 1; session_token may be NULL. NULL on OOM. */
 dr_credentials *dr__credentials_new(const char *access_key_id, const char *secret_access_key,
                                     const char *session_token, int64_t expires_at);

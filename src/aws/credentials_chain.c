@@ -17,7 +17,9 @@
 
 #include "alloc.h"
 #include "credentials_provider.h"
+#include "env.h"
 #include "error.h"
+#include "timeutil.h"
 
 /* The SDKs refresh temporary credentials five minutes before they expire, so a request
  * signed just before expiry is not rejected in flight. */
@@ -50,11 +52,13 @@ struct dr_credentials_chain {
     pthread_mutex_t lock;         /* guards current and retry_after */
     pthread_mutex_t refresh_lock; /* one resolver at a time; guards the fields below */
     dr_credentials *current;      /* NULL until first resolved */
+    char source[DR_CREDENTIAL_SOURCE_MAX]; /* what served `current`; "" until then */
     int64_t retry_after;          /* no refresh attempt before this (epoch s) */
     dr_credentials *explicit_creds;
     char *profile;                /* configured, or NULL for AWS_PROFILE/"default" */
-    char *region;                 /* for STS; NULL: none */
-    char *sts_endpoint;
+    char *region;                 /* the client's, for STS; NULL: none */
+    char *sts_endpoint;           /* resolved by the client; NULL: no STS */
+    const dr_endpoint_resolver *endpoints;
     uint32_t timeout_ms;
     dr_logger log;
     atomic_ulong resolutions;     /* completed resolution attempts */
@@ -64,7 +68,7 @@ struct dr_credentials_chain {
 
 static int64_t now_s(void)
 {
-    return (int64_t)time(NULL);
+    return dr__now_s();
 }
 
 static int is_expired(const dr_credentials *c, int64_t now)
@@ -99,6 +103,7 @@ dr_status dr__credentials_chain_new(dr_credentials_chain **out,
     }
     chain->timeout_ms = opts->metadata_timeout_ms;
     chain->log = opts->log;
+    chain->endpoints = opts->endpoints;
     if ((opts->profile && !(chain->profile = dr__strdup(opts->profile))) ||
         (opts->region && !(chain->region = dr__strdup(opts->region))) ||
         (opts->sts_endpoint && !(chain->sts_endpoint = dr__strdup(opts->sts_endpoint))) ||
@@ -140,13 +145,16 @@ static dr_credentials *take_current(dr_credentials_chain *chain, int64_t *retry_
     return c;
 }
 
-static void install(dr_credentials_chain *chain, dr_credentials *fresh, int64_t retry_after)
+static void install(dr_credentials_chain *chain, dr_credentials *fresh, const char *source,
+                    int64_t retry_after)
 {
     dr_credentials *old;
     pthread_mutex_lock(&chain->lock);
     old = chain->current;
-    if (fresh)
+    if (fresh) {
         chain->current = fresh;
+        snprintf(chain->source, sizeof chain->source, "%s", source);
+    }
     chain->retry_after = retry_after;
     pthread_mutex_unlock(&chain->lock);
     if (fresh)
@@ -161,62 +169,110 @@ static void add_reason(dr_buf *reasons, const char *label)
     dr__buf_printf(reasons, "%s: %s", label, dr_last_error_message());
 }
 
-/* Walk the providers in the SDKs' order. DR_OK with *out and the provider's name in
- * `source`, DR_E_NOMEM, or DR_E_CREDENTIALS with every provider's reason. Called with
- * refresh_lock held. */
-static dr_status resolve(dr_credentials_chain *chain, dr_credentials **out, char *source,
-                         size_t source_cap)
+/* One source of the chain. `fetch` returns DR_E_NOT_FOUND when the source is not
+ * configured at all (the chain goes on); any other failure means the user pointed at this
+ * source and it failed: the chain stops there rather than sign as a broader principal. */
+typedef struct chain_source {
+    const char *label; /* in messages */
+    const char *id;    /* dr_client_describe's name; NULL: fetch names itself */
+    dr_status (*fetch)(const dr_provider_context *ctx, dr_credentials **out, char *id,
+                       size_t id_cap);
+} chain_source;
+
+static dr_status fetch_env(const dr_provider_context *ctx, dr_credentials **out, char *id,
+                           size_t id_cap)
 {
-    const char *profile = dr__profile_name(chain->profile);
+    (void)ctx, (void)id, (void)id_cap;
+    return dr__credentials_from_env(out);
+}
+
+static dr_status fetch_web_identity(const dr_provider_context *ctx, dr_credentials **out,
+                                    char *id, size_t id_cap)
+{
+    (void)id, (void)id_cap;
+    return dr__credentials_from_web_identity(ctx, out);
+}
+
+static dr_status fetch_profile(const dr_provider_context *ctx, dr_credentials **out, char *id,
+                               size_t id_cap)
+{
+    return dr__credentials_from_profile(ctx, out, id, id_cap);
+}
+
+static dr_status fetch_container(const dr_provider_context *ctx, dr_credentials **out,
+                                 char *id, size_t id_cap)
+{
+    (void)id, (void)id_cap;
+    return dr__credentials_from_container(ctx->timeout_ms, out);
+}
+
+static dr_status fetch_imds(const dr_provider_context *ctx, dr_credentials **out, char *id,
+                            size_t id_cap)
+{
+    (void)id, (void)id_cap;
+    return dr__credentials_from_imds(ctx->profile, ctx->timeout_ms, out);
+}
+
+/* The SDKs' order after explicit credentials. */
+static const chain_source g_sources[] = {
+    {"environment", "environment", fetch_env},
+    {"web identity", "web-identity", fetch_web_identity},
+    {"profile", NULL, fetch_profile},
+    {"container", "container", fetch_container},
+    {"instance metadata", "imds", fetch_imds},
+};
+
+/* Walk the sources in order. DR_OK with *out and the source's id in `id`, DR_E_NOMEM,
+ * or the first configured source's failure (DR_E_CREDENTIALS unless it is a
+ * configuration error) with every reason so far. Called with refresh_lock held. */
+static dr_status resolve(dr_credentials_chain *chain, dr_credentials **out, char *id,
+                         size_t id_cap)
+{
     dr_provider_context ctx;
     dr_buf reasons = DR_BUF_INIT;
-    dr_status rc = DR_E_CREDENTIALS;
-    int step;
+    dr_status rc = DR_E_NOT_FOUND;
+    size_t i;
 
     *out = NULL;
     if (chain->explicit_creds) {
         dr__credentials_retain(chain->explicit_creds);
         *out = chain->explicit_creds;
-        snprintf(source, source_cap, "explicit configuration");
+        snprintf(id, id_cap, "explicit");
         return DR_OK;
     }
-    ctx.profile = profile;
+    ctx.profile = dr__profile_name(chain->profile);
+    ctx.profile_named = (chain->profile && *chain->profile) || dr__env("AWS_PROFILE");
     ctx.region = chain->region;
     ctx.timeout_ms = chain->timeout_ms;
     ctx.sts_endpoint = chain->sts_endpoint;
-    for (step = 0; step < 5 && rc != DR_OK; step++) {
-        switch (step) {
-        case 0:
-            snprintf(source, source_cap, "environment");
-            rc = dr__credentials_from_env(out);
+    ctx.endpoints = chain->endpoints;
+    for (i = 0; i < sizeof g_sources / sizeof g_sources[0]; i++) {
+        const chain_source *src = &g_sources[i];
+        char label[96];
+        if (src->id)
+            snprintf(id, id_cap, "%s", src->id);
+        rc = src->fetch(&ctx, out, id, id_cap);
+        if (rc == DR_OK || rc == DR_E_NOMEM)
             break;
-        case 1:
-            snprintf(source, source_cap, "web identity");
-            rc = dr__credentials_from_web_identity(&ctx, out);
-            break;
-        case 2:
-            snprintf(source, source_cap, "profile \"%.64s\"", profile);
-            rc = dr__credentials_from_profile(profile, out);
-            break;
-        case 3:
-            snprintf(source, source_cap, "container");
-            rc = dr__credentials_from_container(chain->timeout_ms, out);
-            break;
-        default:
-            snprintf(source, source_cap, "instance metadata");
-            rc = dr__credentials_from_imds(profile, chain->timeout_ms, out);
+        if (src->fetch == fetch_profile)
+            snprintf(label, sizeof label, "profile \"%.64s\"", ctx.profile);
+        else
+            snprintf(label, sizeof label, "%s", src->label);
+        add_reason(&reasons, label);
+        if (rc != DR_E_NOT_FOUND) {
+            if (rc != DR_E_CONFIG)
+                rc = DR_E_CREDENTIALS;
             break;
         }
-        if (rc == DR_E_NOMEM)
-            break;
-        if (rc != DR_OK)
-            add_reason(&reasons, source);
     }
-    if (rc != DR_OK && rc != DR_E_NOMEM)
+    if (rc != DR_OK && rc != DR_E_NOMEM) {
+        const char *what = rc == DR_E_NOT_FOUND ? "no credentials found" : "credentials failed";
+        if (rc == DR_E_NOT_FOUND)
+            rc = DR_E_CREDENTIALS;
         rc = dr__buf_ok(&reasons) == DR_OK
-                 ? dr__fail(DR_E_CREDENTIALS, "no credentials found: %s",
-                            dr__buf_cstr(&reasons))
+                 ? dr__fail(rc, "%s: %s", what, dr__buf_cstr(&reasons))
                  : DR_E_NOMEM;
+    }
     dr__buf_free(&reasons);
     return rc;
 }
@@ -226,7 +282,7 @@ static dr_status resolve(dr_credentials_chain *chain, dr_credentials **out, char
 static dr_status refresh_locked(dr_credentials_chain *chain, int64_t now)
 {
     dr_credentials *fresh = NULL;
-    char source[96];
+    char source[DR_CREDENTIAL_SOURCE_MAX];
     dr_status rc = resolve(chain, &fresh, source, sizeof source);
 
     /* Expired credentials must never replace ones that may still be valid. */
@@ -242,13 +298,13 @@ static dr_status refresh_locked(dr_credentials_chain *chain, int64_t now)
                  fresh->expires_at ? " (temporary)" : "");
         /* Credentials that arrive already inside the refresh window (short-lived ones
          * from a container endpoint) must not trigger a refresh on every request. */
-        install(chain, fresh,
+        install(chain, fresh, source,
                 refresh_due(fresh, now) ? now + RETRY_BACKOFF_S() : 0);
         atomic_fetch_add(&chain->resolutions, 1);
         return DR_OK;
     }
     snprintf(chain->last_message, sizeof chain->last_message, "%s", dr_last_error_message());
-    install(chain, NULL, now + RETRY_BACKOFF_S());
+    install(chain, NULL, NULL, now + RETRY_BACKOFF_S());
     atomic_fetch_add(&chain->resolutions, 1);
     return rc;
 }
@@ -298,6 +354,13 @@ static dr_status resolve_blocking(dr_credentials_chain *chain, dr_credentials **
         return rc;
     *out = c;
     return DR_OK;
+}
+
+void dr__credentials_chain_source(dr_credentials_chain *chain, char *out, size_t cap)
+{
+    pthread_mutex_lock(&chain->lock);
+    snprintf(out, cap, "%s", chain->source);
+    pthread_mutex_unlock(&chain->lock);
 }
 
 dr_status dr__credentials_chain_get(dr_credentials_chain *chain, dr_credentials **out)

@@ -64,7 +64,7 @@ dr_status dr__container_endpoint(dr_buf *url)
         return dr__buf_ok(url);
     }
     if (!full)
-        return dr__fail(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
+        return dr__fail(DR_E_NOT_FOUND, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
                                           "AWS_CONTAINER_CREDENTIALS_FULL_URI not set");
     if (dr__url_parse(full, &parts) != DR_OK)
         return dr__fail_context(DR_E_CREDENTIALS, "AWS_CONTAINER_CREDENTIALS_FULL_URI must be "

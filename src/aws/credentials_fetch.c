@@ -97,6 +97,12 @@ static dr_status credentials_from_document(const char *what, json_t *doc,
         return dr__fail(DR_E_CREDENTIALS, "%s endpoint response has an invalid Expiration",
                         what);
     *out = dr__credentials_new(akid, secret, token, expires_at);
+    /* EKS Pod Identity and ECS name the account; IMDS does not. */
+    if (*out &&
+        dr__credentials_set_account_id(*out, json_string_member(doc, "AccountId")) != DR_OK) {
+        dr__credentials_release(*out);
+        *out = NULL;
+    }
     return *out ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory copying credentials");
 }
 

@@ -187,7 +187,7 @@ static dr_status fetch_role_name(imds_session *s, dr_buf *role)
     dr_status rc = imds_request(s, "GET", DR_IMDS_ROLE_PATH, role, &status);
     size_t n;
     if (rc != DR_OK && status == 404)
-        return dr__fail(DR_E_CREDENTIALS, "no IAM role attached to this instance (HTTP 404)");
+        return dr__fail(DR_E_NOT_FOUND, "no IAM role attached to this instance (HTTP 404)");
     if (rc != DR_OK)
         return rc;
     n = strcspn(dr__buf_cstr(role), "\r\n");
@@ -209,7 +209,7 @@ dr_status dr__credentials_from_imds(const char *profile, uint32_t timeout_ms,
 
     *out = NULL;
     if (imds_disabled())
-        return dr__fail(DR_E_CREDENTIALS, "disabled by AWS_EC2_METADATA_DISABLED");
+        return dr__fail(DR_E_NOT_FOUND, "disabled by AWS_EC2_METADATA_DISABLED");
     s.timeout_ms = timeout_ms ? timeout_ms : DR_METADATA_DEFAULT_TIMEOUT_MS;
     if ((rc = dr__imds_endpoint(profile, NULL, &s.base)) == DR_OK &&
         (rc = fetch_token(&s)) == DR_OK &&

@@ -16,6 +16,7 @@
 /* What the chain tells the providers that need more than the environment. */
 typedef struct dr_provider_context {
     const char *profile;  /* the profile in use (dr__profile_name) */
+    int profile_named;    /* configured or AWS_PROFILE: it must exist */
     const char *region;   /* the client's region, for STS and the SSO portal; NULL only in
                            * chains made without a client (STS then fails, saying so) */
     uint32_t timeout_ms;  /* each request to a metadata service, STS or the SSO portal */
@@ -23,6 +24,9 @@ typedef struct dr_provider_context {
      * AWS_ENDPOINT_URL_STS and the profile's services section), resolved by the client
      * layer, which alone knows the partitions (resolve.h). NULL: no STS. */
     const char *sts_endpoint;
+    /* The SSO portal's endpoint for an sso_region (FIPS, dual-stack, configured endpoint
+     * URLs), resolved by the client layer; NULL: https://portal.sso.<region>.amazonaws.com. */
+    const dr_endpoint_resolver *endpoints;
 } dr_provider_context;
 
 /* AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
@@ -30,14 +34,19 @@ dr_status dr__credentials_from_env(dr_credentials **out);
 
 /* Web identity from the environment, as EKS IAM roles for service accounts set it:
  * AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN (and AWS_ROLE_SESSION_NAME), exchanged with
- * STS AssumeRoleWithWebIdentity (sts.h). DR_E_NOT_FOUND when neither variable is set;
- * DR_E_CREDENTIALS when only one is, or the exchange fails; DR_E_NOMEM. */
+ * STS AssumeRoleWithWebIdentity (sts.h). DR_E_NOT_FOUND unless both variables are set;
+ * DR_E_CREDENTIALS when the exchange fails; DR_E_NOMEM. */
 dr_status dr__credentials_from_web_identity(const dr_provider_context *ctx,
                                             dr_credentials **out);
 
-/* `profile` of the shared files merged (profile_file.h): the key id, secret and token all
- * from the file that gives the key id. */
-dr_status dr__credentials_from_profile(const char *profile, dr_credentials **out);
+/* ctx->profile of the shared files merged (profile_file.h), as the SDKs resolve it: a
+ * role (role_arn with source_profile chains, credential_source, or
+ * web_identity_token_file), IAM Identity Center, credential_process, or static keys (the
+ * key id, secret and token all from the file that gives the key id). DR_E_NOT_FOUND when
+ * the profile is not named by the user and is absent or has no credential settings; the
+ * source's name for dr_client_describe ("profile:NAME", "assume-role:NAME", ...) in `id`. */
+dr_status dr__credentials_from_profile(const dr_provider_context *ctx, dr_credentials **out,
+                                       char *id, size_t id_cap);
 
 /* credential_process: run `command` through /bin/sh -c (stdin and stderr the caller's),
  * parse the JSON Version 1 document it prints (AccessKeyId, SecretAccessKey, optional

@@ -211,11 +211,21 @@ static dr_status get_role_credentials(const dr_provider_context *ctx, const sso_
 {
     dr_http_request req = DR_HTTP_REQUEST_INIT;
     dr_buf url = DR_BUF_INIT;
-    char type[72];
-    dr_status rc;
+    char type[72], *base = NULL;
+    dr_status rc = DR_OK;
 
-    dr__buf_printf(&url, "https://portal.sso.%s.amazonaws.com/federation/credentials"
-                   "?account_id=", s->region);
+    /* The client resolves the portal as it resolves DynamoDB (FIPS, dual-stack, partitions,
+     * AWS_ENDPOINT_URL_SSO); unit tests of this layer run without one. */
+    if (ctx->endpoints)
+        rc = ctx->endpoints->resolve(ctx->endpoints, "sso", s->region, &base);
+    if (rc != DR_OK)
+        return rc == DR_E_NOMEM ? rc : dr__fail_context(DR_E_CREDENTIALS, "SSO portal endpoint");
+    if (base)
+        dr__buf_puts(&url, base);
+    else
+        dr__buf_printf(&url, "https://portal.sso.%s.amazonaws.com", s->region);
+    dr__free(base);
+    dr__buf_puts(&url, "/federation/credentials?account_id=");
     dr__sigv4_uri_encode(&url, s->account_id, strlen(s->account_id), 0);
     dr__buf_puts(&url, "&role_name=");
     dr__sigv4_uri_encode(&url, s->role_name, strlen(s->role_name), 0);

@@ -16,8 +16,10 @@ dr_status dr__credentials_from_web_identity(const dr_provider_context *ctx,
     *out = NULL;
     if (!token_file && !role_arn)
         return dr__fail(DR_E_NOT_FOUND, "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN not set");
+    /* Half the pair is not this source (the other half may be meant for a profile's
+     * role): the chain goes on, as in the SDKs, and its message says what was seen. */
     if (!token_file || !role_arn)
-        return dr__fail(DR_E_CREDENTIALS, "%s set but %s not set",
+        return dr__fail(DR_E_NOT_FOUND, "%s set but %s not set",
                         token_file ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN",
                         token_file ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE");
     role.role_arn = role_arn;

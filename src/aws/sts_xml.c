@@ -308,7 +308,7 @@ static void close_innermost(xml_reader *r)
 static dr_status start_tag(xml_reader *r)
 {
     xml_span name;
-    int empty;
+    int empty = 0;
     size_t i;
     dr_status rc;
 

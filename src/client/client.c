@@ -1,7 +1,9 @@
 #include "client.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "error.h"
@@ -21,10 +23,31 @@ static dr_status resolve_sts_endpoint(dr_client *c, const char *profile)
     return rc;
 }
 
+/* dr_endpoint_resolver for the SSO portal of an sso_region, resolved as DynamoDB's is. */
+static dr_status resolve_portal_endpoint(const dr_endpoint_resolver *self, const char *service,
+                                         const char *region, char **url)
+{
+    const dr_client *c =
+        (const dr_client *)(const void *)((const char *)self - offsetof(dr_client, portal_endpoints));
+    char *host = NULL;
+    const char *signing_region;
+    dr_status rc;
+
+    *url = NULL;
+    if (strcmp(service, "sso") != 0)
+        return dr__fail(DR_E_INTERNAL, "no endpoint rules for service %s", service);
+    rc = dr__resolve_endpoint(NULL, region, c->profile, DR_ENDPOINT_SSO_PORTAL, url, &host,
+                              &signing_region);
+    dr__free(host);
+    return rc;
+}
+
 static dr_status new_credentials_chain(dr_client *c, dr_credentials_options *creds)
 {
     creds->region = c->region;
     creds->sts_endpoint = c->sts_endpoint;
+    c->portal_endpoints.resolve = resolve_portal_endpoint;
+    creds->endpoints = &c->portal_endpoints;
     return dr__credentials_chain_new(&c->credentials, creds);
 }
 
@@ -59,6 +82,10 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
     creds.session_token = config->session_token;
     creds.profile = config->profile;
     creds.log = config->log;
+    if (config->profile && !(c->profile = dr__strdup(config->profile))) {
+        dr_client_free(c);
+        return dr__fail(DR_E_NOMEM, "out of memory creating a client");
+    }
 
     if ((rc = dr__resolve_region(config->region, config->profile, &c->region)) != DR_OK ||
         (rc = dr__resolve_endpoint(config->endpoint, c->region, config->profile,
@@ -99,6 +126,7 @@ DR_API void dr_client_free(dr_client *c)
     dr__free(c->region);
     dr__free(c->endpoint);
     dr__free(c->sts_endpoint);
+    dr__free(c->profile);
     dr__free(c->host_header);
     dr__free(c->streams_endpoint);
     dr__free(c->streams_host_header);
@@ -119,4 +147,29 @@ DR_API dr_status dr_client_counter(const dr_client *c, dr_counter which, uint64_
                         (int)which);
     *out = atomic_load_explicit(&c->counters[which], memory_order_relaxed);
     return DR_OK;
+}
+
+DR_API dr_status dr_client_describe(const dr_client *c, dr_client_fact fact, char **out)
+{
+    char source[DR_CREDENTIAL_SOURCE_MAX];
+    const char *text;
+
+    if (!out)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_describe: out is NULL");
+    *out = NULL;
+    if (!c)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_describe: client is NULL");
+    switch (fact) {
+    case DR_FACT_REGION: text = c->region; break;
+    case DR_FACT_ENDPOINT: text = c->endpoint; break;
+    case DR_FACT_STREAMS_ENDPOINT: text = c->streams_endpoint; break;
+    case DR_FACT_CREDENTIAL_SOURCE:
+        dr__credentials_chain_source(c->credentials, source, sizeof source);
+        text = source;
+        break;
+    default:
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_describe: unknown fact %d", (int)fact);
+    }
+    *out = dr__strdup(text);
+    return *out ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory describing the client");
 }

@@ -21,6 +21,8 @@ struct dr_client {
     char *streams_endpoint;  /* the DynamoDB Streams API: the same when overridden */
     char *streams_host_header;
     char *sts_endpoint;      /* for the credential providers that assume roles */
+    char *profile;           /* as configured (NULL: AWS_PROFILE, then "default") */
+    dr_endpoint_resolver portal_endpoints; /* the SSO portal's, for the chain */
     const char *signing_region; /* `region`, or the endpoint's own ("local": us-east-1) */
     const char *streams_signing_region;
     char *ratings_table;

@@ -383,7 +383,10 @@ static const char *resolve_streams(const dr_endpoint_params *p, dr_endpoint_resu
 
 /* Regional endpoints only: the rule set's UseGlobalEndpoint branch (sts.amazonaws.com for
  * sixteen regions) is the legacy behaviour the SDKs no longer default to. */
-static const char *resolve_sts(const dr_endpoint_params *p, dr_endpoint_result *out)
+/* The regional rules STS and the SSO portal share: `service` (and `service`-fips) under
+ * the partition's DNS suffix, or its dual-stack suffix. */
+static const char *resolve_regional(const dr_endpoint_params *p, dr_endpoint_result *out,
+                                    const char *service)
 {
     const dr_partition *partition;
     const char *error;
@@ -396,23 +399,25 @@ static const char *resolve_sts(const dr_endpoint_params *p, dr_endpoint_result *
     if (p->use_fips && p->use_dual_stack) {
         if (!partition->supports_fips || !partition->supports_dual_stack)
             return fips_dual_stack_unsupported;
-        return format_url(out, "https://sts-fips.%s.%s", p->region,
+        return format_url(out, "https://%s-fips.%s.%s", service, p->region,
                           partition->dual_stack_dns_suffix);
     }
     if (p->use_fips) {
         if (!partition->supports_fips)
             return fips_unsupported;
-        /* GovCloud's regional hosts are FIPS hosts already. */
-        if (partition_is(partition, "aws-us-gov"))
+        /* GovCloud's regional STS hosts are FIPS hosts already. */
+        if (strcmp(service, "sts") == 0 && partition_is(partition, "aws-us-gov"))
             return format_url(out, "https://sts.%s.amazonaws.com", p->region);
-        return format_url(out, "https://sts-fips.%s.%s", p->region, partition->dns_suffix);
+        return format_url(out, "https://%s-fips.%s.%s", service, p->region,
+                          partition->dns_suffix);
     }
     if (p->use_dual_stack) {
         if (!partition->supports_dual_stack)
             return dual_stack_unsupported;
-        return format_url(out, "https://sts.%s.%s", p->region, partition->dual_stack_dns_suffix);
+        return format_url(out, "https://%s.%s.%s", service, p->region,
+                          partition->dual_stack_dns_suffix);
     }
-    return format_url(out, "https://sts.%s.%s", p->region, partition->dns_suffix);
+    return format_url(out, "https://%s.%s.%s", service, p->region, partition->dns_suffix);
 }
 
 const char *dr__endpoint_resolve(dr_endpoint_service service, const dr_endpoint_params *p,
@@ -424,7 +429,9 @@ const char *dr__endpoint_resolve(dr_endpoint_service service, const dr_endpoint_
     case DR_ENDPOINT_STREAMS:
         return resolve_streams(p, out);
     case DR_ENDPOINT_STS:
-        return resolve_sts(p, out);
+        return resolve_regional(p, out, "sts");
+    case DR_ENDPOINT_SSO_PORTAL:
+        return resolve_regional(p, out, "portal.sso");
     default:
         return resolve_dynamodb(p, out);
     }

@@ -13,7 +13,10 @@ typedef enum dr_endpoint_service {
     DR_ENDPOINT_STREAMS = 1,
     /* STS, for the credential providers that assume roles: its regional endpoints only
      * (UseGlobalEndpoint false, as the SDKs now default; no "aws-global" region). */
-    DR_ENDPOINT_STS = 2
+    DR_ENDPOINT_STS = 2,
+    /* The IAM Identity Center portal (GetRoleCredentials) of an sso_region: the SSO rule
+     * set's regional branch, portal.sso[-fips].<region>.<dnsSuffix or dualStackDnsSuffix>. */
+    DR_ENDPOINT_SSO_PORTAL = 3
 } dr_endpoint_service;
 
 /* AccountIdEndpointMode. UNSET is the rule set's "not set", which uses no account

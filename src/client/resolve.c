@@ -106,6 +106,8 @@ static const char *service_name(dr_endpoint_service service)
         return "DynamoDB Streams";
     case DR_ENDPOINT_STS:
         return "STS";
+    case DR_ENDPOINT_SSO_PORTAL:
+        return "SSO";
     default:
         return "DynamoDB";
     }
@@ -171,6 +173,8 @@ static dr_status configured_override(const char *configured, const char *profile
         q.fallback_service_id = "dynamodb";
     } else if (service == DR_ENDPOINT_STS) {
         q.service_id = "sts";
+    } else if (service == DR_ENDPOINT_SSO_PORTAL) {
+        q.service_id = "sso";
     }
     q.profile = profile;
     q.configured = configured;

@@ -1,5 +1,7 @@
 #include "timeutil.h"
 
+#include <time.h>
+
 /* Days from 1970-01-01 to y-m-d: Howard Hinnant's days_from_civil, exact for every
  * proleptic Gregorian date. */
 static int64_t days_from_civil(int64_t y, int m, int d)
@@ -27,3 +29,25 @@ int dr__valid_date(int year, int month, int day)
         return 0;
     return day <= days_in_month[month - 1] + (month == 2 && leap);
 }
+
+#ifdef DR_TESTING
+#include <stdatomic.h>
+
+static atomic_int_least64_t g_test_clock;
+
+void dr__set_test_clock(int64_t now)
+{
+    atomic_store(&g_test_clock, now);
+}
+
+int64_t dr__now_s(void)
+{
+    int64_t fixed = atomic_load(&g_test_clock);
+    return fixed ? fixed : (int64_t)time(NULL);
+}
+#else
+int64_t dr__now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+#endif

@@ -11,4 +11,13 @@ int64_t dr__utc_to_epoch(int year, int month, int day, int hour, int minute, int
 /* Whether year-month-day is a real calendar date (1 <= month <= 12, day in month). */
 int dr__valid_date(int year, int month, int day);
 
+/* The wall clock in seconds since the epoch: what credential expiry is measured against. */
+int64_t dr__now_s(void);
+
+#ifdef DR_TESTING
+/* Test builds only: stop the wall clock above at `now` (0 restores the real clock), so the
+ * SDKs' recorded credentials, which expired years ago, are fresh at the recorded time. */
+void dr__set_test_clock(int64_t now);
+#endif
+
 #endif

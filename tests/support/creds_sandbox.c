@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "credentials_chain.h"
+#include "credentials_provider.h"
 
 static const char *const managed_vars[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
@@ -134,4 +135,14 @@ void sandbox_script_imds(mini_http *s, creds_source *src)
                      creds_source_handler, src);
     mini_http_require_header(s, "GET", "/latest/meta-data/iam/security-credentials/test-role",
                              "X-aws-ec2-metadata-token", "TOKEN-1");
+}
+
+dr_status sandbox_profile_credentials(const char *profile, dr_credentials **out)
+{
+    dr_provider_context ctx = {0};
+    char id[DR_CREDENTIAL_SOURCE_MAX];
+    ctx.profile = profile;
+    ctx.profile_named = 1;
+    ctx.region = "us-east-1";
+    return dr__credentials_from_profile(&ctx, out, id, sizeof id);
 }

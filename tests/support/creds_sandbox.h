@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "credentials.h"
 #include "mini_http.h"
 
 /* Save and clear the AWS variables, point HOME, AWS_SHARED_CREDENTIALS_FILE and
@@ -21,6 +22,10 @@ int sandbox_teardown(void **state);
 const char *sandbox_path(const char *name);
 /* Write `content` to <tempdir>/<name>; returns the path. */
 const char *sandbox_write(const char *name, const char *content);
+
+/* The profile provider for `profile` as the chain runs it for a profile the user named
+ * (no endpoint resolver: default STS and SSO hosts, region us-east-1). */
+dr_status sandbox_profile_credentials(const char *profile, dr_credentials **out);
 
 /* Serves {"Code":"Success","AccessKeyId":"<prefix><n>","SecretAccessKey":...,
  * "Token":...,"Expiration":now+lifetime_s} with n counting up from 1. */

@@ -70,7 +70,7 @@ static void copy_str(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-static route *find_route_locked(mini_http *s, const char *method, const char *path)
+static route *find_exact_route_locked(mini_http *s, const char *method, const char *path)
 {
     size_t i;
     for (i = 0; i < s->route_count; i++)
@@ -79,9 +79,16 @@ static route *find_route_locked(mini_http *s, const char *method, const char *pa
     return NULL;
 }
 
+/* The route for `method path`, else the catch-all route ("*", "*") if one is set. */
+static route *find_route_locked(mini_http *s, const char *method, const char *path)
+{
+    route *r = find_exact_route_locked(s, method, path);
+    return r ? r : find_exact_route_locked(s, "*", "*");
+}
+
 static route *route_slot_locked(mini_http *s, const char *method, const char *path)
 {
-    route *r = find_route_locked(s, method, path);
+    route *r = find_exact_route_locked(s, method, path);
     if (!r) {
         if (s->route_count == MINI_MAX_ROUTES)
             abort();

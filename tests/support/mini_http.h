@@ -40,7 +40,8 @@ const char *mini_http_url(const mini_http *s);
  * connection without answering. Replaces an earlier route for the same pair. */
 void mini_http_respond(mini_http *s, const char *method, const char *path, int status,
                        const char *body);
-/* Answer `method path` through `fn`. */
+/* Answer `method path` through `fn`. Method "*" with path "*" answers every request no
+ * other route matches. */
 void mini_http_handle(mini_http *s, const char *method, const char *path, mini_http_handler fn,
                       void *payload);
 /* Requests to `method path` without header `name` equal to `value` get 401 (set the

@@ -154,10 +154,10 @@ static void test_env(void **state)
 {
     dr_credentials *c;
     (void)state;
-    assert_int_equal(dr__credentials_from_env(&c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_env(&c), DR_E_NOT_FOUND);
     assert_message_has("AWS_ACCESS_KEY_ID not set");
     setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
-    assert_int_equal(dr__credentials_from_env(&c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_env(&c), DR_E_NOT_FOUND);
     assert_message_has("AWS_SECRET_ACCESS_KEY not set");
     setenv("AWS_SECRET_ACCESS_KEY", "secret-env", 1);
     assert_int_equal(dr__credentials_from_env(&c), DR_OK);
@@ -176,9 +176,10 @@ static void expect_profile(const char *profile, const char *akid, const char *se
                            const char *token)
 {
     dr_credentials *c = NULL;
-    dr_status rc = dr__credentials_from_profile(profile, &c);
+    dr_status rc = sandbox_profile_credentials(profile, &c);
     if (!akid) {
-        assert_int_equal(rc, DR_E_CREDENTIALS);
+        /* DR_E_NOT_FOUND: the profile has no credential settings at all. */
+        assert_true(rc == DR_E_CREDENTIALS || rc == DR_E_NOT_FOUND);
         assert_null(c);
         return;
     }
@@ -261,11 +262,11 @@ static void test_profile_incomplete_and_missing(void **state)
     /* Files that do not exist at all. */
     setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dr/credentials", 1);
     setenv("AWS_CONFIG_FILE", "/nonexistent/dr/config", 1);
-    assert_int_equal(dr__credentials_from_profile("default", &c), DR_E_CREDENTIALS);
+    assert_int_equal(sandbox_profile_credentials("default", &c), DR_E_CREDENTIALS);
     assert_message_has("not found in /nonexistent/dr/credentials or /nonexistent/dr/config");
     /* A directory instead of a file. */
     setenv("AWS_SHARED_CREDENTIALS_FILE", sandbox_path(""), 1);
-    assert_int_equal(dr__credentials_from_profile("default", &c), DR_E_CREDENTIALS);
+    assert_int_equal(sandbox_profile_credentials("default", &c), DR_E_CREDENTIALS);
 }
 
 static void test_profile_home_expansion(void **state)
@@ -506,7 +507,7 @@ static void test_imds_failures(void **state)
     assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
     assert_message_has("AssumeRoleUnauthorizedAccess");
     mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/", 404, "");
-    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_NOT_FOUND);
     assert_message_has("no IAM role");
     mini_http_respond(s, "GET", "/latest/meta-data/iam/security-credentials/", 200,
                       "../../etc\n");
@@ -530,7 +531,7 @@ static void test_imds_failures(void **state)
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://10.9.8.7", 1);
     assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CONFIG);
     setenv("AWS_EC2_METADATA_DISABLED", "TRUE", 1);
-    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_imds(NULL, 0, &c), DR_E_NOT_FOUND);
     assert_message_has("disabled by AWS_EC2_METADATA_DISABLED");
     assert_null(c);
 }
@@ -543,12 +544,12 @@ static void test_chain_reports_every_provider(void **state)
     dr_credentials_chain *chain;
     dr_credentials *c;
     (void)state;
-    opts.profile = "ghost";
     chain = new_chain(&opts);
     assert_int_equal(dr__credentials_chain_get(chain, &c), DR_E_CREDENTIALS);
     assert_null(c);
-    assert_message_has("environment: AWS_ACCESS_KEY_ID not set");
-    assert_message_has("profile \"ghost\": not found in ");
+    assert_message_has("no credentials found: environment: AWS_ACCESS_KEY_ID not set");
+    assert_message_has("web identity: AWS_WEB_IDENTITY_TOKEN_FILE");
+    assert_message_has("profile \"default\": not found in ");
     assert_message_has("container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
                        "AWS_CONTAINER_CREDENTIALS_FULL_URI not set");
     assert_message_has("instance metadata: disabled by AWS_EC2_METADATA_DISABLED");
@@ -573,24 +574,72 @@ static void test_chain_falls_through(void **state)
 
     /* Only IMDS configured. */
     expect_chain_key(NULL, "ASIAIMDS1");
+    /* A default profile with settings but no credentials is not a source. */
+    sandbox_write("config", "[default]\nregion = eu-west-1\n");
+    expect_chain_key(NULL, "ASIAIMDS2");
     /* The container comes before IMDS. */
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
     expect_chain_key(NULL, "ASIAECS1");
-    /* A failing container endpoint falls through to IMDS. */
-    mini_http_respond(container, "GET", "/creds", 500, "");
-    expect_chain_key(NULL, "ASIAIMDS2");
     /* Profile files come before the container. */
     sandbox_write("config", "[default]\naws_access_key_id = AKIDPROFILE\n"
                             "aws_secret_access_key = secret-profile\n");
     expect_chain_key(NULL, "AKIDPROFILE");
-    /* A broken profile (half keys) falls through to the next provider. */
-    sandbox_write("config", "[default]\naws_access_key_id = AKIDPROFILE\n");
-    expect_chain_key(NULL, "ASIAIMDS3");
-    /* The environment comes before the profile; a half-set one falls through. */
+    /* The environment comes before the profile; half a key pair falls through, as in the
+     * SDKs. */
     setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
-    expect_chain_key(NULL, "ASIAIMDS4");
+    expect_chain_key(NULL, "AKIDPROFILE");
     setenv("AWS_SECRET_ACCESS_KEY", "secret-env", 1);
     expect_chain_key(NULL, "AKIDENV");
+    assert_int_equal(mini_http_count(metadata, "PUT", NULL), 2);
+    mini_http_stop(container);
+    mini_http_stop(metadata);
+}
+
+/* A source the user configured answers for the chain: when it fails, the chain reports
+ * it instead of signing as the broader principal of a later source (the instance role). */
+static void test_chain_stops_at_configured_source(void **state)
+{
+    creds_source imds = {.access_key_prefix = "ASIAIMDS"};
+    mini_http *container = server(), *metadata = imds_server(&imds);
+    dr_credentials_options opts = {0};
+    char url[128];
+    (void)state;
+    snprintf(url, sizeof url, "%s/creds", mini_http_url(container));
+
+    /* Container variables set, endpoint failing. */
+    mini_http_respond(container, "GET", "/creds", 403, "");
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+    expect_chain_key(NULL, NULL);
+    assert_message_has("container: container endpoint answered HTTP 403");
+    unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    /* A profile named in the configuration or by AWS_PROFILE that does not exist. */
+    opts.profile = "ghost";
+    expect_chain_key(&opts, NULL);
+    assert_message_has("profile \"ghost\": not found in");
+    setenv("AWS_PROFILE", "ghost", 1);
+    expect_chain_key(NULL, NULL);
+    assert_message_has("profile \"ghost\": not found in");
+    unsetenv("AWS_PROFILE");
+    /* The default profile with half a key pair. */
+    sandbox_write("config", "[default]\naws_access_key_id = AKIDPROFILE\n");
+    expect_chain_key(NULL, NULL);
+    assert_message_has("no aws_secret_access_key");
+    /* A role whose source cannot give credentials. */
+    sandbox_write("config", "[default]\nrole_arn = arn:aws:iam::123456789012:role/r\n"
+                            "credential_source = Environment\n");
+    expect_chain_key(NULL, NULL);
+    assert_message_has("credential_source Environment");
+    /* Web identity variables set, the token file missing. */
+    unlink(sandbox_path("config"));
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", sandbox_path("no-token"), 1);
+    setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r", 1);
+    expect_chain_key(NULL, NULL);
+    assert_message_has("web identity: ");
+    unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+    unsetenv("AWS_ROLE_ARN");
+    /* None of them fell through to the instance role. */
+    assert_int_equal(mini_http_count(metadata, NULL, NULL), 0);
+    expect_chain_key(NULL, "ASIAIMDS1");
     mini_http_stop(container);
     mini_http_stop(metadata);
 }
@@ -696,7 +745,7 @@ static void test_expired_from_provider_is_refused(void **state)
                       "\"Expiration\":\"2001-01-01T00:00:00Z\"}");
     assert_int_equal(dr__credentials_chain_get(chain, &c), DR_E_CREDENTIALS);
     assert_null(c);
-    assert_message_has("instance metadata returned credentials that have already expired");
+    assert_message_has("imds returned credentials that have already expired");
     dr__credentials_chain_free(chain);
     mini_http_stop(s);
 }
@@ -844,6 +893,7 @@ int main(void)
         T(test_imds_failures),
         T(test_chain_reports_every_provider),
         T(test_chain_falls_through),
+        T(test_chain_stops_at_configured_source),
         T(test_refresh_before_expiry),
         T(test_failed_refresh_keeps_valid_credentials),
         T(test_refresh_backoff),

@@ -112,7 +112,7 @@ static void assert_message_clean(void)
         fail_msg("message leaks a secret: %s", m);
 }
 
-static const dr_provider_context k_ctx = {"default", "us-east-1", 2000};
+static const dr_provider_context k_ctx = {"default", 0, "us-east-1", 2000, NULL, NULL};
 
 static dr_status run_process(const char *command, dr_credentials **out)
 {
@@ -270,15 +270,15 @@ static void test_process_from_profile(void **state)
                   "aws_access_key_id = AKIASTATIC\naws_secret_access_key = s\n"
                   "credential_process = exit 1\n"
                   "[profile failing]\ncredential_process = exit 1\n");
-    assert_int_equal(dr__credentials_from_profile("default", &c), DR_OK);
+    assert_int_equal(sandbox_profile_credentials("default", &c), DR_OK);
     assert_string_equal(c->access_key_id, "ASIAPROF");
     assert_string_equal(c->account_id, "123456789001");
     dr__credentials_release(c);
     /* Static keys win. */
-    assert_int_equal(dr__credentials_from_profile("static", &c), DR_OK);
+    assert_int_equal(sandbox_profile_credentials("static", &c), DR_OK);
     assert_string_equal(c->access_key_id, "AKIASTATIC");
     dr__credentials_release(c);
-    assert_int_equal(dr__credentials_from_profile("failing", &c), DR_E_CREDENTIALS);
+    assert_int_equal(sandbox_profile_credentials("failing", &c), DR_E_CREDENTIALS);
     assert_null(c);
     assert_message_has("credential_process exited with status 1");
 }
@@ -339,7 +339,7 @@ static mini_http *portal(void)
 static dr_status run_sso(const char *profile, dr_credentials **out)
 {
     dr_profile_set set = DR_PROFILE_SET_INIT;
-    dr_provider_context ctx = {profile, "us-west-2", 3000};
+    dr_provider_context ctx = {profile, 0, "us-west-2", 3000, NULL, NULL};
     dr_status rc;
     *out = (dr_credentials *)1;
     assert_int_equal(dr__profile_set_load(&set), DR_OK);

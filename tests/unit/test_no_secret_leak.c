@@ -383,7 +383,7 @@ static void case_sts(void)
     static const char sts_url[] = "https://sts.us-east-1.amazonaws.com";
     static const char role_arn[] = "arn:aws:iam::123456789012:role/leak";
     dr_credentials_options opts = leak_chain_options();
-    dr_provider_context ctx = {"default", "us-east-1", 300, sts_url};
+    dr_provider_context ctx = {"default", 0, "us-east-1", 300, sts_url, NULL};
     dr_sts_role role = {role_arn, NULL, NULL, 0};
     dr_credentials *source = dr__credentials_new("AKIDLEAK", SECRET, TOKEN, 0), *c = NULL;
     mini_http *s = mini_http_start();

@@ -282,7 +282,7 @@ static void test_lookups_use_the_suite_rules(void **state)
     assert_int_equal(dr__profile_region("default", &region), DR_OK);
     assert_string_equal(region, "eu-north-1");
     dr__free(region);
-    assert_int_equal(dr__credentials_from_profile("default", &c), DR_OK);
+    assert_int_equal(sandbox_profile_credentials("default", &c), DR_OK);
     assert_string_equal(c->access_key_id, "AKID");
     dr__credentials_release(c);
     /* A broken file fails every lookup, naming the file and line, not quoting it. */
@@ -290,7 +290,7 @@ static void test_lookups_use_the_suite_rules(void **state)
     assert_int_equal(dr__profile_region("default", &region), DR_E_CONFIG);
     assert_null(region);
     assert_non_null(strstr(dr_last_error_message(), "config on line 3: Profile definition"));
-    assert_int_equal(dr__credentials_from_profile("default", &c), DR_E_CREDENTIALS);
+    assert_int_equal(sandbox_profile_credentials("default", &c), DR_E_CREDENTIALS);
     assert_null(c);
     assert_non_null(strstr(dr_last_error_message(), "on line 3"));
 }

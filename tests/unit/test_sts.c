@@ -450,12 +450,12 @@ static void test_web_identity_configuration(void **state)
 
     assert_int_equal(dr__credentials_from_web_identity(&ctx, &c), DR_E_NOT_FOUND);
     setenv("AWS_ROLE_ARN", ROLE_ARN, 1);
-    assert_int_equal(dr__credentials_from_web_identity(&ctx, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_web_identity(&ctx, &c), DR_E_NOT_FOUND);
     assert_string_equal(dr_last_error_message(),
                         "AWS_ROLE_ARN set but AWS_WEB_IDENTITY_TOKEN_FILE not set");
     unsetenv("AWS_ROLE_ARN");
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", sandbox_path("token.jwt"), 1);
-    assert_int_equal(dr__credentials_from_web_identity(&ctx, &c), DR_E_CREDENTIALS);
+    assert_int_equal(dr__credentials_from_web_identity(&ctx, &c), DR_E_NOT_FOUND);
     assert_string_equal(dr_last_error_message(),
                         "AWS_WEB_IDENTITY_TOKEN_FILE set but AWS_ROLE_ARN not set");
     /* Configured, but the file is missing or empty. */

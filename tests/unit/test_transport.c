@@ -431,7 +431,7 @@ static void test_profile_file_growth_wipes(void **state)
     dr__buf_free(&text);
 
     install_inspector();
-    if (dr__credentials_from_profile("default", &c) != DR_OK) {
+    if (sandbox_profile_credentials("default", &c) != DR_OK) {
         remove_inspector();
         fail_msg("profile: %s", dr_last_error_message());
     }
