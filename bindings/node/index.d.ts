@@ -160,6 +160,12 @@ export class DadRatingsClient {
   createTables(options?: { wait?: boolean }): Promise<void>;
   /** The client's counters, now. @throws ClosedError after close(). */
   counters(): Counters;
+  /**
+   * What the client resolved; credentialSource is '' until a request has resolved credentials
+   * ('environment', 'profile:NAME', 'assume-role:NAME', 'web-identity', 'sso:NAME', 'process:NAME',
+   * 'container', 'imds', 'explicit'). @throws ClosedError after close().
+   */
+  describe(): { region: string; endpoint: string; streamsEndpoint: string; credentialSource: string };
   /** New calls reject with ClosedError; calls already made finish; then everything is freed. Idempotent. */
   close(): Promise<void>;
   readonly closed: boolean;

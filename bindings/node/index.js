@@ -136,6 +136,8 @@ const COUNTERS = [
   'requests', 'attempts', 'retries', 'bytesSent', 'bytesReceived', 'errorsThrottled',
   'errorsService', 'errorsNetwork', 'errorsChecksum', 'errorsClient', 'transactionConflicts',
 ];
+// dr_client_fact, in enum order: what describe() reports.
+const FACTS = ['region', 'endpoint', 'streamsEndpoint', 'credentialSource'];
 const OPTIONS = new Set([
   'region', 'endpoint', 'credentials', 'profile', 'ratingsTable', 'statsTable',
   'connectTimeoutMs', 'requestTimeoutMs', 'maxAttempts', 'aggregationMode', 'globalShards',
@@ -304,6 +306,27 @@ class DadRatingsClient {
   async createTables(options = {}) {
     const o = inputObject('createTables', options ?? {}, '{ wait }');
     await this.#core.run('createTables', { flags: o.wait === false ? 0 : 1 });
+  }
+
+  /**
+   * What the client resolved: region, endpoint, streamsEndpoint and credentialSource
+   * ('environment', 'profile:NAME', 'imds'...; '' until a request has resolved credentials).
+   * @returns {{region: string, endpoint: string, streamsEndpoint: string, credentialSource: string}}
+   */
+  describe() {
+    const core = this.#core;
+    if (core.closed) throw new ClosedError('client is closed', Status.DR_E_CLOSED);
+    const result = {};
+    FACTS.forEach((name, which) => {
+      check(lib.dr_client_describe(core.pointer, which));
+      const text = lib.out;
+      try {
+        result[name] = lib.string(text);
+      } finally {
+        lib.dr_free(text);
+      }
+    });
+    return result;
   }
 
   /**

@@ -63,6 +63,7 @@ const DECLARATIONS = {
   dr_client_new: ['int', ['out', 'pointer']],
   dr_client_free: ['void', ['pointer']],
   dr_client_counter: ['int', ['pointer', 'int', 'out']],
+  dr_client_describe: ['int', ['pointer', 'int', 'out']],
   dr_client_create_tables: ['int', ['pointer', 'uint32']],
   dr_client_read_stats: ['int', ['pointer', 'string', 'out']],
   dr_client_write_rating: ['int', ['pointer', 'pointer', 'out']],

@@ -106,7 +106,20 @@ test('a closed client rejects with ClosedError; calls already made finish', asyn
                          e.status === 20 && e.message === 'client is closed');
   }
   assert.throws(() => client.counters(), dr.ClosedError);
+  assert.throws(() => client.describe(), dr.ClosedError);
   await client.close();
+});
+
+test('describe: the region, endpoints and credential source the client resolved', async (t) => {
+  const { client } = await newClient('describe');
+  t.after(() => client.close());
+  const facts = client.describe();
+  assert.deepEqual(Object.keys(facts).sort(),
+                   ['credentialSource', 'endpoint', 'region', 'streamsEndpoint']);
+  assert.equal(facts.region, 'us-east-1');
+  assert.match(facts.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
+  await client.readStats({ jokeId: 'describe' });
+  assert.equal(client.describe().credentialSource, 'explicit');
 });
 
 test('counters: readStats is one request, the dashboard a fixed number', async (t) => {

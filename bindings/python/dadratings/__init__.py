@@ -20,7 +20,7 @@ Example::
 from __future__ import annotations
 
 from . import _lib
-from .client import COUNTERS, LOGGER_NAME, Client, Credentials
+from .client import COUNTERS, FACTS, LOGGER_NAME, Client, Credentials
 from .errors import (
     AuthError,
     ClosedError,
@@ -76,6 +76,7 @@ __all__ = [
     "AuthError",
     "AuthorTotals",
     "COUNTERS",
+    "FACTS",
     "LOGGER_NAME",
     "Client",
     "ClosedError",

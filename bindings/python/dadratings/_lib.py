@@ -70,6 +70,7 @@ _PROTOTYPES = {
     "dr_client_new": (_c_status, [POINTER(c_void_p), c_void_p]),
     "dr_client_free": (None, [c_void_p]),
     "dr_client_counter": (_c_status, [c_void_p, c_int32, POINTER(c_uint64)]),
+    "dr_client_describe": (_c_status, [c_void_p, c_int32, POINTER(c_void_p)]),
     "dr_client_create_tables": (_c_status, [c_void_p, c_uint32]),
     # ratings
     "dr_rating_new": (_c_status, [POINTER(c_void_p), c_char_p, c_int32]),

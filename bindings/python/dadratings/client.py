@@ -38,6 +38,9 @@ COUNTERS = (
     "transaction_conflicts",
 )
 
+# dr_client_fact, in enum order: what Client.describe() reports.
+FACTS = ("region", "endpoint", "streams_endpoint", "credential_source")
+
 
 #: The :mod:`logging` logger that receives the library's log lines (see ``log_level``).
 LOGGER_NAME = "dadratings"
@@ -483,6 +486,24 @@ class Client:
         ``wait``, return once both are ACTIVE."""
         flags = _CREATE_TABLES_WAIT if wait else 0
         self._call(lambda handle: _check(_lib.lib.dr_client_create_tables(handle, flags)))
+
+    def describe(self) -> Dict[str, str]:
+        """What the client resolved: ``region``, ``endpoint``, ``streams_endpoint`` and
+        ``credential_source`` (``"environment"``, ``"profile:NAME"``, ``"imds"``...; ``""``
+        until the first request has resolved credentials)."""
+
+        def body(handle: int) -> Dict[str, str]:
+            out: Dict[str, str] = {}
+            text = ctypes.c_void_p()
+            for index, name in enumerate(FACTS):
+                _check(_lib.lib.dr_client_describe(handle, index, ctypes.byref(text)))
+                try:
+                    out[name] = ctypes.string_at(text.value).decode("utf-8")
+                finally:
+                    _lib.lib.dr_free(text)
+            return out
+
+        return self._call(body)
 
     def counters(self) -> Dict[str, int]:
         """The client's request counters (``requests``, ``attempts``, ``retries``...);

@@ -8,7 +8,7 @@ import unittest
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Dict, List, Optional, Tuple
 
-from _support import LocalTablesTestCase, make_client, unique_tables
+from _support import REGION, LocalTablesTestCase, make_client, unique_tables
 
 import dadratings
 
@@ -85,6 +85,14 @@ class StatsTest(LocalTablesTestCase):
             stats = self.client.write_rating("stats-idem", 5, idempotency_key="py-idem-1")
         self.assertEqual(stats.total_ratings, 1)
         self.assertEqual(self.client.read_stats("stats-idem").total_ratings, 1)
+
+    def test_describe(self) -> None:
+        facts = self.client.describe()
+        self.assertEqual(set(facts), set(dadratings.FACTS))
+        self.assertEqual(facts["region"], REGION)
+        self.assertTrue(facts["endpoint"].startswith("http://127.0.0.1:"))
+        self.client.read_stats("stats-a")
+        self.assertEqual(self.client.describe()["credential_source"], "explicit")
 
     def test_counters_grow(self) -> None:
         before = self.client.counters()
