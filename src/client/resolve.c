@@ -113,8 +113,13 @@ static const char *service_name(dr_endpoint_service service)
     }
 }
 
-static dr_status default_endpoint(const char *region, const char *profile,
-                                  dr_endpoint_service service, dr_endpoint_result *out)
+/* The endpoint the rule set gives for `region` with the FIPS, dual-stack and account-ID
+ * settings of the environment and `profile`, and `override` (a configured endpoint URL,
+ * or NULL) as its Endpoint parameter: an override is returned as given, unless FIPS or
+ * dual-stack is also asked for, which the rule sets refuse as the SDKs do. */
+static dr_status rule_set_endpoint(const char *region, const char *profile,
+                                   dr_endpoint_service service, const char *override,
+                                   dr_endpoint_result *out)
 {
     const char *name = dr__profile_name(profile);
     char *from_profile[N_ENDPOINT_SETTINGS];
@@ -141,6 +146,7 @@ static dr_status default_endpoint(const char *region, const char *profile,
     }
     memset(&params, 0, sizeof params);
     params.region = region;
+    params.endpoint = override;
     params.account_id = value[ACCOUNT_ID];
     rc = parse_switch(value[USE_FIPS], source[USE_FIPS], &params.use_fips);
     if (rc == DR_OK)
@@ -153,8 +159,10 @@ static dr_status default_endpoint(const char *region, const char *profile,
     if (service == DR_ENDPOINT_STREAMS && strcmp(region, "local") == 0)
         service = DR_ENDPOINT_DYNAMODB;
     if (rc == DR_OK && (error = dr__endpoint_resolve(service, &params, out)) != NULL)
-        rc = dr__fail(DR_E_CONFIG, "%s endpoint of region %s: %s", service_name(service),
-                      region, error);
+        rc = override ? dr__fail(DR_E_CONFIG, "%s endpoint %.200s: %s", service_name(service),
+                                 override, error)
+                      : dr__fail(DR_E_CONFIG, "%s endpoint of region %s: %s",
+                                 service_name(service), region, error);
     for (i = 0; i < N_ENDPOINT_SETTINGS; i++)
         dr__free(from_profile[i]);
     return rc;
@@ -194,17 +202,15 @@ dr_status dr__resolve_endpoint(const char *configured, const char *region, const
 
     if ((rc = configured_override(configured, profile, service, &override)) != DR_OK)
         return rc;
-    url = override;
     *signing_region_out = region;
-    if (!url) {
-        if ((rc = default_endpoint(region, profile, service, &resolved)) != DR_OK)
-            return rc;
-        url = resolved.url;
-        if (resolved.signing_region)
-            *signing_region_out = resolved.signing_region;
-    }
-    rc = dr__url_parse(url, &parts);
+    rc = rule_set_endpoint(region, profile, service, override, &resolved);
     dr__free(override);
+    if (rc != DR_OK)
+        return rc;
+    url = resolved.url;
+    if (resolved.signing_region)
+        *signing_region_out = resolved.signing_region;
+    rc = dr__url_parse(url, &parts);
     if (rc != DR_OK)
         return dr__fail_context(DR_E_CONFIG, "endpoint");
     if (strcmp(parts.scheme, "http") == 0 && !dr__host_is_loopback(parts.host))

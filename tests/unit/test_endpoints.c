@@ -690,10 +690,17 @@ static void test_wiring_profile(void **state)
 static void test_wiring_overrides(void **state)
 {
     (void)state;
-    /* An override serves both APIs, signed for the region; FIPS and dual-stack apply to
-     * default endpoints only. */
-    setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
+    /* An override with FIPS or dual-stack asked for is refused, as the rule sets (and so
+     * the SDKs) refuse it: the user cannot have both. */
     setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8001", 1);
+    setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
+    expect_refused("us-east-1", NULL, DDB, "FIPS and custom endpoint are not supported");
+    expect_refused("us-east-1", NULL, STREAMS, "FIPS and custom endpoint are not supported");
+    unsetenv("AWS_USE_FIPS_ENDPOINT");
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "true", 1);
+    expect_refused("us-east-1", NULL, DDB, "Dualstack and custom endpoint are not supported");
+    unsetenv("AWS_USE_DUALSTACK_ENDPOINT");
+    /* An override serves both APIs, signed for the region. */
     expect_resolved(NULL, "local", NULL, DDB, "http://127.0.0.1:8001", NULL);
     expect_resolved(NULL, "us-east-1", NULL, STREAMS, "http://127.0.0.1:8001", NULL);
     setenv("AWS_ENDPOINT_URL_DYNAMODB", "https://ddb.example.com", 1);
@@ -706,7 +713,6 @@ static void test_wiring_overrides(void **state)
                     NULL);
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
-    unsetenv("AWS_USE_FIPS_ENDPOINT");
     expect_resolved(NULL, "us-east-1", NULL, DDB, "https://dynamodb.us-east-1.amazonaws.com",
                     NULL);
     expect_resolved(NULL, "us-east-1", NULL, STREAMS, "https://streams.example.com:8443",

@@ -208,9 +208,14 @@ static void test_sts_endpoint_of_client(void **state)
     free(endpoint);
     free(host);
 
+    /* A configured endpoint and FIPS together are refused, as the rule set refuses them. */
+    setenv("AWS_ENDPOINT_URL_STS", "https://sts.internal.example:8443", 1);
+    assert_int_equal(dr__resolve_endpoint(NULL, "us-east-2", NULL, DR_ENDPOINT_STS, &endpoint,
+                                          &host, &signing_region), DR_E_CONFIG);
+    sandbox_write("config", "[default]\n");
+
     /* AWS_ENDPOINT_URL_STS wins, and DynamoDB's own variable does not apply to STS. */
     setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000", 1);
-    setenv("AWS_ENDPOINT_URL_STS", "https://sts.internal.example:8443", 1);
     assert_int_equal(dr__resolve_endpoint(NULL, "us-east-2", NULL, DR_ENDPOINT_STS, &endpoint,
                                           &host, &signing_region), DR_OK);
     assert_string_equal(endpoint, "https://sts.internal.example:8443");
