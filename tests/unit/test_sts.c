@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -695,6 +696,136 @@ static void test_chain_threads(void **state)
     dr__credentials_chain_free(chain);
 }
 
+/* ---- roles from a profile (credentials_profile.c) --------------------------------- */
+
+static dr_status profile_credentials(const char *profile, dr_credentials **out, char *id,
+                                     size_t id_cap)
+{
+    dr_provider_context ctx = context();
+    ctx.profile = profile;
+    ctx.profile_named = 1;
+    return dr__credentials_from_profile(&ctx, out, id, id_cap);
+}
+
+static void expect_role_from(const char *profile, const char *signer_key, const char *id_want)
+{
+    dr_credentials *c = NULL;
+    char id[DR_CREDENTIAL_SOURCE_MAX], value[512];
+    if (profile_credentials(profile, &c, id, sizeof id) != DR_OK)
+        fail_msg("profile %s: %s", profile, dr_last_error_message());
+    assert_non_null(strstr(c->access_key_id, "ASIASTS"));
+    assert_string_equal(c->account_id, "123456789012");
+    assert_string_equal(id, id_want);
+    assert_true(has_header("Authorization", value, sizeof value));
+    if (!strstr(value, signer_key))
+        fail_msg("profile %s: signed by %s, expected %s", profile, value, signer_key);
+    dr__credentials_release(c);
+}
+
+static void test_profile_roles(void **state)
+{
+    dr_credentials *c = NULL;
+    char id[DR_CREDENTIAL_SOURCE_MAX], body[8192];
+    (void)state;
+    sandbox_write("config",
+                  "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n"
+                  "role_session_name = sess-a\nexternal_id = ext-a\nduration_seconds = 1200\n"
+                  "[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = c\n"
+                  "[profile c]\naws_access_key_id = AKIDC\naws_secret_access_key = sc\n"
+                  "[profile self]\nrole_arn = arn:aws:iam::123456789012:role/s\n"
+                  "source_profile = self\naws_access_key_id = AKIDSELF\n"
+                  "aws_secret_access_key = self-secret-0123456789abcdef\n"
+                  "[profile loop1]\nrole_arn = arn:aws:iam::123456789012:role/l\n"
+                  "source_profile = loop2\n"
+                  "[profile loop2]\nrole_arn = arn:aws:iam::123456789012:role/l\n"
+                  "source_profile = loop1\n"
+                  "[profile env]\nrole_arn = arn:aws:iam::123456789012:role/e\n"
+                  "credential_source = Environment\n"
+                  "[profile ecs]\nrole_arn = arn:aws:iam::123456789012:role/e\n"
+                  "credential_source = EcsContainer\n"
+                  "[profile both]\nrole_arn = arn:aws:iam::123456789012:role/e\n"
+                  "credential_source = Environment\nsource_profile = c\n"
+                  "[profile short]\nrole_arn = arn:aws:iam::123456789012:role/e\n"
+                  "source_profile = c\nduration_seconds = 60\n"
+                  "[profile ghostly]\nrole_arn = arn:aws:iam::123456789012:role/e\n"
+                  "source_profile = nowhere\n"
+                  "[profile bare]\nrole_arn = arn:aws:iam::123456789012:role/e\n");
+
+    /* a -> b -> c: two AssumeRole calls, the second signed by the first's credentials. */
+    expect_role_from("a", "Credential=ASIASTS1/", "assume-role:a");
+    assert_int_equal(atomic_load(&g_sts.requests), 2);
+    last_body(body, sizeof body);
+    assert_non_null(strstr(body, "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fa"));
+    assert_non_null(strstr(body, "RoleSessionName=sess-a"));
+    assert_non_null(strstr(body, "DurationSeconds=1200&ExternalId=ext-a"));
+    /* A profile with keys may be its own source. */
+    expect_role_from("self", "Credential=AKIDSELF/", "assume-role:self");
+    /* credential_source = Environment. */
+    setenv("AWS_ACCESS_KEY_ID", "AKIDENVSRC", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "se", 1);
+    expect_role_from("env", "Credential=AKIDENVSRC/", "assume-role:env");
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+
+    /* Failures: none calls STS. */
+    atomic_store(&g_sts.requests, 0);
+    assert_int_equal(profile_credentials("loop1", &c, id, sizeof id), DR_E_CREDENTIALS);
+    assert_non_null(strstr(dr_last_error_message(), "source_profile loop through profile loop1"));
+    assert_int_equal(profile_credentials("env", &c, id, sizeof id), DR_E_CREDENTIALS);
+    assert_non_null(strstr(dr_last_error_message(), "credential_source Environment"));
+    assert_int_equal(profile_credentials("ecs", &c, id, sizeof id), DR_E_CREDENTIALS);
+    assert_non_null(strstr(dr_last_error_message(), "credential_source EcsContainer"));
+    assert_int_equal(profile_credentials("both", &c, id, sizeof id), DR_E_CREDENTIALS);
+    assert_non_null(strstr(dr_last_error_message(), "both source_profile and credential_source"));
+    assert_int_equal(profile_credentials("short", &c, id, sizeof id), DR_E_CREDENTIALS);
+    assert_non_null(strstr(dr_last_error_message(), "duration_seconds must be 900 to 43200"));
+    assert_int_equal(profile_credentials("ghostly", &c, id, sizeof id), DR_E_CREDENTIALS);
+    assert_non_null(strstr(dr_last_error_message(), "source_profile nowhere not found"));
+    assert_int_equal(profile_credentials("bare", &c, id, sizeof id), DR_E_CREDENTIALS);
+    assert_non_null(strstr(dr_last_error_message(), "neither source_profile nor credential_source"));
+    assert_null(c);
+    assert_int_equal(atomic_load(&g_sts.requests), 0);
+    /* STS refusing the role: its code in the message, the chain stops there. */
+    g_sts.fail_first = 1;
+    g_sts.fail_status = 403;
+    g_sts.fail_body = "<ErrorResponse><Error><Code>AccessDenied</Code><Message>not allowed"
+                      "</Message></Error></ErrorResponse>";
+    assert_int_equal(profile_credentials("self", &c, id, sizeof id), DR_E_CREDENTIALS);
+    if (!strstr(dr_last_error_message(), "AccessDenied: not allowed"))
+        fail_msg("%s", dr_last_error_message());
+}
+
+/* An assumed role is refreshed before it expires, through the chain, with a new AssumeRole. */
+static void test_profile_role_refresh(void **state)
+{
+    dr_credentials_options opts = {0};
+    dr_credentials_chain *chain = NULL;
+    dr_credentials *c = NULL;
+    char source[DR_CREDENTIAL_SOURCE_MAX];
+    (void)state;
+    sandbox_write("config", "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/r\n"
+                            "source_profile = k\n"
+                            "[profile k]\naws_access_key_id = AKIDK\naws_secret_access_key = sk\n");
+    opts.profile = "r";
+    opts.region = "us-east-1";
+    opts.sts_endpoint = STS_URL;
+    /* Credentials for an hour, refreshed 3599 s before expiry: due after a second. */
+    dr__credentials_set_refresh_timing(3599, 0);
+    assert_int_equal(dr__credentials_chain_new(&chain, &opts), DR_OK);
+    assert_int_equal(dr__credentials_chain_get(chain, &c), DR_OK);
+    assert_string_equal(c->access_key_id, "ASIASTS1");
+    dr__credentials_release(c);
+    dr__credentials_chain_source(chain, source, sizeof source);
+    assert_string_equal(source, "assume-role:r");
+    sleep(2);
+    assert_int_equal(dr__credentials_chain_get(chain, &c), DR_OK);
+    assert_string_equal(c->access_key_id, "ASIASTS2");
+    dr__credentials_release(c);
+    assert_int_equal(atomic_load(&g_sts.served), 2);
+    dr__credentials_set_refresh_timing(-1, -1);
+    dr__credentials_chain_free(chain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +839,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_web_identity_configuration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_role_refresh, setup, teardown),
     };
     pthread_mutex_init(&g_sts.lock, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
