@@ -85,21 +85,26 @@ dr_status dr__s3_object_url(const dr_s3_client *s3, const char *bucket, const ch
     return dr__buf_ok(url);
 }
 
-dr_status dr__s3_list_query(const char *prefix, const char *token, uint32_t max_keys,
-                            dr_buf *query)
+static void query_param(dr_buf *query, const char *name, const char *value)
 {
+    if (!value || !*value)
+        return;
+    dr__buf_printf(query, "&%s=", name);
+    dr__sigv4_uri_encode(query, value, strlen(value), 0);
+}
+
+dr_status dr__s3_list_query(const dr_s3_list_args *args, dr_buf *query)
+{
+    uint32_t max_keys = args->max_keys;
     dr__buf_reset(query);
     dr__buf_puts(query, "list-type=2");
-    if (token) {
-        dr__buf_puts(query, "&continuation-token=");
-        dr__sigv4_uri_encode(query, token, strlen(token), 0);
-    }
+    query_param(query, "continuation-token", args->token);
+    if (max_keys > DR_S3_MAX_KEYS_PER_PAGE)
+        max_keys = DR_S3_MAX_KEYS_PER_PAGE;
     if (max_keys)
         dr__buf_printf(query, "&max-keys=%u", (unsigned)max_keys);
-    if (prefix && *prefix) {
-        dr__buf_puts(query, "&prefix=");
-        dr__sigv4_uri_encode(query, prefix, strlen(prefix), 0);
-    }
+    query_param(query, "prefix", args->prefix);
+    query_param(query, "start-after", args->start_after);
     return dr__buf_ok(query);
 }
 
@@ -305,8 +310,8 @@ static dr_status call_run(const s3_call *call, dr_buf *body)
     return rc;
 }
 
-dr_status dr__s3_list_objects(const dr_s3_client *s3, const char *bucket, const char *prefix,
-                              const char *token, uint32_t max_keys, dr_s3_list_page *page)
+dr_status dr__s3_list_objects(const dr_s3_client *s3, const char *bucket,
+                              const dr_s3_list_args *args, dr_s3_list_page *page)
 {
     s3_call call = {NULL, "ListObjectsV2", "GET", NULL, NULL, NULL, NULL, 0,
                     DR_S3_MAX_LIST_RESPONSE};
@@ -315,15 +320,13 @@ dr_status dr__s3_list_objects(const dr_s3_client *s3, const char *bucket, const 
 
     call.s3 = s3;
     call.bucket = bucket;
-    if (max_keys > DR_S3_MAX_KEYS_PER_PAGE)
-        max_keys = DR_S3_MAX_KEYS_PER_PAGE;
-    if ((rc = dr__s3_list_query(prefix, token, max_keys, &query)) == DR_OK) {
+    if ((rc = dr__s3_list_query(args, &query)) == DR_OK) {
         call.query = dr__buf_cstr(&query);
         rc = call_run(&call, &body);
     }
     if (rc == DR_OK && (rc = dr__s3_parse_list(body.data, body.len, page)) == DR_E_PROTOCOL)
         rc = dr__fail_context(DR_E_PROTOCOL, "S3 ListObjectsV2 s3://%s/%s", bucket,
-                              prefix ? prefix : "");
+                              args->prefix ? args->prefix : "");
     dr__buf_free(&query);
     dr__buf_free(&body);
     return rc;

@@ -71,10 +71,17 @@ int dr__s3_bucket_is_valid(const char *bucket);
 dr_status dr__s3_object_url(const dr_s3_client *s3, const char *bucket, const char *key,
                             const char *query, dr_buf *url);
 
-/* The ListObjectsV2 query: list-type=2, then continuation-token, max-keys (0: not sent,
- * S3's default of 1000) and prefix when given, each value encoded. DR_E_NOMEM. */
-dr_status dr__s3_list_query(const char *prefix, const char *token, uint32_t max_keys,
-                            dr_buf *query);
+/* Where a listing starts and how much of it one page holds. */
+typedef struct dr_s3_list_args {
+    const char *prefix;      /* NULL: the whole bucket */
+    const char *token;       /* NextContinuationToken of the page before; NULL: first page */
+    const char *start_after; /* list keys after this one (a checkpoint); NULL: none */
+    uint32_t max_keys;       /* 0: S3's default (1000) */
+} dr_s3_list_args;
+
+/* The ListObjectsV2 query: list-type=2, then continuation-token, max-keys, prefix and
+ * start-after when given, each value encoded. DR_E_NOMEM. */
+dr_status dr__s3_list_query(const dr_s3_list_args *args, dr_buf *query);
 
 /* A ListObjectsV2 answer: ListBucketResult with IsTruncated, NextContinuationToken and a
  * Contents (Key, Size) per object. A truncated answer without a token, a Contents without
@@ -82,12 +89,11 @@ dr_status dr__s3_list_query(const char *prefix, const char *token, uint32_t max_
  * (the message names what is wrong, never quoting the answer); DR_E_NOMEM. */
 dr_status dr__s3_parse_list(const char *xml, size_t len, dr_s3_list_page *page);
 
-/* One ListObjectsV2 page of `bucket` under `prefix` (NULL: all), after `token` (NULL: the
- * first page), at most `max_keys` keys (0: S3's default). Errors as above; network
+/* One ListObjectsV2 page of `bucket` as `args` ask. Errors as above; network
  * failures, timeouts and 5xx answers are retried (3 attempts); DR_E_NOT_FOUND for
  * NoSuchBucket, DR_E_AUTH for 403, DR_E_SERVICE for other answers. */
-dr_status dr__s3_list_objects(const dr_s3_client *s3, const char *bucket, const char *prefix,
-                              const char *token, uint32_t max_keys, dr_s3_list_page *page);
+dr_status dr__s3_list_objects(const dr_s3_client *s3, const char *bucket,
+                              const dr_s3_list_args *args, dr_s3_list_page *page);
 
 /* GetObject into `body` (emptied first), refused with DR_E_PROTOCOL when the object is
  * larger than `max_bytes`. DR_E_NOT_FOUND for NoSuchKey and NoSuchBucket; otherwise as
