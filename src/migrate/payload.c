@@ -236,7 +236,7 @@ dr_status dr__payload_parse(const char *key, const dr_key_fields *fields, const 
     dr__payload_free(out);
     if (len > DR_PAYLOAD_MAX_BYTES)
         return add_reject(out, key, DR_PAYLOAD_WHOLE_OBJECT, "larger than 1 MiB");
-    if (!(doc = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &err))) {
+    if (!(doc = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err))) {
         snprintf(where, sizeof where, "not valid JSON (line %d column %d)", err.line,
                  err.column);
         return add_reject(out, key, DR_PAYLOAD_WHOLE_OBJECT, where);
