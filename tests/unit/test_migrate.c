@@ -173,6 +173,13 @@ static void test_payload_lists_and_rejects(void **state)
     assert_int_equal(p.count, 2);
     assert_string_equal(p.entries[1].joke_id, "17");
     dr__payload_free(&p);
+    p = parse("live/j1/s.json", "[{\"rating\":\"6\"},{\"rating\":6.0},{\"rating\":\"0\"},"
+              "{\"rating\":\"nan\"},{\"rating\":true},{\"rating\":\"\"},{\"rating\":\"5.0\"}]",
+              NULL);
+    assert_int_equal(p.count, 1);
+    assert_int_equal(p.entries[0].stars, 5);
+    assert_int_equal(p.reject_count, 6);
+    dr__payload_free(&p);
     p = parse("live/j1/r.json", "{\"ratings\":[{\"rating\":4}]}", NULL);
     assert_int_equal(p.count, 1);
     dr__payload_free(&p);
