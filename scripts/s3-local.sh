@@ -12,8 +12,8 @@
 #
 # State (pid, port, log, the buckets' files) lives in DR_S3_STATE_DIR; `start` makes a
 # temporary one when it is unset and prints it: pass it back to `stop` and `status`.
-# s3rver binds 127.0.0.1 only and checks SigV4 signatures against its one key pair,
-# access key S3RVER, secret S3RVER. Buckets named in DR_S3_BUCKETS (space-separated) are
+# s3rver binds 127.0.0.1 only. Its one account has access key S3RVER (secret S3RVER); of a
+# SigV4 request it checks the access key, not the signature. Buckets named in DR_S3_BUCKETS (space-separated) are
 # created at start.
 set -euo pipefail
 DR_LOG_TAG=s3-local
@@ -71,9 +71,11 @@ cmd_start() {
     for attempt in 1 2 3 4 5; do
         port=$(free_port)
         # --no-vhost-buckets: buckets only in the path, as the import addresses a configured
-        # endpoint. stdin from /dev/null and output to a log, so that node holds no terminal
-        # or pipe of the caller open.
-        node "$S3RVER_JS" --directory "$state/data" --address 127.0.0.1 --port "$port" \
+        # endpoint. --openssl-legacy-provider: s3rver encrypts its continuation tokens with
+        # DES, which OpenSSL 3 (node 17 and later) only has in its legacy provider; without
+        # it every listing past the first page is an InternalError. stdin from /dev/null and
+        # output to a log, so that node holds no terminal or pipe of the caller open.
+        node --openssl-legacy-provider "$S3RVER_JS" --directory "$state/data" --address 127.0.0.1 --port "$port" \
             --no-vhost-buckets "${buckets[@]}" </dev/null >"$state/s3-local.log" 2>&1 &
         pid=$!
         printf '%s\n' "$pid" >"$state/pid"
