@@ -501,6 +501,105 @@ static void test_dir_source(void **state)
     assert_int_equal(system(path), 0);
 }
 
+/* ---- the S3 source's endpoint and addressing -------------------------------------- */
+
+static dr_client *region_client(const char *region)
+{
+    dr_config *config;
+    dr_client *client;
+    assert_int_equal(dr_config_new(&config), DR_OK);
+    assert_int_equal(dr_config_set_region(config, region), DR_OK);
+    assert_int_equal(dr_config_set_credentials(config, "AKID", "SECRET", NULL), DR_OK);
+    assert_int_equal(dr_client_new(&client, config), DR_OK);
+    dr_config_free(config);
+    return client;
+}
+
+/* Open `location` with the config file holding `config_text` (NULL: none); the status,
+ * and the endpoint and addressing when it opened. */
+static dr_status resolve(dr_client *client, const char *location, const char *config_text,
+                         dr_addressing_style style, char *endpoint, size_t cap, int *path_style)
+{
+    char path[] = "/tmp/dr-migrate-config-XXXXXX";
+    dr_source_options opts;
+    dr_source *src;
+    dr_status rc;
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, config_text ? config_text : "", config_text ? strlen(config_text)
+                                                                            : 0),
+                     (ssize_t)(config_text ? strlen(config_text) : 0));
+    close(fd);
+    setenv("AWS_CONFIG_FILE", path, 1);
+    memset(&opts, 0, sizeof opts);
+    opts.location = location;
+    opts.addressing = style;
+    rc = dr__source_open(client, &opts, &src);
+    if (rc == DR_OK) {
+        snprintf(endpoint, cap, "%s", dr__source_endpoint(src));
+        *path_style = dr__source_path_style(src);
+        dr__source_free(src);
+    }
+    unlink(path);
+    unsetenv("AWS_CONFIG_FILE");
+    return rc;
+}
+
+static void test_s3_source_resolution(void **state)
+{
+    dr_client *client = region_client("eu-west-1"), *cn = region_client("cn-north-1");
+    char endpoint[256];
+    int path_style = -1;
+    (void)state;
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("AWS_PROFILE");
+
+    /* AWS: virtual-hosted where the bucket can be a host name (auto). */
+    assert_int_equal(resolve(client, "s3://old-ratings/ratings", NULL, DR_ADDRESSING_UNSET,
+                             endpoint, sizeof endpoint, &path_style), DR_OK);
+    assert_string_equal(endpoint, "https://s3.eu-west-1.amazonaws.com");
+    assert_int_equal(path_style, 0);
+    assert_int_equal(resolve(client, "s3://old.ratings", NULL, DR_ADDRESSING_UNSET, endpoint,
+                             sizeof endpoint, &path_style), DR_OK);
+    assert_int_equal(path_style, 1);
+    assert_int_equal(resolve(cn, "s3://old-ratings", NULL, DR_ADDRESSING_UNSET, endpoint,
+                             sizeof endpoint, &path_style), DR_OK);
+    assert_string_equal(endpoint, "https://s3.cn-north-1.amazonaws.com.cn");
+
+    /* The profile's s3 addressing_style, and the caller's choice over it. */
+    assert_int_equal(resolve(client, "s3://old-ratings", "[default]\ns3 =\n  addressing_style = "
+                             "path\n", DR_ADDRESSING_UNSET, endpoint, sizeof endpoint,
+                             &path_style), DR_OK);
+    assert_int_equal(path_style, 1);
+    assert_int_equal(resolve(client, "s3://old-ratings", "[default]\ns3 =\n  addressing_style = "
+                             "path\n", DR_ADDRESSING_VIRTUAL, endpoint, sizeof endpoint,
+                             &path_style), DR_OK);
+    assert_int_equal(path_style, 0);
+    assert_int_equal(resolve(client, "s3://old-ratings", "[default]\ns3 =\n  addressing_style = "
+                             "sideways\n", DR_ADDRESSING_UNSET, endpoint, sizeof endpoint,
+                             &path_style), DR_E_CONFIG);
+    assert_non_null(strstr(dr_last_error_message(), "addressing_style"));
+
+    /* A configured endpoint: path-style unless virtual is asked for. */
+    setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:4568/", 1);
+    assert_int_equal(resolve(client, "s3://old-ratings", NULL, DR_ADDRESSING_UNSET, endpoint,
+                             sizeof endpoint, &path_style), DR_OK);
+    assert_string_equal(endpoint, "http://127.0.0.1:4568");
+    assert_int_equal(path_style, 1);
+    assert_int_equal(resolve(client, "s3://old-ratings", "[default]\ns3 =\n  addressing_style = "
+                             "virtual\n", DR_ADDRESSING_UNSET, endpoint, sizeof endpoint,
+                             &path_style), DR_OK);
+    assert_int_equal(path_style, 0);
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    assert_int_equal(resolve(client, "s3://ab", NULL, DR_ADDRESSING_UNSET, endpoint,
+                             sizeof endpoint, &path_style), DR_E_INVALID_ARGUMENT);
+    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    dr_client_free(client);
+    dr_client_free(cn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_s3_parse_list),
         cmocka_unit_test(test_s3_loopback),
         cmocka_unit_test(test_dir_source),
+        cmocka_unit_test(test_s3_source_resolution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
