@@ -305,6 +305,7 @@ static dr_status call_run(const s3_call *call, dr_buf *body)
         if (rc == DR_OK || !retryable || n == S3_MAX_ATTEMPTS)
             break;
         dr__metadata_backoff(n + 1);
+        rc = DR_OK;
     }
     dr__buf_free(&url);
     return rc;

@@ -330,13 +330,20 @@ static void test_s3_parse_list(void **state)
 static const char *const g_keys[N_KEYS] = {"p/daily/2026-01-01/j1/a", "p/live/j1/a",
                                            "p/live/j1/b", "p/live/j2/a", "p/other"};
 static int g_bad_signatures;
+static int g_flaky_left; /* answers of "p/flaky" that are still 503 SlowDown */
 
 static void s3_handler(const mini_http_request *req, int *status, char *body, size_t cap,
                        void *payload)
 {
     const char *auth = strstr(req->headers, "Authorization: AWS4-HMAC-SHA256 Credential=AKID/");
+    char path[1024];
     size_t i, first = 0, n = 0, len;
     (void)payload;
+    /* Virtual-hosted requests (through the test redirect) name the bucket in Host. */
+    if (strstr(req->headers, "Host: bkt.s3.us-east-1.amazonaws.com\r\n"))
+        snprintf(path, sizeof path, "/bkt%s", req->path);
+    else
+        snprintf(path, sizeof path, "%s", req->path);
     if (!auth || !strstr(auth, "/us-east-1/s3/aws4_request") ||
         !strstr(auth, "SignedHeaders=host;x-amz-content-sha256;x-amz-date") ||
         !strstr(req->headers, "x-amz-content-sha256: " EMPTY_SHA256)) {
@@ -346,8 +353,20 @@ static void s3_handler(const mini_http_request *req, int *status, char *body, si
                             "<StringToSign>AKIA-must-not-show</StringToSign></Error>");
         return;
     }
-    if (strncmp(req->path, "/bkt/?list-type=2", 17) == 0) {
-        const char *tok = strstr(req->path, "continuation-token=t");
+    if (strcmp(path, "/bkt/p/flaky") == 0 && g_flaky_left > 0) {
+        g_flaky_left--;
+        *status = 503;
+        snprintf(body, cap, "<Error><Code>SlowDown</Code><Message>Reduce your request rate."
+                            "</Message></Error>");
+        return;
+    }
+    if (strcmp(path, "/bkt/p/flaky") == 0) {
+        snprintf(body, cap, "ok");
+        *status = 200;
+        return;
+    }
+    if (strncmp(path, "/bkt/?list-type=2", 17) == 0) {
+        const char *tok = strstr(path, "continuation-token=t");
         if (tok)
             first = (size_t)atoi(tok + strlen("continuation-token=t"));
         len = (size_t)snprintf(body, cap, "<ListBucketResult><IsTruncated>%s</IsTruncated>",
@@ -364,7 +383,7 @@ static void s3_handler(const mini_http_request *req, int *status, char *body, si
         return;
     }
     for (i = 0; i < N_KEYS; i++) {
-        if (strncmp(req->path, "/bkt/", 5) == 0 && strcmp(req->path + 5, g_keys[i]) == 0) {
+        if (strncmp(path, "/bkt/", 5) == 0 && strcmp(path + 5, g_keys[i]) == 0) {
             snprintf(body, cap, "{\"rating\":%zu}", i + 1);
             *status = 200;
             return;
@@ -384,7 +403,7 @@ static void test_s3_loopback(void **state)
     dr_s3_list_page page = DR_S3_LIST_PAGE_INIT;
     dr_s3_list_args args;
     dr_buf body = DR_BUF_INIT;
-    char *token = NULL;
+    char *token = NULL, redirect[64];
     size_t seen = 0, pages = 0;
     (void)state;
     assert_non_null(server);
@@ -422,6 +441,33 @@ static void test_s3_loopback(void **state)
                         "S3 GetObject s3://bkt/p/none: HTTP 404 NoSuchKey: The specified key "
                         "does not exist.");
     assert_int_equal(g_bad_signatures, 0);
+
+    /* 5xx answers are tried again, three attempts in all. */
+    g_flaky_left = 2;
+    assert_int_equal(dr__s3_get_object(&s3, "bkt", "p/flaky", 1024, &body), DR_OK);
+    assert_string_equal(dr__buf_cstr(&body), "ok");
+    g_flaky_left = 3;
+    assert_int_equal(dr__s3_get_object(&s3, "bkt", "p/flaky", 1024, &body), DR_E_THROTTLED);
+    assert_string_equal(dr_last_error_message(), "S3 GetObject s3://bkt/p/flaky: HTTP 503 "
+                                                 "SlowDown: Reduce your request rate.");
+    assert_int_equal(g_flaky_left, 0);
+
+    /* Virtual-hosted addressing on AWS's endpoint, the test redirect bringing the request
+     * here with its Host header: the bucket is in the host name, not in the path. */
+    s3.endpoint = "https://s3.us-east-1.amazonaws.com";
+    s3.path_style = 0;
+    snprintf(redirect, sizeof redirect, "127.0.0.1:%u", (unsigned)mini_http_port(server));
+    dr__http_set_test_redirect(redirect);
+    assert_int_equal(dr__s3_get_object(&s3, "bkt", "p/live/j2/a", 1024, &body), DR_OK);
+    assert_string_equal(dr__buf_cstr(&body), "{\"rating\":4}");
+    memset(&args, 0, sizeof args);
+    assert_int_equal(dr__s3_list_objects(&s3, "bkt", &args, &page), DR_OK);
+    assert_int_equal(page.count, 2);
+    dr__http_set_test_redirect(NULL);
+    s3.endpoint = mini_http_url(server);
+    s3.path_style = 1;
+    assert_int_equal(g_bad_signatures, 0);
+
     /* A PUT's body hash is not the empty one: this server refuses it, and says nothing
      * secret in the message. */
     assert_int_equal(dr__s3_put_object(&s3, "bkt", "p/x", "{}", 2), DR_E_AUTH);
