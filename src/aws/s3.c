@@ -110,7 +110,7 @@ dr_status dr__s3_list_query(const dr_s3_list_args *args, dr_buf *query)
 
 /* --- the listing's XML ----------------------------------------------------------- */
 
-enum { F_KEY, F_SIZE, N_RECORD_FIELDS };
+enum { F_KEY, F_SIZE, F_MODIFIED, N_RECORD_FIELDS };
 enum { F_TRUNCATED, F_TOKEN, N_PAGE_FIELDS };
 
 static int parse_size(const dr_buf *text, uint64_t *out)
@@ -131,8 +131,10 @@ static int parse_size(const dr_buf *text, uint64_t *out)
 static dr_status add_object(void *ctx, const dr_xml_field *fields, size_t count)
 {
     dr_s3_list_page *page = ctx;
-    dr_s3_object obj = {NULL, 0};
+    dr_s3_object obj;
     (void)count;
+
+    memset(&obj, 0, sizeof obj);
 
     if (!fields[F_KEY].found || fields[F_KEY].value->len == 0)
         return dr__fail(DR_E_PROTOCOL, "S3 listing: a Contents without a Key");
@@ -141,6 +143,12 @@ static dr_status add_object(void *ctx, const dr_xml_field *fields, size_t count)
         return dr__fail(DR_E_PROTOCOL, "S3 listing: a Key that is not an S3 key");
     if (fields[F_SIZE].found && !parse_size(fields[F_SIZE].value, &obj.size))
         return dr__fail(DR_E_PROTOCOL, "S3 listing: a Size that is not a number");
+    if (fields[F_MODIFIED].value->len >= sizeof obj.last_modified ||
+        (fields[F_MODIFIED].value->len &&
+         memchr(fields[F_MODIFIED].value->data, '\0', fields[F_MODIFIED].value->len)))
+        return dr__fail(DR_E_PROTOCOL, "S3 listing: a LastModified that is not a time");
+    memcpy(obj.last_modified, dr__buf_cstr(fields[F_MODIFIED].value),
+           fields[F_MODIFIED].value->len + 1);
     if (page->count == page->cap) {
         size_t cap = page->cap ? page->cap * 2 : 64;
         dr_s3_object *grown = dr__reallocarray(page->objects, cap, sizeof *grown);
@@ -161,7 +169,8 @@ dr_status dr__s3_parse_list(const char *xml, size_t len, dr_s3_list_page *page)
     dr_xml_field fields[N_PAGE_FIELDS] = {{"ListBucketResult/IsTruncated", NULL, 0},
                                           {"ListBucketResult/NextContinuationToken", NULL, 0}};
     dr_xml_field record[N_RECORD_FIELDS] = {{"Contents/Key", NULL, 0},
-                                            {"Contents/Size", NULL, 0}};
+                                            {"Contents/Size", NULL, 0},
+                                            {"Contents/LastModified", NULL, 0}};
     dr_xml_records records = {"ListBucketResult/Contents", NULL, N_RECORD_FIELDS, add_object,
                               NULL};
     const char *truncated;

@@ -39,6 +39,9 @@ typedef struct dr_s3_client {
 typedef struct dr_s3_object {
     char *key;
     uint64_t size;
+    /* LastModified as S3 writes it ("2026-01-30T15:30:00.000Z"), "" when not given: what
+     * the import falls back on for a rating without submittedAt. */
+    char last_modified[32];
 } dr_s3_object;
 
 /* One page of a listing. Zero-initialise (DR_S3_LIST_PAGE_INIT), free with
@@ -84,8 +87,9 @@ typedef struct dr_s3_list_args {
 dr_status dr__s3_list_query(const dr_s3_list_args *args, dr_buf *query);
 
 /* A ListObjectsV2 answer: ListBucketResult with IsTruncated, NextContinuationToken and a
- * Contents (Key, Size) per object. A truncated answer without a token, a Contents without
- * a Key, a key longer than DR_S3_MAX_KEY or a Size that is not a number is DR_E_PROTOCOL
+ * Contents (Key, Size, LastModified) per object. A truncated answer without a token, a
+ * Contents without a Key, a key longer than DR_S3_MAX_KEY, a Size that is not a number or
+ * a LastModified longer than 31 bytes is DR_E_PROTOCOL
  * (the message names what is wrong, never quoting the answer); DR_E_NOMEM. */
 dr_status dr__s3_parse_list(const char *xml, size_t len, dr_s3_list_page *page);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "client.h"
@@ -31,7 +32,7 @@ struct dr_source {
     int done;
     /* a directory */
     char *root;
-    char **keys;        /* full keys, sorted */
+    dr_s3_object *files; /* full keys, sizes, modification times; sorted by key */
     size_t key_count, key_cap, next;
 };
 
@@ -133,7 +134,15 @@ static dr_status open_s3(dr_client *client, const dr_source_options *opts, dr_so
 
 static int compare_keys(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const dr_s3_object *)a)->key, ((const dr_s3_object *)b)->key);
+}
+
+/* `aws s3 sync` gives each file its object's LastModified: the same text S3 lists. */
+static void format_mtime(time_t t, char out[32])
+{
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm))
+        out[0] = '\0';
 }
 
 /* Every regular file under root/rel, as prefix + rel. Symbolic links are not followed. */
@@ -169,16 +178,19 @@ static dr_status walk(dr_source *src, dr_buf *path, size_t root_len, int depth)
                 break;
             if (src->key_count == src->key_cap) {
                 size_t cap = src->key_cap ? src->key_cap * 2 : 256;
-                char **grown = dr__reallocarray(src->keys, cap, sizeof *grown);
+                dr_s3_object *grown = dr__reallocarray(src->files, cap, sizeof *grown);
                 if (!grown) {
                     dr__buf_free(&key);
                     rc = DR_E_NOMEM;
                     break;
                 }
-                src->keys = grown;
+                src->files = grown;
                 src->key_cap = cap;
             }
-            src->keys[src->key_count++] = dr__buf_detach(&key);
+            src->files[src->key_count].key = dr__buf_detach(&key);
+            src->files[src->key_count].size = (uint64_t)st.st_size;
+            format_mtime(st.st_mtime, src->files[src->key_count].last_modified);
+            src->key_count++;
         }
     }
     closedir(dir);
@@ -214,7 +226,7 @@ static dr_status open_dir(const dr_source_options *opts, dr_source *src)
         rc = walk(src, &path, path.len, 0);
     dr__buf_free(&path);
     if (rc == DR_OK)
-        qsort(src->keys, src->key_count, sizeof *src->keys, compare_keys);
+        qsort(src->files, src->key_count, sizeof *src->files, compare_keys);
     return rc;
 }
 
@@ -249,8 +261,8 @@ void dr__source_free(dr_source *source)
         return;
     dr__sigv4_signer_free(source->s3.signer);
     for (i = 0; i < source->key_count; i++)
-        dr__free(source->keys[i]);
-    dr__free(source->keys);
+        dr__free(source->files[i].key);
+    dr__free(source->files);
     dr__free(source->bucket);
     dr__free(source->prefix);
     dr__free(source->endpoint);
@@ -294,7 +306,7 @@ dr_status dr__source_start_after(dr_source *source, const char *key)
     source->done = 0;
     source->next = 0;
     if (!source->is_s3) {
-        for (i = 0; key && i < source->key_count && strcmp(source->keys[i], key) <= 0; i++)
+        for (i = 0; key && i < source->key_count && strcmp(source->files[i].key, key) <= 0; i++)
             ;
         source->next = i;
         return DR_OK;
@@ -316,7 +328,8 @@ dr_status dr__source_next_page(dr_source *source, dr_s3_list_page *page)
             !(page->objects = dr__calloc(end - source->next, sizeof *page->objects)))
             return DR_E_NOMEM;
         for (; source->next < end; source->next++) {
-            if (!(page->objects[page->count].key = dr__strdup(source->keys[source->next]))) {
+            page->objects[page->count] = source->files[source->next];
+            if (!(page->objects[page->count].key = dr__strdup(source->files[source->next].key))) {
                 dr__s3_list_page_free(page);
                 return DR_E_NOMEM;
             }

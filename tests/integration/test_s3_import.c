@@ -161,6 +161,7 @@ static void test_list_pages_and_read(void **state)
             dr_key_fields fields;
             assert_true(seen < g.key_count);
             assert_string_equal(key, g.keys[seen++]);
+            assert_int_equal(strlen(page.objects[i].last_modified), 24); /* ...T..:..:...000Z */
             if (!dr__layout_match(layout, dr__source_relative_key(src, key), &fields)) {
                 skipped++;
                 continue;

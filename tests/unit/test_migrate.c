@@ -291,6 +291,8 @@ static void test_s3_parse_list(void **state)
         "<ListBucketResult><Contents><Key>a</Key><Key>b</Key></Contents></ListBucketResult>",
         "<ListBucketResult><Contents><Key>a</Key></Contents>",
         "<!DOCTYPE x><ListBucketResult/>",
+        "<ListBucketResult><Contents><Key>a</Key><LastModified>2026-01-30T15:30:00.000000000000000Z"
+        "</LastModified></Contents></ListBucketResult>",
     };
     const char *xml =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -309,6 +311,8 @@ static void test_s3_parse_list(void **state)
     assert_int_equal(page.count, 2);
     assert_string_equal(page.objects[0].key, "p/live/j1/a&b.json");
     assert_int_equal(page.objects[0].size, 41);
+    assert_string_equal(page.objects[0].last_modified, "2026-01-30T15:30:00.000Z");
+    assert_string_equal(page.objects[1].last_modified, "");
     assert_string_equal(page.objects[1].key, "p/live/j2/c.json");
     assert_true(page.is_truncated);
     assert_string_equal(page.next_token, "tok/2==");
@@ -523,8 +527,11 @@ static void test_dir_source(void **state)
     assert_string_equal(dr__source_relative_key(src, want[1]), "live/j1/a.json");
     do {
         assert_int_equal(dr__source_next_page(src, &page), DR_OK);
-        for (size_t i = 0; i < page.count; i++)
+        for (size_t i = 0; i < page.count; i++) {
             assert_string_equal(page.objects[i].key, want[seen++]);
+            assert_int_equal(page.objects[i].size, 12);
+            assert_int_equal(strlen(page.objects[i].last_modified), 24);
+        }
     } while (page.is_truncated);
     assert_int_equal(seen, 3);
     assert_int_equal(dr__source_get(src, want[2], 1024, &body), DR_OK);
