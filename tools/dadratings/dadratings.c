@@ -257,7 +257,8 @@ static int parse_args(int argc, char **argv, const command **cmd_out, char **arg
         const option *opt = NULL;
         size_t name_len;
 
-        if (positional_only || arg[0] != '-' || !arg[1]) {
+        /* No option starts with a digit: "-1" is an argument (a bad STARS). */
+        if (positional_only || arg[0] != '-' || !arg[1] || (arg[1] >= '0' && arg[1] <= '9')) {
             if (!cmd && !positional_only) {
                 if (!(cmd = find_command(arg)))
                     return usage_error(NULL, "unknown command", arg);
