@@ -20,9 +20,12 @@ for c in $commands; do
         fail "command $c of --help has no entry under COMMANDS in $page"
     "$bin" "$c" --help >/dev/null || fail "$bin $c --help failed"
 done
+exit_section=$(printf '%s\n' "$rendered" | sed -n '/^EXIT STATUS/,/^ENVIRONMENT/p')
 for code in 0 2 3 4 5; do
-    printf '%s\n' "$help" | grep -q "$code [A-Za-z]" || fail "--help does not name exit status $code"
-    printf '%s\n' "$rendered" | sed -n '/^EXIT STATUS/,/^ENVIRONMENT/p' | grep -q "^       $code  " ||
+    printf '%s\n' "$help" | grep -q "$code [A-Za-z]" ||
+        fail "--help does not name exit status $code"
+    printf '%s\n' "$exit_section" | grep -q "^       $code  " ||
         fail "exit status $code is not under EXIT STATUS in $page"
 done
-echo "check_man: $page renders without warnings; $(echo $commands | wc -w) commands and 5 exit statuses documented"
+count=$(echo "$commands" | wc -w)
+echo "check_man: $page renders without warnings; $count commands and 5 exit statuses documented"
