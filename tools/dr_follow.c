@@ -34,7 +34,6 @@
  * counts records by the library's per-record debug line, which is fine for a test and
  * no interface for a shipped program. */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,18 +53,6 @@ static const char usage[] =
     "usage: %s [--global-shards N] [--until-idle]" CRASH_USAGE "\n"
     "       %s [--global-shards N] --dead-letters [--json]\n"
     "       %s [--global-shards N] --requeue-dead-letters\n";
-
-/* A shard count 1..64 from `text`; 0 if it is not one. */
-static unsigned long parse_shards(const char *text)
-{
-    char *end = NULL;
-    unsigned long v;
-    if (!text || !*text)
-        return 0;
-    errno = 0;
-    v = strtoul(text, &end, 10);
-    return errno || *end || v < 1 || v > 64 ? 0 : v;
-}
 
 static volatile sig_atomic_t g_stop;
 static long g_crash_after = -1;
@@ -137,7 +124,7 @@ int main(int argc, char **argv)
         fprintf(stderr, usage, argv[0], argv[0], argv[0]);
         return 2;
     }
-    if (shards_text && *shards_text && !(shards = parse_shards(shards_text))) {
+    if (shards_text && *shards_text && !(shards = cli_parse_global_shards(shards_text))) {
         fprintf(stderr, "dr_follow: %s must be a whole number from 1 to 64, not \"%s\"\n",
                 shards_from, shards_text);
         return 2;

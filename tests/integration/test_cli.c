@@ -279,6 +279,10 @@ static void test_bad_input(void **state)
     expect(&r, 3, "", "--log-level must be error, warn, info or debug, not \"loud\"");
     r = cli(ARGS("rate", "bad-joke", "4", "--global-shards", "0"));
     expect(&r, 3, "", "--global-shards must be a whole number from 1 to 64, not \"0\"");
+    r = cli(ARGS("rate", "bad-joke", "4", "--global-shards", "+5"));
+    expect(&r, 3, "", "--global-shards must be a whole number from 1 to 64, not \"+5\"");
+    r = cli(ARGS("rate", "bad-joke", "4", "--help")); /* help, and nothing written */
+    expect(&r, 0, "usage: dadratings [GLOBAL OPTIONS] rate JOKE STARS", NULL);
     r = cli_bare(ARGS("rate", "bad-joke", "4", "--region", "Not A Region", "--endpoint",
                       dr_test_endpoint()));
     expect(&r, 3, "", "dadratings: --region: ");

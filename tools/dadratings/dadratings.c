@@ -7,7 +7,6 @@
  * shared files exactly as for every other program. docs/man/dadratings.1 is the manual;
  * docs/cli.md says how it is built. */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,23 +357,18 @@ static int parse_log_level(void)
 static int parse_global_shards(uint32_t *shards)
 {
     const char *text = g.global_shards, *from = "--global-shards";
-    char *end = NULL;
-    unsigned long v;
     if (!text) {
         text = getenv("DR_GLOBAL_SHARDS");
         from = "DR_GLOBAL_SHARDS";
     }
     *shards = 1;
-    if (!text || (!*text && !g.global_shards))
+    if (!text || (!*text && !g.global_shards)) /* an empty variable is an unset one */
         return EXIT_OK;
-    errno = 0;
-    v = strtoul(text, &end, 10);
-    if (errno || !*text || *end || v < 1 || v > 64 || text[0] == '-' || text[0] == '+') {
+    if (!(*shards = (uint32_t)cli_parse_global_shards(text))) {
         fprintf(stderr, PROG ": %s must be a whole number from 1 to 64, not \"%s\"\n", from,
                 text);
         return EXIT_INPUT;
     }
-    *shards = (uint32_t)v;
     return EXIT_OK;
 }
 

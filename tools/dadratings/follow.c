@@ -1,7 +1,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "follow.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,6 +14,17 @@
 #endif
 
 static long g_applied;
+
+unsigned long cli_parse_global_shards(const char *text)
+{
+    char *end = NULL;
+    unsigned long v;
+    if (!text || *text < '0' || *text > '9') /* strtoul would take " 5", "+5" and "-1" */
+        return 0;
+    errno = 0;
+    v = strtoul(text, &end, 10);
+    return errno || *end || v < 1 || v > 64 ? 0 : v;
+}
 
 long cli_follow_note_log(const char *message)
 {

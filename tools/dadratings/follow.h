@@ -13,6 +13,10 @@
  * exceed the DR_FOLLOWER_MAX_DELIVERIES - 1 failed rounds before a record is parked. */
 #define CLI_UNTIL_IDLE_MAX_FAILED_ROUNDS 5
 
+/* A GLOBAL shard count (dr_config_set_global_shards) from `text`: 1..64 in decimal digits;
+ * 0 if it is not one. */
+unsigned long cli_parse_global_shards(const char *text);
+
 /* Counts one applied record when `message` is the library's per-record debug line (so the
  * log callback must receive DR_LOG_DEBUG). Returns the count so far when it was one, else
  * 0. Fine for a summary line; no interface to build on. */
