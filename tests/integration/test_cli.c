@@ -2,7 +2,8 @@
  * DynamoDB Local: every subcommand's output and exit code, bad usage (2) and bad input (3,
  * nothing written), service errors (4, the library's message and no secret), partial
  * failure (5: a parked record), `stats --json` and `dashboard --json` byte-equal to the
- * library's JSON of the same tables, and configuration from the environment alone.
+ * library's JSON of the same tables, configuration from the environment alone, and the
+ * progress of upgrade-tables as plain lines on a file and as a bar on a pseudo-terminal.
  * The program is found through DR_CLI_BIN. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include <fcntl.h>
+#include <pty.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -379,6 +381,7 @@ static void test_upgrade_tables(void **state)
     assert_non_null(strstr(r.out, "upgrade-tables: "));
     assert_non_null(strstr(r.out, " stats items scanned, 0 updated, schema marker written\n"));
     assert_non_null(strstr(r.err, "upgrade-tables: adding the top-performers index"));
+    assert_non_null(strstr(r.err, " (100%), ")); /* complete: the estimate no longer counts */
     assert_non_null(strstr(r.err, ", done\n"));
     assert_null(strchr(r.err, '\r'));
     assert_null(strchr(r.err, '\033'));
@@ -388,6 +391,39 @@ static void test_upgrade_tables(void **state)
     r = cli(ARGS("--quiet", "upgrade-tables"));
     assert_string_equal(r.err, "");
     result_free(&r);
+}
+
+/* On a terminal the user sees the bar redrawn in place, and no plain line: the program
+ * run under a pseudo-terminal, its screen read back. */
+static void test_upgrade_tables_on_terminal(void **state)
+{
+    const char *bin = getenv("DR_CLI_BIN");
+    char screen[8192] = "";
+    ssize_t n, len = 0;
+    int master = -1, status;
+    pid_t pid;
+    (void)state;
+    assert_non_null(bin);
+    fflush(NULL);
+    pid = forkpty(&master, NULL, NULL, NULL);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(bin, bin, "upgrade-tables", "--endpoint", dr_test_endpoint(), "--region",
+              "us-east-1", "--ratings-table", g_ratings, "--stats-table", g_stats,
+              (char *)NULL);
+        _exit(127);
+    }
+    while (len < (ssize_t)sizeof screen - 1 &&
+           (n = read(master, screen + len, sizeof screen - 1 - (size_t)len)) > 0)
+        len += n; /* EIO once the program is gone */
+    close(master);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0 || !strstr(screen, "\rupgrade-tables [") ||
+        !strstr(screen, "\033[K done in ") || strstr(screen, "upgrade-tables: 0") ||
+        strstr(screen, ", done\r\n"))
+        fail_msg("exit %d, screen:\n%s", WEXITSTATUS(status), screen);
+    assert_non_null(strstr(screen, "schema marker written\r\n"));
 }
 
 /* A rating item written past the library with 7 stars: the follower parks it. */
@@ -494,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_rate_and_stats),
         cmocka_unit_test(test_dashboard),
         cmocka_unit_test(test_upgrade_tables),
+        cmocka_unit_test(test_upgrade_tables_on_terminal),
         cmocka_unit_test(test_follow_and_dead_letters),
         cmocka_unit_test(test_service_errors),
         cmocka_unit_test(test_environment),

@@ -579,6 +579,10 @@ static int on_upgrade(dr_upgrade_phase phase, uint64_t scanned, uint64_t updated
         else
             cli_progress_set_total(p->bar, total_estimate);
         cli_progress_advance(p->bar, scanned - p->scanned);
+    } else if (phase == DR_UPGRADE_DONE) {
+        /* The estimate is the whole table's ItemCount, the scan counts joke items only:
+         * once the upgrade is complete, what was scanned was the total. */
+        cli_progress_set_total(p->bar, scanned);
     }
     if (phase != DR_UPGRADE_DONE) {
         p->scanned = scanned;
