@@ -23,6 +23,7 @@
 #include "dadratings.h"
 #include "ddb.h"
 #include "dr_test.h"
+#include "schema.h"
 
 #define TEST_SECRET "cli-test-secret-never-printed"
 #define MAX_ARGS 40
@@ -393,6 +394,68 @@ static void test_upgrade_tables(void **state)
     result_free(&r);
 }
 
+#define LEGACY_JOKES 30
+
+/* A stats table as the original terraform made it (GSI1 only) holding joke items the
+ * original aggregator wrote (no statsVersion): upgrade-tables adds GSI2 and updates every
+ * item, showing its progress; a second run finds nothing left to do. */
+static void test_upgrade_tables_legacy(void **state)
+{
+    char legacy[96], pk[64], want[96];
+    json_t *req;
+    int i;
+    run_result r;
+    (void)state;
+    dr_test_unique_name(legacy, sizeof legacy, "cli-legacy");
+    req = json_pack("{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}], "
+                    "s:[{s:s, s:s}, {s:s, s:s}], s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}], "
+                    "s:{s:s}}]}",
+                    "TableName", legacy, "BillingMode", "PAY_PER_REQUEST",
+                    "AttributeDefinitions", "AttributeName", "PK", "AttributeType", "S",
+                    "AttributeName", "SK", "AttributeType", "S", "AttributeName", "GSI1PK",
+                    "AttributeType", "S", "AttributeName", "GSI1SK", "AttributeType", "N",
+                    "KeySchema", "AttributeName", "PK", "KeyType", "HASH", "AttributeName",
+                    "SK", "KeyType", "RANGE", "GlobalSecondaryIndexes", "IndexName", "GSI1",
+                    "KeySchema", "AttributeName", "GSI1PK", "KeyType", "HASH", "AttributeName",
+                    "GSI1SK", "KeyType", "RANGE", "Projection", "ProjectionType", "ALL");
+    assert_non_null(req);
+    if (dr__ddb_call(g_client, "CreateTable", req, NULL, NULL) != DR_OK ||
+        dr__table_wait_active(g_client, legacy, 60000) != DR_OK)
+        fail_msg("CreateTable %s: %s", legacy, dr_last_error_message());
+    json_decref(req);
+    for (i = 0; i < LEGACY_JOKES; i++) {
+        snprintf(pk, sizeof pk, "STATS#legacy-%d", i);
+        req = json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, "
+                        "s:{s:s}, s:{s:s}, s:{s:s}}}",
+                        "TableName", legacy, "Item", "PK", "S", pk, "SK", "S", "AGGREGATE",
+                        "totalRatings", "N", "3", "totalScore", "N", "12", "count4", "N", "3",
+                        "author", "S", "Old", "lastRatedAt", "S", "2026-11-25T10:00:00.000Z",
+                        "GSI1PK", "S", "TOP_PERFORMERS", "GSI1SK", "N", "4");
+        assert_non_null(req);
+        if (dr__ddb_call(g_client, "PutItem", req, NULL, NULL) != DR_OK)
+            fail_msg("PutItem: %s", dr_last_error_message());
+        json_decref(req);
+    }
+
+    snprintf(want, sizeof want, "upgrade-tables: %d stats items scanned, %d updated, ",
+             LEGACY_JOKES, LEGACY_JOKES);
+    r = cli_bare(ARGS("upgrade-tables", "--endpoint", dr_test_endpoint(), "--region",
+                      "us-east-1", "--ratings-table", g_ratings, "--stats-table", legacy));
+    if (r.code != 0 || !strstr(r.out, want) ||
+        !strstr(r.err, "upgrade-tables: adding the top-performers index") ||
+        !strstr(r.err, "/s, done\n"))
+        fail_msg("exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.err);
+    snprintf(want, sizeof want, "upgrade-tables: %d/%d (100%%), ", LEGACY_JOKES, LEGACY_JOKES);
+    assert_non_null(strstr(r.err, want));
+    result_free(&r);
+    snprintf(want, sizeof want, "upgrade-tables: %d stats items scanned, 0 updated, ",
+             LEGACY_JOKES);
+    r = cli_bare(ARGS("upgrade-tables", "--quiet", "--endpoint", dr_test_endpoint(), "--region",
+                      "us-east-1", "--ratings-table", g_ratings, "--stats-table", legacy));
+    expect(&r, 0, want, NULL);
+    dr_test_delete_table(g_client, legacy);
+}
+
 /* On a terminal the user sees the bar redrawn in place, and no plain line: the program
  * run under a pseudo-terminal, its screen read back. */
 static void test_upgrade_tables_on_terminal(void **state)
@@ -531,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_dashboard),
         cmocka_unit_test(test_upgrade_tables),
         cmocka_unit_test(test_upgrade_tables_on_terminal),
+        cmocka_unit_test(test_upgrade_tables_legacy),
         cmocka_unit_test(test_follow_and_dead_letters),
         cmocka_unit_test(test_service_errors),
         cmocka_unit_test(test_environment),
