@@ -572,6 +572,31 @@ static void test_environment(void **state)
     result_free(&r);
     dr_free(json);
     dr_stats_free(stats);
+    unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
+    unsetenv("AWS_REGION");
+
+    /* --profile: the region and endpoint come from that profile of the shared config. */
+    {
+        char path[] = "/tmp/dr-cli-config.XXXXXX";
+        int fd = mkstemp(path);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        assert_non_null(f);
+        fprintf(f, "[profile cli-test]\nregion = us-east-1\nendpoint_url = %s\n",
+                dr_test_endpoint());
+        fclose(f);
+        setenv("AWS_CONFIG_FILE", path, 1);
+        setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/dr-cli-credentials", 1);
+        r = cli_bare(ARGS("stats", "cli-joke-1", "--profile", "cli-test"));
+        expect(&r, 0, "ratings     4\n", NULL);
+        r = cli_bare(ARGS("--profile", "no-such-profile", "stats", "cli-joke-1"));
+        expect(&r, 3, "", "dadratings: configuration: invalid or incomplete configuration: "
+                          "no region: ");
+        unsetenv("AWS_CONFIG_FILE");
+        unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+        unlink(path);
+    }
+    setenv("AWS_ENDPOINT_URL_DYNAMODB", dr_test_endpoint(), 1);
+    setenv("AWS_REGION", "us-east-1", 1);
     setenv("DR_GLOBAL_SHARDS", "65", 1);
     r = cli_bare(ARGS("dashboard"));
     expect(&r, 3, "", "DR_GLOBAL_SHARDS must be a whole number from 1 to 64, not \"65\"");
