@@ -2,6 +2,10 @@
  * Stream (DynamoDB Local has one) and keeps the stats table up to date, resuming from
  * its checkpoints after a restart. Uses only the public header.
  *
+ * Kept for the scripts and tests written against it: `dadratings follow` and
+ * `dadratings dead-letters` are the same loop and commands (tools/dadratings/follow.c),
+ * with the CLI's options and exit codes; dr_follow keeps its own (0, 1, 2).
+ *
  *   dr_follow [--global-shards N] [--until-idle]
  *   dr_follow [--global-shards N] --dead-letters [--json]
  *   dr_follow [--global-shards N] --requeue-dead-letters
@@ -30,24 +34,14 @@
  * counts records by the library's per-record debug line, which is fine for a test and
  * no interface for a shipped program. */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <dadratings.h>
 
-#define IDLE_BACKOFF_MIN_MS 100
-#define IDLE_BACKOFF_MAX_MS 2000
-/* Failed rounds in a row before --until-idle gives up. A round that parks a record (see
- * DR_FOLLOWER_MAX_DELIVERIES) made progress and starts the count again; the limit must
- * exceed the DR_FOLLOWER_MAX_DELIVERIES - 1 failed rounds before a record is parked. */
-#define UNTIL_IDLE_MAX_FAILED_ROUNDS 5
-#if UNTIL_IDLE_MAX_FAILED_ROUNDS < DR_FOLLOWER_MAX_DELIVERIES
-#error "--until-idle would give up before a poison record is parked"
-#endif
+#include "dadratings/follow.h"
 
 #ifdef DR_FOLLOW_CRASH_SWITCH
 #define CRASH_USAGE " [--crash-after-applied N]"
@@ -60,21 +54,8 @@ static const char usage[] =
     "       %s [--global-shards N] --dead-letters [--json]\n"
     "       %s [--global-shards N] --requeue-dead-letters\n";
 
-/* A shard count 1..64 from `text`; 0 if it is not one. */
-static unsigned long parse_shards(const char *text)
-{
-    char *end = NULL;
-    unsigned long v;
-    if (!text || !*text)
-        return 0;
-    errno = 0;
-    v = strtoul(text, &end, 10);
-    return errno || *end || v < 1 || v > 64 ? 0 : v;
-}
-
 static volatile sig_atomic_t g_stop;
 static long g_crash_after = -1;
-static long g_applied;
 
 static void on_signal(int sig)
 {
@@ -85,16 +66,17 @@ static void on_signal(int sig)
 /* Counts applied records through the library's per-record debug line. */
 static void on_log(dr_log_level level, const char *message, void *payload)
 {
+    long applied;
     (void)payload;
     if (level <= DR_LOG_WARN)
         fprintf(stderr, "dr_follow: %s\n", message);
-    if (strstr(message, "stream record ") && strstr(message, ": applied")) {
-        g_applied++;
+    applied = cli_follow_note_log(message);
 #ifdef DR_FOLLOW_CRASH_SWITCH
-        if (g_applied == g_crash_after)
-            raise(SIGKILL);
+    if (applied && applied == g_crash_after)
+        raise(SIGKILL);
+#else
+    (void)applied;
 #endif
-    }
 }
 
 static int fail(dr_status rc)
@@ -103,57 +85,14 @@ static int fail(dr_status rc)
     return 1;
 }
 
-static int list_dead_letters(dr_follower *follower, int as_json)
-{
-    dr_dead_letters *list = NULL;
-    char *json = NULL;
-    size_t i;
-    dr_status rc = dr_follower_list_dead_letters(follower, &list);
-    if (rc != DR_OK)
-        return fail(rc);
-    if (as_json) {
-        if ((rc = dr_dead_letters_to_json(list, &json)) != DR_OK) {
-            dr_dead_letters_free(list);
-            return fail(rc);
-        }
-        printf("%s\n", json);
-        dr_free(json);
-    }
-    for (i = 0; !as_json && i < dr_dead_letters_count(list); i++)
-        printf("%s %s attempts=%lu parked=%s %s\n", dr_dead_letters_shard_id(list, i),
-               dr_dead_letters_sequence_number(list, i),
-               (unsigned long)dr_dead_letters_attempts(list, i),
-               dr_dead_letters_parked_at(list, i), dr_dead_letters_reason(list, i));
-    dr_dead_letters_free(list);
-    return 0;
-}
-
-static int requeue_dead_letters(dr_follower *follower)
-{
-    size_t requeued = 0, still = 0;
-    dr_status rc = dr_follower_requeue_dead_letters(follower, &requeued, &still);
-    printf("dr_follow: %lu dead letters requeued, %lu still parked\n", (unsigned long)requeued,
-           (unsigned long)still);
-    if (rc != DR_OK)
-        return fail(rc);
-    return still ? 1 : 0;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
-}
-
 int main(int argc, char **argv)
 {
     struct sigaction sa;
     dr_config *config = NULL;
     dr_client *client = NULL;
     dr_follower *follower = NULL;
-    long backoff = IDLE_BACKOFF_MIN_MS;
     uint64_t total = 0;
-    int until_idle = 0, failed_rounds = 0, status = 1, i;
+    int until_idle = 0, status = 1, i;
     int dead_letters = 0, as_json = 0, requeue = 0;
     const char *shards_text = getenv("DR_GLOBAL_SHARDS"), *shards_from = "DR_GLOBAL_SHARDS";
     unsigned long shards = 1;
@@ -185,7 +124,7 @@ int main(int argc, char **argv)
         fprintf(stderr, usage, argv[0], argv[0], argv[0]);
         return 2;
     }
-    if (shards_text && *shards_text && !(shards = parse_shards(shards_text))) {
+    if (shards_text && *shards_text && !(shards = cli_parse_global_shards(shards_text))) {
         fprintf(stderr, "dr_follow: %s must be a whole number from 1 to 64, not \"%s\"\n",
                 shards_from, shards_text);
         return 2;
@@ -203,37 +142,21 @@ int main(int argc, char **argv)
         fail(rc);
         goto done;
     }
-    if (dead_letters || requeue) {
-        status = dead_letters ? list_dead_letters(follower, as_json) : requeue_dead_letters(follower);
-        goto done;
+    if (dead_letters) {
+        size_t count = 0;
+        status = (rc = cli_dead_letters_print(follower, as_json, &count)) != DR_OK ? fail(rc) : 0;
+    } else if (requeue) {
+        size_t still = 0;
+        if ((rc = cli_dead_letters_requeue(follower, "dr_follow", &still)) != DR_OK)
+            status = fail(rc);
+        else
+            status = still ? 1 : 0;
+    } else if (cli_follow_run(follower, until_idle, &g_stop, "dr_follow", &total) == DR_OK) {
+        printf("dr_follow: %llu records read, %ld applied, %llu dead-lettered\n",
+               (unsigned long long)total, cli_follow_applied(),
+               (unsigned long long)dr_follower_dead_lettered(follower));
+        status = 0;
     }
-    while (!g_stop) {
-        uint64_t seen = 0, parked = dr_follower_dead_lettered(follower);
-        rc = dr_follower_poll(follower, &seen);
-        if (dr_follower_dead_lettered(follower) != parked)
-            failed_rounds = 0; /* past a poison record: progress */
-        if (rc != DR_OK) {
-            /* Checkpoints hold: the next round redoes only what was not applied. */
-            fail(rc);
-            if (until_idle && ++failed_rounds >= UNTIL_IDLE_MAX_FAILED_ROUNDS)
-                goto done;
-        } else if (seen == 0 && until_idle) {
-            break;
-        } else {
-            failed_rounds = 0;
-        }
-        total += seen;
-        if (seen == 0 || rc != DR_OK) {
-            sleep_ms(backoff);
-            backoff = backoff * 2 > IDLE_BACKOFF_MAX_MS ? IDLE_BACKOFF_MAX_MS : backoff * 2;
-        } else {
-            backoff = IDLE_BACKOFF_MIN_MS;
-        }
-    }
-    printf("dr_follow: %llu records read, %ld applied, %llu dead-lettered\n",
-           (unsigned long long)total, g_applied,
-           (unsigned long long)dr_follower_dead_lettered(follower));
-    status = 0;
 done:
     dr_follower_free(follower);
     dr_client_free(client);

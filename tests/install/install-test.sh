@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs a libdadratings build into a temporary prefix, checks the installed layout, then
-# builds and runs the consumer program against it twice, out of tree:
+# Installs a libdadratings build into a temporary prefix, checks the installed layout (the
+# programs and the manual too), then builds and runs the consumer program against it twice,
+# out of tree:
 #   1. cc consumer.c $(pkg-config --cflags --libs dadratings)
 #   2. a CMake project doing find_package(dadratings 1 REQUIRED), shared and static.
 # The prefix differs from CMAKE_INSTALL_PREFIX on purpose: the package files must be
@@ -44,6 +45,16 @@ ls "$libdir/cmake/dadratings/"dadratingsTargets-*.cmake >/dev/null 2>&1 ||
 if grep -rqs -- "$build" "$libdir/pkgconfig" "$libdir/cmake"; then
     bad "installed package files mention the build tree $build"
 fi
+# The programs and the manual (GNUInstallDirs' bin and share/man unless configured otherwise).
+cli=$(find "$prefix" -path '*/bin/dadratings' -type f | head -n 1)
+[ -n "$cli" ] && [ -x "$cli" ] || bad "missing bin/dadratings"
+find "$prefix" -path '*/bin/dr_follow' -type f | grep -q . || bad "missing bin/dr_follow"
+find "$prefix" -path '*/man/man1/dadratings.1' -type f | grep -q . ||
+    bad "missing man/man1/dadratings.1"
+if [ -n "$cli" ]; then
+    LD_LIBRARY_PATH=$libdir "$cli" --version | grep -qx "dadratings $version (libdadratings $version)" ||
+        bad "installed dadratings --version does not say $version"
+fi
 if [ "$fail" -ne 0 ]; then find "$prefix" | sed "s|^$prefix|    |"; exit 1; fi
 
 step "pkg-config consumer"
@@ -86,4 +97,4 @@ ldd "$tmp/consumer-build/consumer_static" | grep libdadratings >/dev/null &&
     bad "consumer_static is linked to the shared library"
 
 if [ "$fail" -ne 0 ]; then exit 1; fi
-echo "PASS: installed layout, pkg-config and find_package consumers (shared and static)"
+echo "PASS: installed layout and programs, pkg-config and find_package consumers (shared and static)"

@@ -1,13 +1,21 @@
 #include "creds_sandbox.h"
 
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 #include "credentials_chain.h"
 #include "credentials_provider.h"
+#include "sigv4.h"
 
 static const char *const managed_vars[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
@@ -145,4 +153,86 @@ dr_status sandbox_profile_credentials(const char *profile, dr_credentials **out)
     ctx.profile_named = 1;
     ctx.region = "us-east-1";
     return dr__credentials_from_profile(&ctx, out, id, sizeof id);
+}
+
+int sandbox_time_scale(void)
+{
+    const char *v = getenv("DR_TEST_TIME_SCALE");
+    int scale = v ? atoi(v) : 1;
+    return scale >= 1 && scale <= 20 ? scale : 1;
+}
+
+typedef struct signing_worker {
+    pthread_t thread;
+    dr_credentials_chain *chain;
+    dr_sigv4_signer *signer;
+    time_t end;
+    long calls, failures, expired, sign_failures;
+    char first_error[1024];
+} signing_worker;
+
+static void *sign_until_end(void *arg)
+{
+    signing_worker *w = arg;
+    while (time(NULL) < w->end) {
+        dr_http_request req = DR_HTTP_REQUEST_INIT;
+        dr_sigv4_params p = {0};
+        dr_credentials *c = NULL;
+        int64_t before = (int64_t)time(NULL);
+        w->calls++;
+        if (dr__credentials_chain_get(w->chain, &c) != DR_OK) {
+            if (!w->failures++)
+                snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
+            continue;
+        }
+        if (c->expires_at <= before)
+            w->expired++;
+        req.method = "POST";
+        req.url = "https://dynamodb.us-east-1.amazonaws.com/";
+        req.body = "{}";
+        req.body_len = 2;
+        p.creds = c;
+        p.region = "us-east-1";
+        p.service = "dynamodb";
+        p.unix_time = before;
+        if (dr__http_request_set_header(&req, "host", "dynamodb.us-east-1.amazonaws.com") !=
+                DR_OK ||
+            dr__sigv4_sign_http(w->signer, &p, &req) != DR_OK)
+            w->sign_failures++;
+        dr__http_request_free(&req);
+        dr__credentials_release(c);
+    }
+    return NULL;
+}
+
+long sandbox_sign_under_load(dr_credentials_chain *chain, int threads, int run_s)
+{
+    signing_worker *workers = calloc((size_t)threads, sizeof *workers);
+    dr_sigv4_signer *signer = NULL;
+    time_t end = time(NULL) + run_s;
+    long calls = 0;
+    int i;
+
+    assert_non_null(workers);
+    assert_int_equal(dr__sigv4_signer_new(&signer), DR_OK);
+    for (i = 0; i < threads; i++) {
+        workers[i].chain = chain;
+        workers[i].signer = signer;
+        workers[i].end = end;
+        assert_int_equal(pthread_create(&workers[i].thread, NULL, sign_until_end, &workers[i]),
+                         0);
+    }
+    for (i = 0; i < threads; i++) {
+        assert_int_equal(pthread_join(workers[i].thread, NULL), 0);
+        if (workers[i].failures)
+            fail_msg("thread %d: %ld of %ld calls failed, first: %s", i, workers[i].failures,
+                     workers[i].calls, workers[i].first_error);
+        if (workers[i].expired || workers[i].sign_failures)
+            fail_msg("thread %d: %ld calls got expired credentials, %ld signings failed", i,
+                     workers[i].expired, workers[i].sign_failures);
+        calls += workers[i].calls;
+    }
+    dr__sigv4_signer_free(signer);
+    free(workers);
+    return calls;
 }

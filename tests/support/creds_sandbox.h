@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "credentials.h"
+#include "credentials_chain.h"
 #include "mini_http.h"
 
 /* Save and clear the AWS variables, point HOME, AWS_SHARED_CREDENTIALS_FILE and
@@ -26,6 +27,14 @@ const char *sandbox_write(const char *name, const char *content);
 /* The profile provider for `profile` as the chain runs it for a profile the user named
  * (no endpoint resolver: default STS and SSO hosts, region us-east-1). */
 dr_status sandbox_profile_credentials(const char *profile, dr_credentials **out);
+
+/* DR_TEST_TIME_SCALE (1..20, default 1): slow runs (valgrind) stretch timed tests by it. */
+int sandbox_time_scale(void);
+
+/* `threads` threads get credentials from `chain` and sign a request with them, over and
+ * over, for run_s seconds. Fails the test (cmocka) if any call fails, gets credentials
+ * that had already expired, or cannot sign; returns the number of calls. */
+long sandbox_sign_under_load(dr_credentials_chain *chain, int threads, int run_s);
 
 /* Serves {"Code":"Success","AccessKeyId":"<prefix><n>","SecretAccessKey":...,
  * "Token":...,"Expiration":now+lifetime_s} with n counting up from 1. */

@@ -565,68 +565,15 @@ static void test_sso_refresh(void **state)
 
 #define THREADS 8
 
-static int time_scale(void)
-{
-    const char *v = getenv("DR_TEST_TIME_SCALE");
-    int scale = v ? atoi(v) : 1;
-    return scale >= 1 && scale <= 20 ? scale : 1;
-}
-
-typedef struct worker {
-    pthread_t thread;
-    dr_credentials_chain *chain;
-    dr_sigv4_signer *signer;
-    int run_s;
-    long calls, failures, expired, sign_failures;
-    char first_error[512];
-} worker;
-
-static void *work(void *arg)
-{
-    worker *w = arg;
-    time_t end = time(NULL) + w->run_s;
-    while (time(NULL) < end) {
-        dr_http_request req = DR_HTTP_REQUEST_INIT;
-        dr_sigv4_params p = {0};
-        dr_credentials *c = NULL;
-        int64_t before = (int64_t)time(NULL);
-        w->calls++;
-        if (dr__credentials_chain_get(w->chain, &c) != DR_OK) {
-            if (!w->failures++)
-                snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
-            continue;
-        }
-        if (c->expires_at <= before)
-            w->expired++;
-        req.method = "POST";
-        req.url = "https://dynamodb.us-east-1.amazonaws.com/";
-        req.body = "{}";
-        req.body_len = 2;
-        p.creds = c;
-        p.region = "us-east-1";
-        p.service = "dynamodb";
-        p.unix_time = before;
-        if (dr__http_request_set_header(&req, "host", "dynamodb.us-east-1.amazonaws.com") !=
-                DR_OK ||
-            dr__sigv4_sign_http(w->signer, &p, &req) != DR_OK)
-            w->sign_failures++;
-        dr__http_request_free(&req);
-        dr__credentials_release(c);
-    }
-    return NULL;
-}
-
 static void test_process_threads(void **state)
 {
-    static worker workers[THREADS];
-    int lifetime = 6 * time_scale(), window = 4 * time_scale(), run_s = 8 * time_scale();
+    int lifetime = 6 * sandbox_time_scale(), window = 4 * sandbox_time_scale(), run_s = 8 * sandbox_time_scale();
     dr_credentials_options opts = {0};
     dr_credentials_chain *chain = NULL;
-    dr_sigv4_signer *signer = NULL;
     char command[1024], config[1200];
     FILE *f;
     long calls = 0;
-    int i, runs = 0;
+    int runs = 0;
     (void)state;
 
     counter_command(command, sizeof command, lifetime);
@@ -634,24 +581,7 @@ static void test_process_threads(void **state)
     sandbox_write("config", config);
     dr__credentials_set_refresh_timing(window, 0);
     assert_int_equal(dr__credentials_chain_new(&chain, &opts), DR_OK);
-    assert_int_equal(dr__sigv4_signer_new(&signer), DR_OK);
-    for (i = 0; i < THREADS; i++) {
-        memset(&workers[i], 0, sizeof workers[i]);
-        workers[i].chain = chain;
-        workers[i].signer = signer;
-        workers[i].run_s = run_s;
-        assert_int_equal(pthread_create(&workers[i].thread, NULL, work, &workers[i]), 0);
-    }
-    for (i = 0; i < THREADS; i++) {
-        assert_int_equal(pthread_join(workers[i].thread, NULL), 0);
-        if (workers[i].failures)
-            fail_msg("thread %d: %ld of %ld calls failed, first: %s", i, workers[i].failures,
-                     workers[i].calls, workers[i].first_error);
-        if (workers[i].expired || workers[i].sign_failures)
-            fail_msg("thread %d: %ld calls got expired credentials, %ld signings failed", i,
-                     workers[i].expired, workers[i].sign_failures);
-        calls += workers[i].calls;
-    }
+    calls = sandbox_sign_under_load(chain, THREADS, run_s);
     f = fopen(sandbox_path("counter"), "r");
     assert_non_null(f);
     assert_int_equal(fscanf(f, "%d", &runs), 1);
@@ -667,7 +597,6 @@ static void test_process_threads(void **state)
                  run_s);
     if (calls <= 10L * runs)
         fail_msg("%ld calls for %d runs: calls do not reuse credentials", calls, runs);
-    dr__sigv4_signer_free(signer);
     dr__credentials_chain_free(chain);
 }
 

@@ -29,16 +29,9 @@
  * DR_TEST_TIME_SCALE (default 1): under valgrind, where the threads run one at a time and
  * a metadata round trip was measured at up to 10 s on an overloaded machine, the test stage
  * sets 3. */
-#define LIFETIME_S (12 * time_scale())
-#define WINDOW_S (10 * time_scale())
-#define RUN_S (12 * time_scale())
-
-static int time_scale(void)
-{
-    const char *v = getenv("DR_TEST_TIME_SCALE");
-    int scale = v ? atoi(v) : 1;
-    return scale >= 1 && scale <= 20 ? scale : 1;
-}
+#define LIFETIME_S (12 * sandbox_time_scale())
+#define WINDOW_S (10 * sandbox_time_scale())
+#define RUN_S (12 * sandbox_time_scale())
 
 typedef struct flaky_source {
     creds_source creds;
@@ -58,60 +51,14 @@ static void flaky_handler(const mini_http_request *req, int *status, char *body,
     }
 }
 
-typedef struct worker {
-    pthread_t thread;
-    dr_credentials_chain *chain;
-    dr_sigv4_signer *signer;
-    long calls, failures, expired, sign_failures;
-    char first_error[1024];
-} worker;
-
-static void *work(void *arg)
-{
-    worker *w = arg;
-    time_t end = time(NULL) + RUN_S;
-    while (time(NULL) < end) {
-        dr_http_request req = DR_HTTP_REQUEST_INIT;
-        dr_sigv4_params p = {0};
-        dr_credentials *c = NULL;
-        int64_t before = (int64_t)time(NULL);
-        dr_status rc = dr__credentials_chain_get(w->chain, &c);
-        w->calls++;
-        if (rc != DR_OK) {
-            if (!w->failures++)
-                snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
-            continue;
-        }
-        if (c->expires_at <= before)
-            w->expired++;
-        req.method = "POST";
-        req.url = "https://dynamodb.us-east-1.amazonaws.com/";
-        req.body = "{}";
-        req.body_len = 2;
-        p.creds = c;
-        p.region = "us-east-1";
-        p.service = "dynamodb";
-        p.unix_time = before;
-        if (dr__http_request_set_header(&req, "host", "dynamodb.us-east-1.amazonaws.com") !=
-                DR_OK ||
-            dr__sigv4_sign_http(w->signer, &p, &req) != DR_OK)
-            w->sign_failures++;
-        dr__http_request_free(&req);
-        dr__credentials_release(c);
-    }
-    return NULL;
-}
-
 static void test_refresh_under_load(void **state)
 {
     static flaky_source src; /* zeroed; outlives the server thread */
-    static worker workers[THREADS];
     dr_credentials_options opts = {0};
     dr_credentials_chain *chain = NULL;
-    dr_sigv4_signer *signer = NULL;
     mini_http *s = mini_http_start();
     long calls = 0;
-    int i, requests, served;
+    int requests, served;
     (void)state;
 
     assert_non_null(s);
@@ -128,22 +75,7 @@ static void test_refresh_under_load(void **state)
      * refresh under contention, not about metadata timeouts. */
     opts.metadata_timeout_ms = 8000;
     assert_int_equal(dr__credentials_chain_new(&chain, &opts), DR_OK);
-    assert_int_equal(dr__sigv4_signer_new(&signer), DR_OK);
-    for (i = 0; i < THREADS; i++) {
-        workers[i].chain = chain;
-        workers[i].signer = signer;
-        assert_int_equal(pthread_create(&workers[i].thread, NULL, work, &workers[i]), 0);
-    }
-    for (i = 0; i < THREADS; i++) {
-        assert_int_equal(pthread_join(workers[i].thread, NULL), 0);
-        if (workers[i].failures)
-            fail_msg("thread %d: %ld of %ld calls failed, first: %s", i, workers[i].failures,
-                     workers[i].calls, workers[i].first_error);
-        if (workers[i].expired || workers[i].sign_failures)
-            fail_msg("thread %d: %ld calls got expired credentials, %ld signings failed", i,
-                     workers[i].expired, workers[i].sign_failures);
-        calls += workers[i].calls;
-    }
+    calls = sandbox_sign_under_load(chain, THREADS, RUN_S);
     requests = atomic_load(&src.requests);
     served = atomic_load(&src.creds.served);
     print_message("%ld calls, %d credential requests (every second one failing), "
@@ -164,7 +96,6 @@ static void test_refresh_under_load(void **state)
         fail_msg("%ld calls for %d credential requests: calls do not reuse credentials", calls,
                  requests);
 
-    dr__sigv4_signer_free(signer);
     dr__credentials_chain_free(chain);
     mini_http_stop(s);
 }

@@ -595,67 +595,13 @@ static void test_failures(void **state)
 
 #define THREADS 8
 
-static int time_scale(void)
-{
-    const char *v = getenv("DR_TEST_TIME_SCALE");
-    int scale = v ? atoi(v) : 1;
-    return scale >= 1 && scale <= 20 ? scale : 1;
-}
-
-typedef struct worker {
-    pthread_t thread;
-    dr_credentials_chain *chain;
-    dr_sigv4_signer *signer;
-    time_t end;
-    long calls, failures, expired, sign_failures;
-    char first_error[1024];
-} worker;
-
-static void *work(void *arg)
-{
-    worker *w = arg;
-    while (time(NULL) < w->end) {
-        dr_http_request req = DR_HTTP_REQUEST_INIT;
-        dr_sigv4_params p = {0};
-        dr_credentials *c = NULL;
-        int64_t before = (int64_t)time(NULL);
-        dr_status rc = dr__credentials_chain_get(w->chain, &c);
-        w->calls++;
-        if (rc != DR_OK) {
-            if (!w->failures++)
-                snprintf(w->first_error, sizeof w->first_error, "%s", dr_last_error_message());
-            continue;
-        }
-        if (c->expires_at <= before)
-            w->expired++;
-        req.method = "POST";
-        req.url = "https://dynamodb.us-east-1.amazonaws.com/";
-        req.body = "{}";
-        req.body_len = 2;
-        p.creds = c;
-        p.region = "us-east-1";
-        p.service = "dynamodb";
-        p.unix_time = before;
-        if (dr__http_request_set_header(&req, "host", "dynamodb.us-east-1.amazonaws.com") !=
-                DR_OK ||
-            dr__sigv4_sign_http(w->signer, &p, &req) != DR_OK)
-            w->sign_failures++;
-        dr__http_request_free(&req);
-        dr__credentials_release(c);
-    }
-    return NULL;
-}
-
 static void test_chain_threads(void **state)
 {
-    static worker workers[THREADS];
-    const int lifetime = 12 * time_scale(), window = 10 * time_scale(), run = 12 * time_scale();
+    const int lifetime = 12 * sandbox_time_scale(), window = 10 * sandbox_time_scale(), run = 12 * sandbox_time_scale();
     dr_credentials_options opts = {0};
     dr_credentials_chain *chain = NULL;
-    dr_sigv4_signer *signer = NULL;
-    time_t end;
     long calls = 0;
-    int i, served;
+    int served;
     (void)state;
 
     set_web_identity_env(TOKEN_1);
@@ -665,24 +611,7 @@ static void test_chain_threads(void **state)
     opts.sts_endpoint = STS_URL;
     opts.metadata_timeout_ms = 8000; /* valgrind runs the threads one at a time */
     assert_int_equal(dr__credentials_chain_new(&chain, &opts), DR_OK);
-    assert_int_equal(dr__sigv4_signer_new(&signer), DR_OK);
-    end = time(NULL) + run;
-    for (i = 0; i < THREADS; i++) {
-        workers[i].chain = chain;
-        workers[i].signer = signer;
-        workers[i].end = end;
-        assert_int_equal(pthread_create(&workers[i].thread, NULL, work, &workers[i]), 0);
-    }
-    for (i = 0; i < THREADS; i++) {
-        assert_int_equal(pthread_join(workers[i].thread, NULL), 0);
-        if (workers[i].failures)
-            fail_msg("thread %d: %ld of %ld calls failed, first: %s", i, workers[i].failures,
-                     workers[i].calls, workers[i].first_error);
-        if (workers[i].expired || workers[i].sign_failures)
-            fail_msg("thread %d: %ld calls got expired credentials, %ld signings failed", i,
-                     workers[i].expired, workers[i].sign_failures);
-        calls += workers[i].calls;
-    }
+    calls = sandbox_sign_under_load(chain, THREADS, run);
     served = atomic_load(&g_sts.served);
     print_message("%ld calls, %d STS exchanges\n", calls, served);
     /* Refreshed (due every lifetime - window seconds), one refresher at a time. */
@@ -692,7 +621,6 @@ static void test_chain_threads(void **state)
         fail_msg("%d STS exchanges in %d s: more than one refresher at a time", served, run);
     if (calls <= 10L * served)
         fail_msg("%ld calls for %d exchanges: calls do not reuse credentials", calls, served);
-    dr__sigv4_signer_free(signer);
     dr__credentials_chain_free(chain);
 }
 
