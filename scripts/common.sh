@@ -13,11 +13,15 @@ readonly DR_NODE_SHA256_VERSION=5.2.0      # @aws-crypto/sha256-js
 # The terraform consistency test parses terraform/*.tf (HCL) and checks its formatting.
 readonly DR_NODE_HCL2JSON_VERSION=0.21.0   # @cdktf/hcl2json
 readonly DR_NODE_HCL_TOOLS_VERSION=0.21.0  # @cdktf/hcl-tools
+# The S3-compatible test server (scripts/s3-local.sh): s3rver, with every dependency pinned,
+# integrity hashes and all, by scripts/s3rver/package-lock.json. Change both together.
+readonly DR_S3RVER_VERSION=3.7.1
 
 # The cache lives outside the repository so a fresh clone reuses it and `git clean` keeps it.
 DR_CACHE_DIR=${DR_CACHE_DIR:-"$HOME/.cache/dadratings"}
 DR_DDB_LOCAL_DIR="$DR_CACHE_DIR/dynamodb-local-$DR_DDB_SIMULATOR_VERSION/package/emulator"
 DR_NODE_TOOLS_DIR="$DR_CACHE_DIR/node-tools"
+DR_S3RVER_DIR="$DR_CACHE_DIR/s3rver-$DR_S3RVER_VERSION"
 
 DR_REPO_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 

@@ -6,6 +6,8 @@
 #     differential test (NODE_PATH=$DR_CACHE_DIR/node-tools/node_modules).
 #     Also pinned @cdktf/hcl2json and @cdktf/hcl-tools (HCL parser and formatter, WASM)
 #     for the terraform consistency test.
+#   - s3rver-<version>/: the S3-compatible test server (scripts/s3-local.sh), installed with
+#     npm ci from scripts/s3rver/package-lock.json (every package's integrity checked).
 #   - outside the cache: bindings/node/node_modules, the Node binding's npm dependencies (npm ci).
 # Idempotent: when everything is present it only checks, and touches no network.
 # Network: only the Debian mirrors (apt) and the npm registry, and only for what is missing.
@@ -106,7 +108,32 @@ JSON
     (cd "$DR_NODE_TOOLS_DIR" && npm install --no-fund --no-audit --loglevel=error >/dev/null)
     printf '%s\n' "$want" >"$DR_NODE_TOOLS_DIR/.versions"
 fi
-# (c) the Node binding's npm dependencies, exactly as bindings/node/package-lock.json pins them
+# (c) s3rver, the S3 of the import tests. npm ci installs exactly the lock's packages and
+# refuses any whose tarball does not match the lock's integrity hash; the marker holds the
+# hash of package.json and the lock, so a change of either reinstalls. Unpacked into a
+# temporary folder and renamed into place, as (a).
+s3_pkg="$DR_REPO_ROOT/scripts/s3rver"
+s3_want="$(cat "$s3_pkg/package.json" "$s3_pkg/package-lock.json" | sha256sum | cut -d' ' -f1)"
+if [ -f "$DR_S3RVER_DIR/.dadratings-installed" ] &&
+   [ "$(cat "$DR_S3RVER_DIR/.dadratings-installed")" = "$s3_want" ]; then
+    dr_log "s3rver $DR_S3RVER_VERSION: present"
+else
+    dr_log "s3rver: npm ci of s3rver@$DR_S3RVER_VERSION"
+    grep -q "\"version\": \"$DR_S3RVER_VERSION\"" "$s3_pkg/package-lock.json" ||
+        dr_die "scripts/s3rver/package-lock.json does not pin s3rver $DR_S3RVER_VERSION"
+    tmp=$(mktemp -d "$DR_CACHE_DIR/.unpack.XXXXXX")
+    trap 'rm -rf -- "$tmp"' EXIT
+    cp -- "$s3_pkg/package.json" "$s3_pkg/package-lock.json" "$tmp/"
+    (cd "$tmp" && npm ci --no-fund --no-audit --loglevel=error >/dev/null) ||
+        dr_die "s3rver: npm ci failed"
+    [ -f "$tmp/node_modules/s3rver/bin/s3rver.js" ] || dr_die "s3rver: no bin/s3rver.js"
+    printf '%s\n' "$s3_want" >"$tmp/.dadratings-installed"
+    rm -rf -- "$DR_S3RVER_DIR"
+    mv -- "$tmp" "$DR_S3RVER_DIR"
+    trap - EXIT
+    dr_log "s3rver: installed into $DR_S3RVER_DIR"
+fi
+# (d) the Node binding's npm dependencies, exactly as bindings/node/package-lock.json pins them
 # (@2060.io/ffi-napi and ref-napi: no prebuilt binaries, node-gyp builds them, about a minute).
 # The marker holds the hash of package.json and the lock: unchanged, nothing is run.
 node_pkg="$DR_REPO_ROOT/bindings/node"
@@ -122,4 +149,5 @@ else
         dr_die "bindings/node: npm ci failed or its ffi addon does not load"
     printf '%s\n' "$node_want" >"$node_pkg/node_modules/.dadratings-installed"
 fi
-dr_log "ready: DynamoDB Local in $DR_DDB_LOCAL_DIR; NODE_PATH=$DR_NODE_TOOLS_DIR/node_modules"
+dr_log "ready: DynamoDB Local in $DR_DDB_LOCAL_DIR; s3rver in $DR_S3RVER_DIR;" \
+    "NODE_PATH=$DR_NODE_TOOLS_DIR/node_modules"

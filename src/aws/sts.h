@@ -77,4 +77,20 @@ typedef struct dr_xml_field {
  * document), DR_E_NOMEM. */
 dr_status dr__xml_extract(const char *xml, size_t len, dr_xml_field *fields, size_t n);
 
+/* A repeated element, such as each Contents of an S3 listing: its fields are matched only
+ * inside it (paths relative to the innermost elements, as above), reset when it opens,
+ * and handed to on_record when it closes; a non-DR_OK return stops the pass with it. */
+typedef struct dr_xml_records {
+    const char *path; /* the record element, e.g. "ListBucketResult/Contents" */
+    dr_xml_field *fields;
+    size_t count;
+    dr_status (*on_record)(void *ctx, const dr_xml_field *fields, size_t count);
+    void *ctx;
+} dr_xml_records;
+
+/* dr__xml_extract with `records` (NULL: none): the document's own fields are matched
+ * outside records only. Same rules and errors, plus whatever on_record returns. */
+dr_status dr__xml_extract_records(const char *xml, size_t len, dr_xml_field *fields, size_t n,
+                                  const dr_xml_records *records);
+
 #endif

@@ -22,6 +22,8 @@ typedef struct xml_reader {
     dr_xml_field *fields;
     size_t field_count;
     dr_xml_field *active; /* the field of the innermost open element, or NULL */
+    const dr_xml_records *records; /* NULL: no repeated element */
+    size_t record_depth;           /* depth of the open record element, 0: none open */
 } xml_reader;
 
 static dr_status malformed(const xml_reader *r, const char *what)
@@ -297,19 +299,51 @@ static dr_status attributes(xml_reader *r, int *empty)
     }
 }
 
-static void close_innermost(xml_reader *r)
+/* A record element closing hands its fields to the callback. */
+static dr_status close_innermost(xml_reader *r)
 {
+    dr_status rc = DR_OK;
+    if (r->record_depth && r->depth == r->record_depth) {
+        rc = r->records->on_record(r->records->ctx, r->records->fields, r->records->count);
+        r->record_depth = 0;
+    }
     r->depth--;
     r->active = NULL; /* a field holds no elements, so it was the innermost */
     if (r->depth == 0)
         r->root_closed = 1;
+    return rc;
+}
+
+/* The fields to match at the innermost element: a record's inside a record. */
+static dr_status match_field(xml_reader *r, dr_xml_field *fields, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (path_matches(r, fields[i].path)) {
+            if (fields[i].found)
+                return malformed(r, "a field that occurs twice");
+            fields[i].found = 1;
+            r->active = &fields[i];
+            break;
+        }
+    }
+    return DR_OK;
+}
+
+static void start_record(xml_reader *r)
+{
+    size_t i;
+    r->record_depth = r->depth;
+    for (i = 0; i < r->records->count; i++) {
+        r->records->fields[i].found = 0;
+        dr__buf_reset(r->records->fields[i].value);
+    }
 }
 
 static dr_status start_tag(xml_reader *r)
 {
     xml_span name;
     int empty = 0;
-    size_t i;
     dr_status rc;
 
     r->pos++;
@@ -324,18 +358,15 @@ static dr_status start_tag(xml_reader *r)
     if (r->depth == DR_XML_MAX_DEPTH)
         return malformed(r, "elements nested too deep");
     r->open[r->depth++] = name;
-    for (i = 0; i < r->field_count; i++) {
-        if (path_matches(r, r->fields[i].path)) {
-            if (r->fields[i].found)
-                return malformed(r, "a field that occurs twice");
-            r->fields[i].found = 1;
-            r->active = &r->fields[i];
-            break;
-        }
-    }
-    if (empty)
-        close_innermost(r);
-    return DR_OK;
+    if (r->record_depth)
+        rc = match_field(r, r->records->fields, r->records->count);
+    else if (r->records && path_matches(r, r->records->path))
+        start_record(r);
+    else
+        rc = match_field(r, r->fields, r->field_count);
+    if (rc == DR_OK && empty)
+        rc = close_innermost(r);
+    return rc;
 }
 
 static dr_status end_tag(xml_reader *r)
@@ -353,8 +384,7 @@ static dr_status end_tag(xml_reader *r)
     open = r->open[r->depth - 1];
     if (open.len != name.len || memcmp(open.ptr, name.ptr, name.len) != 0)
         return malformed(r, "an end tag that does not match its start tag");
-    close_innermost(r);
-    return DR_OK;
+    return close_innermost(r);
 }
 
 static dr_status markup(xml_reader *r)
@@ -376,6 +406,12 @@ static dr_status markup(xml_reader *r)
 
 dr_status dr__xml_extract(const char *xml, size_t len, dr_xml_field *fields, size_t n)
 {
+    return dr__xml_extract_records(xml, len, fields, n, NULL);
+}
+
+dr_status dr__xml_extract_records(const char *xml, size_t len, dr_xml_field *fields, size_t n,
+                                  const dr_xml_records *records)
+{
     xml_reader r;
     dr_status rc = DR_OK;
     size_t i;
@@ -385,10 +421,13 @@ dr_status dr__xml_extract(const char *xml, size_t len, dr_xml_field *fields, siz
     r.len = len;
     r.fields = fields;
     r.field_count = n;
+    r.records = records;
     for (i = 0; i < n; i++) {
         fields[i].found = 0;
         dr__buf_mark_secret(fields[i].value);
     }
+    for (i = 0; records && i < records->count; i++)
+        dr__buf_mark_secret(records->fields[i].value);
     while (rc == DR_OK && r.pos < r.len)
         rc = r.xml[r.pos] == '<' ? markup(&r) : text(&r);
     if (rc == DR_OK && r.depth)

@@ -31,9 +31,12 @@ MODEL_FILES = {os.path.join("ratings", "keys.h"), os.path.join("ratings", "keys.
 # Renderers of the result shapes, whose JSON keys may share a spelling with attributes.
 RESULT_SHAPE_FILES = {os.path.join("ratings", "result_json.c"),
                       os.path.join("stream", "dead_letters_json.c")}
-# Readers of other programs' JSON (the AWS CLI's SSO token cache: "expiresAt"), whose keys
-# may share a spelling with attributes in the same way.
-FOREIGN_JSON_FILES = {os.path.join("aws", "credentials_sso.c")}
+# Readers of other programs' JSON (the AWS CLI's SSO token cache: "expiresAt"; the old app's
+# S3 rating objects: "rating", "submittedAt", and the --layout placeholders named after
+# their fields), whose keys may share a spelling with attributes in the same way.
+FOREIGN_JSON_FILES = {os.path.join("aws", "credentials_sso.c"),
+                      os.path.join("migrate", "payload.c"),
+                      os.path.join("migrate", "layout.c")}
 DEFINE = re.compile(r'^\s*#\s*define\s+(DR_(?:PK|SK|GSI|INDEX|ATTR)_\w+)\s+"([^"]+)"', re.M)
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)

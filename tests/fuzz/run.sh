@@ -23,7 +23,7 @@ case $target in
     stream_batch) dict=stream ;;
     http_response) dict=http ;;
     credentials_json) dict=credentials ;;
-    sts_xml) dict=sts ;;
+    sts_xml|s3_list) dict=sts ;;
     ini|sigv4|url) dict=$target ;;
     *) dict= ;;
 esac
