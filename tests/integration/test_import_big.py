@@ -388,7 +388,7 @@ def case_planted_difference(t, tree, exp):
 
 def main():
     start = time.monotonic()
-    work = tempfile.mkdtemp(prefix="dr-test-import.")
+    work = tempfile.mkdtemp(prefix="dr-test-import-big.")
     try:
         tree, expected = os.path.join(work, "old-ratings"), os.path.join(work, "expected.json")
         old_tree.main(["--out", tree, "--expected", expected, "--ratings", str(RATINGS),
@@ -407,7 +407,7 @@ def main():
         case_dry_run(tree, exp)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("test_import: %d failures, %.0f s" % (len(failures), time.monotonic() - start))
+    print("test_import_big: %d failures, %.0f s" % (len(failures), time.monotonic() - start))
     return 1 if failures else 0
 
 
