@@ -113,6 +113,10 @@ uint32_t dr__fnv1a(const char *s);
 void dr__iso8601_now(char out[25]);
 /* A random (version 4) UUID, lower-case: 36 characters. */
 dr_status dr__uuid_v4(char out[37]);
+/* The UUID (RFC 9562 version 8) named by an idempotency key: the first 16 bytes of
+ * SHA-256 of a fixed domain and the key. A keyed rating's item key carries it, so two
+ * writes of one rating (the import, an app's dual write) name the same item. */
+dr_status dr__uuid_of_key(const char *key, char out[37]);
 
 /* Attribute `aggregation` on rating items whose aggregates were committed with them;
  * the stream aggregator skips those records so the two modes never double count. */
