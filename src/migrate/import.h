@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dadratings.h"
+#include "error.h"
 #include "ops.h"
 #include "source.h"
 
@@ -64,10 +65,6 @@ dr_status dr__walk_run(dr_walk *walk, const char *start_after, dr_walk_fn fn, vo
                        dr_import_report *report);
 
 /* The message callback, printf-style; a no-op without one. */
-void dr__import_message(const dr_import_options *opts, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+void dr__import_message(const dr_import_options *opts, const char *fmt, ...) DR_PRINTF(2, 3);
 
 #endif
