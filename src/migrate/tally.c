@@ -248,7 +248,7 @@ void dr__diff_dashboard(dr_diff_sink *sink, const dr_tally *tally, const dr_dash
                (unsigned long)stored->inconsistent);
     dr__diff_counts(sink, "global", &tally->global, &stored->global);
     if (tally->jokes.count != stored->unique_jokes)
-        differ(sink, "uniqueJokes: %llu in the source, %llu in the stats table",
+        differ(sink, DR_ATTR_UNIQUE_JOKES ": %llu in the source, %llu in the stats table",
                (unsigned long long)tally->jokes.count, (unsigned long long)stored->unique_jokes);
     diff_authors(sink, tally, stored);
     diff_top(sink, tally, stored);

@@ -19,14 +19,16 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
-#include "batch_get.h"
 #include "ddb.h"
+#include "ddb_batch.h"
 #include "ddb_json.h"
 #include "error.h"
 #include "keys.h"
 #include "ops.h"
+#include "retry.h"
 #include "schema.h"
 
 /* One read's outcome; the error message is thread-local, so a worker copies it. */
@@ -40,9 +42,8 @@ typedef struct task {
     /* Figures this task had to clamp: how many items, and the first one's name. */
     uint32_t inconsistent;
     char first_inconsistent[160];
-    /* read_global: the marker seen, the counters and uniqueJokes summed over shards */
+    /* read_global: the marker seen, and uniqueJokes summed over shards */
     int marker_complete;
-    dr_scounts global_sum;
     int64_t unique_sum;
     /* the slow top-performers read: stats items not counted in uniqueJokes */
     uint64_t uncounted;
@@ -77,21 +78,25 @@ static dr_status append_key(json_t *keys, const char *pk, const char *sk)
     return DR_OK;
 }
 
-/* One item of the GLOBAL read: the schema marker, or a shard's counters. */
+/* What read_global adds up, item by item. */
+typedef struct global_sum {
+    task *t;
+    dr_scounts sum;
+} global_sum;
+
 static dr_status add_global_item(void *ctx, const json_t *item)
 {
-    task *t = ctx;
+    global_sum *g = ctx;
     int64_t unique = 0;
     dr_status rc;
-
     if (dr__schema_is_marker(item)) {
-        t->marker_complete = dr__schema_marker_complete(item);
+        g->t->marker_complete = dr__schema_marker_complete(item);
         return DR_OK;
     }
-    if ((rc = dr__scounts_add_item(&t->global_sum, item)) != DR_OK)
+    if ((rc = dr__scounts_add_item(&g->sum, item)) != DR_OK)
         return rc;
     if (dr__av_get_i64(item, DR_ATTR_UNIQUE_JOKES, &unique) == -2 ||
-        dr__i64_add(&t->unique_sum, unique) != 0)
+        dr__i64_add(&g->t->unique_sum, unique) != 0)
         return dr__fail(DR_E_PROTOCOL, "stored uniqueJokes is not an integer within int64, or "
                                        "their sum is not");
     return DR_OK;
@@ -101,9 +106,12 @@ static dr_status read_global(task *t)
 {
     dr_client *c = t->c;
     json_t *keys = json_array();
+    global_sum g;
     dr_status rc = DR_OK;
     uint32_t k;
 
+    memset(&g, 0, sizeof g);
+    g.t = t;
     if (!keys)
         return dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
     rc = append_key(keys, DR_PK_SCHEMA, DR_SK_SCHEMA);
@@ -113,9 +121,9 @@ static dr_status read_global(task *t)
         rc = append_key(keys, pk, DR_SK_AGGREGATE);
     }
     if (rc == DR_OK)
-        rc = dr__batch_get(c, c->stats_table, keys, DR_PK_GLOBAL " keys", add_global_item, t);
+        rc = dr__ddb_batch_get(c, c->stats_table, keys, 1, add_global_item, &g);
     json_decref(keys);
-    if (rc == DR_OK && dr__counts_sanitize(&t->global_sum, &t->d->global))
+    if (rc == DR_OK && dr__counts_sanitize(&g.sum, &t->d->global))
         note_inconsistent(t, DR_PK_GLOBAL " counters summed over every shard", "");
     return rc;
 }

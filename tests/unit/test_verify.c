@@ -1,7 +1,7 @@
 /* The pure parts of dr_client_verify() (src/migrate/tally.c): the source's ratings added
  * up per joke, per author and overall; its top 8 in the dashboard's order; each
- * difference between two sets of figures as one line, counted. And dr__batch_get
- * (src/dynamodb/batch_get.c), which verify reads joke stats items with, against a
+ * difference between two sets of figures as one line, counted. And dr__ddb_batch_get
+ * (src/dynamodb/ddb_batch.c), which verify reads joke stats items with, against a
  * loopback DynamoDB: 100 keys a request, unprocessed keys asked for again. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
-#include "batch_get.h"
+#include "ddb_batch.h"
 #include "client.h"
 #include "dadratings.h"
 #include "ddb_json.h"
@@ -299,7 +299,7 @@ static void test_diff_dashboard(void **state)
     dr__tally_free(&t);
 }
 
-/* ---- dr__batch_get against a loopback DynamoDB ------------------------------------- */
+/* ---- dr__ddb_batch_get against a loopback DynamoDB --------------------------------- */
 
 static int g_requests, g_max_keys, g_keys_asked;
 
@@ -378,7 +378,7 @@ static void test_batch_get_chunks_and_retries(void **state)
         snprintf(id, sizeof id, "j%d", i);
         json_array_append_new(keys, dr__stats_key(id));
     }
-    assert_int_equal(dr__batch_get(c, "stats", keys, "joke stats keys", count_item, &seen),
+    assert_int_equal(dr__ddb_batch_get(c, "stats", keys, 1, count_item, &seen),
                      DR_OK);
     assert_int_equal(seen, KEYS);
     assert_int_equal(g_max_keys, DR_BATCH_GET_MAX_KEYS);

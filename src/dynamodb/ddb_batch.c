@@ -1,4 +1,5 @@
-#include "batch_get.h"
+/* BatchGetItem over any number of keys (ddb_batch.h). */
+#include "ddb_batch.h"
 
 #include <time.h>
 
@@ -16,9 +17,9 @@ static void unprocessed_backoff(dr_client *c, uint32_t round)
     nanosleep(&ts, NULL);
 }
 
-/* One request's keys (`keys` is consumed), until none is left unprocessed. */
-static dr_status batch_get_request(dr_client *c, const char *table, json_t *keys,
-                                   const char *what, dr_batch_get_fn each, void *ctx)
+/* One request's worth of keys (owned), until none is left unprocessed. */
+static dr_status get_chunk(dr_client *c, const char *table, json_t *keys, int consistent,
+                           dr_batch_item_fn fn, void *ctx)
 {
     dr_status rc = DR_OK;
     uint32_t round = 0;
@@ -27,15 +28,15 @@ static dr_status batch_get_request(dr_client *c, const char *table, json_t *keys
         json_t *req, *resp = NULL, *item, *unprocessed;
         size_t i;
         if (round >= DR_BATCH_GET_MAX_ROUNDS) {
-            rc = dr__fail(DR_E_THROTTLED, "BatchGetItem left %zu %s unprocessed after %u rounds",
-                          json_array_size(keys), what, round);
+            rc = dr__fail(DR_E_THROTTLED, "BatchGetItem left %zu keys of %s unprocessed after "
+                                          "%u rounds", json_array_size(keys), table, round);
             break;
         }
         if (round)
             unprocessed_backoff(c, round);
         round++;
         req = json_pack("{s:{s:{s:O, s:b}}}", "RequestItems", table, "Keys", keys,
-                        "ConsistentRead", 1);
+                        "ConsistentRead", consistent);
         if (!req) {
             rc = dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem");
             break;
@@ -44,40 +45,37 @@ static dr_status batch_get_request(dr_client *c, const char *table, json_t *keys
         json_decref(req);
         if (rc != DR_OK)
             break;
-        json_array_foreach(json_object_get(json_object_get(resp, "Responses"), table), i, item) {
-            if ((rc = each(ctx, item)) != DR_OK)
+        json_array_foreach(json_object_get(json_object_get(resp, "Responses"), table), i, item)
+            if ((rc = fn(ctx, item)) != DR_OK)
                 break;
-        }
-        unprocessed = json_object_get(
-            json_object_get(json_object_get(resp, "UnprocessedKeys"), table), "Keys");
+        unprocessed = json_object_get(json_object_get(json_object_get(resp, "UnprocessedKeys"),
+                                                      table), "Keys");
         json_decref(keys);
         keys = json_array_size(unprocessed) ? json_incref(unprocessed) : json_array();
         json_decref(resp);
         if (!keys && rc == DR_OK)
-            rc = dr__fail(DR_E_NOMEM, "out of memory reading %s", what);
+            rc = dr__fail(DR_E_NOMEM, "out of memory reading %s", table);
     }
     json_decref(keys);
     return rc;
 }
 
-dr_status dr__batch_get(dr_client *c, const char *table, const json_t *keys, const char *what,
-                        dr_batch_get_fn each, void *ctx)
+dr_status dr__ddb_batch_get(dr_client *c, const char *table, const json_t *keys, int consistent,
+                            dr_batch_item_fn fn, void *ctx)
 {
-    size_t from, n = json_array_size(keys);
+    size_t start, n = json_array_size(keys);
     dr_status rc = DR_OK;
 
-    for (from = 0; from < n && rc == DR_OK; from += DR_BATCH_GET_MAX_KEYS) {
+    for (start = 0; start < n && rc == DR_OK; start += DR_BATCH_GET_MAX_KEYS) {
         json_t *chunk = json_array();
         size_t i;
-        for (i = from; chunk && i < n && i < from + DR_BATCH_GET_MAX_KEYS; i++) {
+        for (i = start; chunk && i < n && i < start + DR_BATCH_GET_MAX_KEYS; i++)
             if (json_array_append(chunk, json_array_get(keys, i)) != 0) {
                 json_decref(chunk);
                 chunk = NULL;
             }
-        }
-        if (!chunk)
-            return dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
-        rc = batch_get_request(c, table, chunk, what, each, ctx);
+        rc = chunk ? get_chunk(c, table, chunk, consistent, fn, ctx)
+                   : dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
     }
     return rc;
 }
