@@ -341,8 +341,8 @@ static dr_status import_page(void *ctx, const dr_walk_page *page)
     return rc == DR_OK ? write_checkpoint(run->c, run->source, page->last_key) : rc;
 }
 
-/* The report for *out: a copy of `figures`, also after an error. */
-static dr_status hand_over(const dr_import_report *figures, dr_import_report **out, dr_status rc)
+dr_status dr__import_hand_over(const dr_import_report *figures, dr_import_report **out,
+                               dr_status rc)
 {
     if (!out)
         return rc;
@@ -379,5 +379,5 @@ DR_API dr_status dr_client_import(dr_client *c, const dr_import_options *opts,
         rc = dr__walk_run(walk, start_after, import_page, &run, &figures);
     dr__free(start_after);
     dr__walk_free(walk);
-    return hand_over(&figures, out, rc);
+    return dr__import_hand_over(&figures, out, rc);
 }

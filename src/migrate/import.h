@@ -64,6 +64,11 @@ const dr_source *dr__walk_source(const dr_walk *walk);
 dr_status dr__walk_run(dr_walk *walk, const char *start_after, dr_walk_fn fn, void *ctx,
                        dr_import_report *report);
 
+/* The report for *out (may be NULL): a copy of `figures`, also after an error. Returns
+ * `rc`, or DR_E_NOMEM when all went well but the copy. */
+dr_status dr__import_hand_over(const dr_import_report *figures, dr_import_report **out,
+                               dr_status rc);
+
 /* The message callback, printf-style; a no-op without one. */
 void dr__import_message(const dr_import_options *opts, const char *fmt, ...) DR_PRINTF(2, 3);
 

@@ -220,18 +220,6 @@ static void top_row_free(dr_top_row *row)
     memset(row, 0, sizeof *row);
 }
 
-/* The library's total order of top performers (docs/data-model.md): best average, then
- * more ratings, then joke id in descending byte order; the index's descending order. */
-static int compare_top(const void *pa, const void *pb)
-{
-    const dr_top_row *a = pa, *b = pb;
-    if (a->average_hundredths != b->average_hundredths)
-        return a->average_hundredths > b->average_hundredths ? -1 : 1;
-    if (a->total != b->total)
-        return a->total > b->total ? -1 : 1;
-    return -strcmp(a->joke_id, b->joke_id);
-}
-
 /* A joke's stats item as a top-performer candidate: its id and exact average. 0 when it
  * qualifies (>= 3 ratings), 1 when it does not or its counters are unreadable (noted). */
 static int top_candidate(task *t, const json_t *item, dr_top_row *row)
@@ -312,13 +300,14 @@ static dr_status add_top_original(task *t, const json_t *item)
         t->uncounted++; /* counted in uniqueJokes if and only if it carries statsVersion */
     if (top_candidate(t, item, &row))
         return DR_OK;
-    if (d->top_count == DR_TOP_LIMIT && compare_top(&row, &d->top[DR_TOP_LIMIT - 1]) >= 0)
+    if (d->top_count == DR_TOP_LIMIT &&
+        dr__compare_top_rows(&row, &d->top[DR_TOP_LIMIT - 1]) >= 0)
         return DR_OK;
     if ((rc = top_row_own(item, &row)) != DR_OK)
         return rc;
     if (d->top_count == DR_TOP_LIMIT)
         top_row_free(&d->top[--d->top_count]);
-    for (at = d->top_count; at > 0 && compare_top(&row, &d->top[at - 1]) < 0; at--)
+    for (at = d->top_count; at > 0 && dr__compare_top_rows(&row, &d->top[at - 1]) < 0; at--)
         d->top[at] = d->top[at - 1];
     d->top[at] = row;
     d->top_count++;
@@ -379,7 +368,7 @@ static dr_status read_top(task *t)
         json_decref(req);
     }
     if (rc == DR_OK && d->top_count > 1)
-        qsort(d->top, d->top_count, sizeof *d->top, compare_top);
+        qsort(d->top, d->top_count, sizeof *d->top, dr__compare_top_rows);
     while (d->top_count > DR_TOP_LIMIT)
         top_row_free(&d->top[--d->top_count]);
     return rc;
