@@ -31,7 +31,7 @@
 
 #define BUCKET "old-ratings"
 #define PREFIX "ratings"
-#define COPY_OF "s3://" BUCKET "/" PREFIX
+#define COPY_OF BUCKET "/" PREFIX /* --copy-of BUCKET[/PREFIX] */
 #define CONCURRENCY 8u
 #define PAGE_SIZE 1000u
 

@@ -281,7 +281,7 @@ class Case:
 def import_args(source, *extra):
     args = ["import", source, "--page-size", str(PAGE_SIZE), "--concurrency", str(CONCURRENCY)]
     if not source.startswith("s3://"):
-        args += ["--copy-of", "s3://%s/%s" % (BUCKET, PREFIX)]
+        args += ["--copy-of", "%s/%s" % (BUCKET, PREFIX)]
     return args + list(extra)
 
 
@@ -327,13 +327,16 @@ def case_kill_resume(tree, exp):
         args = import_args(tree, "--resume") if i else import_args(tree)
         proc = subprocess.Popen([CLI] + t.opts + args, env=ENV, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        before = seen = overall_ratings(t)
-        while proc.poll() is None:
-            seen = overall_ratings(t)
-            if seen >= target and seen > before:  # this run has committed some
+        try:
+            before = seen = overall_ratings(t)
+            while proc.poll() is None:
+                seen = overall_ratings(t)
+                if seen >= target and seen > before:  # this run has committed some
+                    break
+                time.sleep(0.05)
+        finally:
+            if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.05)
         rc = proc.wait()
         kills.append(seen)
         c(check(rc == -signal.SIGKILL, "run %d ended (%d) before it was killed at %d ratings "
@@ -344,7 +347,7 @@ def case_kill_resume(tree, exp):
             (r.returncode, r.stderr[-2000:])))
     c(compare_dashboard("after the kills", dashboard(t), exp))
     c(compare_stats("after the kills", t, exp, sorted(exp["jokes"])))
-    r = cli(t, "verify", tree, "--copy-of", "s3://%s/%s" % (BUCKET, PREFIX))
+    r = cli(t, "verify", tree, "--copy-of", "%s/%s" % (BUCKET, PREFIX))
     c(check(r.returncode == EXIT_OK, "verify after the kills exited %d: %s" %
             (r.returncode, (r.stdout + r.stderr)[-2000:])))
     c.done()
@@ -372,7 +375,7 @@ def case_dry_run(tree, exp):
 def case_planted_difference(t, tree, exp):
     c = Case("verify finds a planted difference")
     joke = sorted(exp["jokes"])[42]
-    r = cli(t, "verify", tree, "--copy-of", "s3://%s/%s" % (BUCKET, PREFIX))
+    r = cli(t, "verify", tree, "--copy-of", "%s/%s" % (BUCKET, PREFIX))
     c(check(r.returncode == EXIT_OK, "verify before planting exited %d: %s" %
             (r.returncode, (r.stdout + r.stderr)[-2000:])))
     r = cli(t, "rate", joke, "5", "--author", exp["jokes"][joke]["author"])
