@@ -37,6 +37,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import old_tree  # noqa: E402
 
 RATINGS, JOKES, AUTHORS, MALFORMED, SEED = 20000, 300, 8, 0.01, 13
+# A smaller tree for a quick run by hand (e.g. checking that a broken engine fails it).
+RATINGS = int(os.environ.get("DR_IMPORT_BIG_RATINGS", RATINGS))
 BUCKET, PREFIX = "old-ratings", "ratings"
 PAGE_SIZE, CONCURRENCY = 250, 8
 KILL_AT = (0.10, 0.45, 0.80)
