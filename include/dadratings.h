@@ -589,7 +589,8 @@ DR_API dr_status dr_rating_set_mode(dr_rating *rating, const char *mode);
 DR_API dr_status dr_rating_set_date(dr_rating *rating, const char *date);
 /**
  * A caller-chosen key that makes repeated writes of the same rating count once, for as
- * long as the rating item exists.
+ * long as the rating item exists. The rating item's key is derived from it (with the
+ * submittedAt), so writes of one rating with one submittedAt name one item.
  * @param rating required.
  * @param key 1..128 bytes of A-Z a-z 0-9 . _ : -, or NULL to unset.
  * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_NOMEM (see above).  @since 1.0
