@@ -77,11 +77,11 @@ extern "C" {
 #endif
 
 #define DR_VERSION_MAJOR 1
-#define DR_VERSION_MINOR 1
+#define DR_VERSION_MINOR 2
 #define DR_VERSION_PATCH 0
 /** The version as 0xXXYYZZ: major, minor, patch. Compare with >=. */
 #define DR_VERSION_NUM ((DR_VERSION_MAJOR << 16) | (DR_VERSION_MINOR << 8) | DR_VERSION_PATCH)
-#define DR_VERSION_STRING "1.1.0"
+#define DR_VERSION_STRING "1.2.0"
 
 /**
  * The version of the library loaded at run time, as "MAJOR.MINOR.PATCH".
@@ -589,7 +589,8 @@ DR_API dr_status dr_rating_set_mode(dr_rating *rating, const char *mode);
 DR_API dr_status dr_rating_set_date(dr_rating *rating, const char *date);
 /**
  * A caller-chosen key that makes repeated writes of the same rating count once, for as
- * long as the rating item exists.
+ * long as the rating item exists. The rating item's key is derived from it (with the
+ * submittedAt), so writes of one rating with one submittedAt name one item.
  * @param rating required.
  * @param key 1..128 bytes of A-Z a-z 0-9 . _ : -, or NULL to unset.
  * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_NOMEM (see above).  @since 1.0
@@ -1153,12 +1154,13 @@ DR_API dr_status dr_dead_letters_to_json(const dr_dead_letters *list, char **out
  * @param key the object's full key. Required.
  * @param index the rating's index in the object: 0 for an object holding one rating,
  *        else its index in the object's array.
- * @param out receives DR_IMPORT_IDENTITY_LEN characters and a NUL. Required.
+ * @param out receives DR_IMPORT_IDENTITY_LEN characters and a NUL: at least
+ *        DR_IMPORT_IDENTITY_LEN + 1 bytes. Required.
  * @return DR_OK, DR_E_INVALID_ARGUMENT (a NULL argument), DR_E_INTERNAL (no SHA-256 in
  *         OpenSSL).  @since 1.2
  */
 DR_API dr_status dr_import_identity(const char *bucket, const char *key, size_t index,
-                                    char out[DR_IMPORT_IDENTITY_LEN + 1]);
+                                    char *out);
 
 /** What to import (or verify) and how. Not synchronised. */
 typedef struct dr_import_options dr_import_options;
@@ -1171,14 +1173,14 @@ typedef struct dr_import_report dr_import_report;
 
 /** A figure of a dr_import_report. */
 typedef enum dr_import_figure {
-    DR_IMPORT_OBJECTS = 0,        /* objects read */
-    DR_IMPORT_OBJECTS_SKIPPED,    /* keys the layout does not match: not fetched */
-    DR_IMPORT_ENTRIES,            /* ratings read from the objects */
-    DR_IMPORT_WRITTEN,            /* ratings written by this run */
-    DR_IMPORT_ALREADY_PRESENT,    /* ratings found written before (a rerun, a dual write) */
-    DR_IMPORT_REJECTED,           /* entries or objects that cannot be read (reported) */
-    DR_IMPORT_DIFFERENCES,        /* verification: aggregates that differ (reported) */
-    DR_IMPORT_BYTES               /* bytes of the objects read */
+    DR_IMPORT_OBJECTS = 0,         /* objects read */
+    DR_IMPORT_OBJECTS_SKIPPED = 1, /* keys the layout does not match: not fetched */
+    DR_IMPORT_ENTRIES = 2,         /* ratings read from the objects */
+    DR_IMPORT_WRITTEN = 3,         /* ratings written by this run */
+    DR_IMPORT_ALREADY_PRESENT = 4, /* ratings found written before (a rerun, a dual write) */
+    DR_IMPORT_REJECTED = 5,        /* entries or objects that cannot be read (reported) */
+    DR_IMPORT_DIFFERENCES = 6,     /* verification: aggregates that differ (reported) */
+    DR_IMPORT_BYTES = 7            /* bytes of the objects read */
 } dr_import_figure;
 
 /** Called with the figures so far, after each object page at most once a second. */

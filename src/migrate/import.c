@@ -135,7 +135,7 @@ DR_API uint64_t dr_import_report_get(const dr_import_report *report, dr_import_f
 }
 
 DR_API dr_status dr_import_identity(const char *bucket, const char *key, size_t index,
-                                    char out[DR_IMPORT_IDENTITY_LEN + 1])
+                                    char *out)
 {
     if (!bucket || !key || !out)
         return dr__fail(DR_E_INVALID_ARGUMENT, "dr_import_identity: %s is NULL",

@@ -188,6 +188,30 @@ static void assert_all(fixture *f)
     dr_dashboard_free(d);
 }
 
+/* One rating item and one marker per rating; a rating item keeps its submittedAt in its
+ * key and is marked as aggregated inline, so a stream aggregator skips it. */
+static void assert_items(fixture *f)
+{
+    json_t *items = dr_test_scan_all(f->client, f->ratings), *item;
+    size_t i, ratings = 0, markers = 0, dated = 0;
+    json_array_foreach(items, i, item) {
+        const char *sk = json_string_value(json_object_get(json_object_get(item, "SK"), "S"));
+        const char *mark =
+            json_string_value(json_object_get(json_object_get(item, "aggregation"), "S"));
+        if (!strncmp(sk, "RATING#", 7)) {
+            ratings++;
+            assert_string_equal(mark, "inline");
+            dated += !strncmp(sk, "RATING#2025-04-01T08:00:00.000Z#", 32);
+        } else if (!strncmp(sk, "IDEMPOTENCY#s3v1:", 17)) {
+            markers++;
+        }
+    }
+    assert_int_equal(ratings, f->valid);
+    assert_int_equal(markers, f->valid);
+    assert_int_equal(dated, 1);
+    json_decref(items);
+}
+
 static void test_import_twice_counts_once(void **state)
 {
     fixture *f = *state;
@@ -208,6 +232,8 @@ static void test_import_twice_counts_once(void **state)
     assert_int_equal(dr_client_read_stats(f->client, "small", &s), DR_OK);
     assert_string_equal(dr_stats_last_rated_at(s), "2025-04-03T08:00:00.000Z");
     dr_stats_free(s);
+
+    assert_items(f);
 
     r = run_import(f, o);
     assert_int_equal(dr_import_report_get(r, DR_IMPORT_WRITTEN), 0);
