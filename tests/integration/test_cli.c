@@ -517,34 +517,51 @@ static void test_upgrade_tables_legacy(void **state)
 
 /* On a terminal the user sees the bar redrawn in place, and no plain line: the program
  * run under a pseudo-terminal, its screen read back. */
-static void test_upgrade_tables_on_terminal(void **state)
+/* Run dadratings with `args` (NULL-ended, after the program's name) on a pseudo-terminal
+ * and read its screen (stdout and stderr both) into `screen`. Returns the exit status. */
+static int run_on_terminal(const char *const *args, char *screen, size_t cap)
 {
     const char *bin = getenv("DR_CLI_BIN");
-    char screen[8192] = "";
+    char *argv[MAX_ARGS];
     ssize_t n, len = 0;
-    int master = -1, status;
+    int master = -1, status, argc = 0;
     pid_t pid;
-    (void)state;
     assert_non_null(bin);
+    argv[argc++] = strdup(bin);
+    while (*args && argc < MAX_ARGS - 1)
+        argv[argc++] = strdup(*args++);
+    argv[argc] = NULL;
     fflush(NULL);
     pid = forkpty(&master, NULL, NULL, NULL);
     assert_true(pid >= 0);
     if (pid == 0) {
-        execl(bin, bin, "upgrade-tables", "--endpoint", dr_test_endpoint(), "--region",
-              "us-east-1", "--ratings-table", g_ratings, "--stats-table", g_stats,
-              (char *)NULL);
+        execv(bin, argv);
         _exit(127);
     }
-    while (len < (ssize_t)sizeof screen - 1 &&
-           (n = read(master, screen + len, sizeof screen - 1 - (size_t)len)) > 0)
+    while (argc > 0)
+        free(argv[--argc]);
+    while (len < (ssize_t)cap - 1 && (n = read(master, screen + len, cap - 1 - (size_t)len)) > 0)
         len += n; /* EIO once the program is gone */
+    screen[len] = '\0';
     close(master);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) != 0 || !strstr(screen, "\rupgrade-tables [") ||
+    return WEXITSTATUS(status);
+}
+
+static void test_upgrade_tables_on_terminal(void **state)
+{
+    const char *const args[] = {"upgrade-tables", "--endpoint", dr_test_endpoint(), "--region",
+                                "us-east-1", "--ratings-table", g_ratings, "--stats-table",
+                                g_stats, NULL};
+    char screen[8192] = "";
+    int status;
+    (void)state;
+    status = run_on_terminal(args, screen, sizeof screen);
+    if (status != 0 || !strstr(screen, "\rupgrade-tables [") ||
         !strstr(screen, "\033[K done in ") || strstr(screen, "upgrade-tables: 0") ||
         strstr(screen, ", done\r\n"))
-        fail_msg("exit %d, screen:\n%s", WEXITSTATUS(status), screen);
+        fail_msg("exit %d, screen:\n%s", status, screen);
     assert_non_null(strstr(screen, "schema marker written\r\n"));
 }
 
@@ -696,6 +713,22 @@ static void test_import_and_verify(void **state)
         fail_msg("exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.err);
     result_free(&r);
     assert_int_equal(total_ratings_on(client, "imp-a"), 3);
+
+    /* On a terminal: the bar (entries, objects, rate; no total to show a percentage of),
+     * erased before each line printed over it. */
+    {
+        const char *const args[] = {"import", root, "--dry-run", "--endpoint",
+                                    dr_test_endpoint(), "--region", "us-east-1",
+                                    "--ratings-table", ratings, "--stats-table", stats, NULL};
+        char screen[8192] = "";
+        int status = run_on_terminal(args, screen, sizeof screen);
+        if (status != 5 || !strstr(screen, "\r\033[Kdadratings: import: live/imp-b/bad.json: ") ||
+            !strstr(screen, "\rimport 4 entries, 5 objects ") ||
+            !strstr(screen, "/s\033[K done in 0 s\r\n") || strstr(screen, "import: 4 entries") ||
+            !strstr(screen, "import: 5 objects, 4 entries, 0 written, 0 already present, 2 "
+                            "rejected (dry run: nothing written)\r\n"))
+            fail_msg("exit %d, screen:\n%s", status, screen);
+    }
 
     r = cli_bare(ON_IMPORT_TABLES("--quiet", "import", root)); /* a rerun counts nothing */
     expect(&r, 5, "import: 5 objects, 4 entries, 0 written, 4 already present, 2 rejected\n",
