@@ -199,11 +199,18 @@ void dr__diff_joke(dr_diff_sink *sink, const char *joke_id, const dr_counts *sou
     dr__diff_counts(sink, subject, source, &stored);
 }
 
+static int compare_names(const void *pa, const void *pb)
+{
+    const char *const *a = pa, *const *b = pb;
+    return strcmp(*a, *b);
+}
+
 static void diff_authors(dr_diff_sink *sink, const dr_tally *tally, const dr_dashboard *stored)
 {
     static const dr_counts none;
     char subject[16 + DR_MAX_AUTHOR_BYTES];
     const dr_tally_entry **sorted = NULL;
+    const char **stored_names;
     size_t i;
 
     /* Stored authors, in the dashboard's order, then those only the source has. */
@@ -212,19 +219,23 @@ static void diff_authors(dr_diff_sink *sink, const dr_tally *tally, const dr_das
         snprintf(subject, sizeof subject, "author %s", stored->authors[i].name);
         dr__diff_counts(sink, subject, source ? source : &none, &stored->authors[i].counts);
     }
-    if (dr__tally_sorted(&tally->authors, &sorted) != DR_OK) {
-        differ(sink, "authors: %s", dr_last_error_message());
+    stored_names = dr__calloc(stored->author_count + 1, sizeof *stored_names);
+    if (!stored_names || dr__tally_sorted(&tally->authors, &sorted) != DR_OK) {
+        differ(sink, "authors: out of memory comparing them");
+        dr__free(stored_names);
         return;
     }
+    for (i = 0; i < stored->author_count; i++)
+        stored_names[i] = stored->authors[i].name;
+    qsort(stored_names, stored->author_count, sizeof *stored_names, compare_names);
     for (i = 0; i < tally->authors.count; i++) {
-        size_t k;
-        for (k = 0; k < stored->author_count; k++)
-            if (!strcmp(stored->authors[k].name, sorted[i]->name))
-                break;
-        if (k == stored->author_count)
+        const char *name = sorted[i]->name;
+        if (!bsearch(&name, stored_names, stored->author_count, sizeof *stored_names,
+                     compare_names))
             differ(sink, "author %s: no author item in the stats table, %llu ratings in the "
-                         "source", sorted[i]->name, (unsigned long long)sorted[i]->counts.total);
+                         "source", name, (unsigned long long)sorted[i]->counts.total);
     }
+    dr__free(stored_names);
     dr__free(sorted);
 }
 

@@ -810,7 +810,8 @@ static int run_dead_letters(char **args)
 /* The progress and messages of one import or verification. */
 typedef struct import_view {
     const char *name; /* "import" or "verify" */
-    cli_progress *bar; /* from the first page on: a source that cannot be opened shows none */
+    cli_progress *bar;
+    int started; /* a page was read: a source that cannot be opened shows no progress */
     uint64_t entries;
 } import_view;
 
@@ -819,7 +820,8 @@ static void on_import_progress(void *ctx, const dr_import_report *so_far)
     import_view *v = ctx;
     uint64_t entries = dr_import_report_get(so_far, DR_IMPORT_ENTRIES);
     char detail[64];
-    if (!v->bar && !(v->bar = cli_progress_start(v->name, 0, g.quiet)))
+    v->started = 1;
+    if (!v->bar)
         return;
     /* The total is not known before the listing ends: entries, objects and the rate. */
     snprintf(detail, sizeof detail, "entries, %llu objects",
@@ -939,8 +941,12 @@ static int run_import_or_verify(const char *cmd, const char *source,
         dr_import_options_free(opts);
         return code;
     }
+    view.bar = cli_progress_start(cmd, 0, g.quiet);
     rc = run(client, opts, report);
-    cli_progress_finish(view.bar);
+    if (view.started)
+        cli_progress_finish(view.bar);
+    else
+        cli_progress_discard(view.bar);
     if (rc != DR_OK) {
         if (*report)
             printf("%s: stopped after %llu objects, %llu entries\n", cmd,

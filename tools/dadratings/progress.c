@@ -137,3 +137,8 @@ void cli_progress_finish(cli_progress *p)
     report(p, p->clock(), 1);
     free(p);
 }
+
+void cli_progress_discard(cli_progress *p)
+{
+    free(p);
+}

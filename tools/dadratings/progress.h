@@ -39,4 +39,7 @@ void cli_progress_advance(cli_progress *progress, uint64_t n);
 /* The final report (always written), then the progress is freed. */
 void cli_progress_finish(cli_progress *progress);
 
+/* Free without a report: work that never started (its input was refused). */
+void cli_progress_discard(cli_progress *progress);
+
 #endif
