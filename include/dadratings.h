@@ -1205,52 +1205,68 @@ DR_API dr_status dr_import_options_new(dr_import_options **out, const char *sour
 DR_API void dr_import_options_free(dr_import_options *options);
 /*
  * The setters below share these rules: `options` is required; strings are copied, NULL
- * restores the default; values are checked when the import starts (DR_E_INVALID_ARGUMENT
- * naming the option).
- * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL, a value out of range), DR_E_NOMEM.
+ * restores the default; a layout or bucket is checked when the import starts
+ * (DR_E_INVALID_ARGUMENT naming what is wrong).
  */
 /**
- * The pattern that says what an object's key holds (docs/migration.md, "Layouts");
- * NULL: the old app's tree, "live/{joke}/{object}" and "daily/{date}/{joke}/{object}".
- * @since 1.2
+ * The pattern that says what an object's key holds (docs/migration.md, "Layouts").
+ * @param options required.
+ * @param layout the pattern, or NULL for the old app's tree,
+ *        "{mode:live}/{joke}/{any},{mode:daily}/{date}/{joke}/{any}".
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL), DR_E_NOMEM.  @since 1.2
  */
 DR_API dr_status dr_import_options_set_layout(dr_import_options *options, const char *layout);
 /**
  * A directory source only: the bucket and prefix it is a copy of, so that identities are
- * those of the bucket's objects. Unset: the directory's name and no prefix.  @since 1.2
+ * those of the bucket's objects. Unset: the directory's name and no prefix.
+ * @param options required.
+ * @param bucket the bucket, or NULL to unset both.
+ * @param prefix the prefix within it, or NULL for none.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL), DR_E_NOMEM.  @since 1.2
  */
 DR_API dr_status dr_import_options_set_copy_of(dr_import_options *options, const char *bucket,
                                                const char *prefix);
 /**
  * Read and check everything, write nothing (no ratings, no checkpoint).
- * @param dry_run 0 or 1.  @since 1.2
+ * @param options required.
+ * @param dry_run 0 or 1.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL).  @since 1.2
  */
 DR_API dr_status dr_import_options_set_dry_run(dr_import_options *options, int dry_run);
 /**
  * Continue after the checkpoint a previous run of this source left in the stats table
- * (the last object whose ratings were all committed). Without it the import lists from
- * the start and skips what is stored (exact either way; resuming is faster).
- * @param resume 0 or 1.  @since 1.2
+ * (the last object of the last batch committed). Without it the import lists from the
+ * start and finds what is stored (exact either way; resuming is faster).
+ * @param options required.
+ * @param resume 0 or 1.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL).  @since 1.2
  */
 DR_API dr_status dr_import_options_set_resume(dr_import_options *options, int resume);
 /**
- * Requests in flight at once, for fetching objects and committing jokes: 1..64, default 8.
- * @since 1.2
+ * Requests in flight at once, for fetching objects and committing jokes.
+ * @param options required.
+ * @param concurrency 1..64 (default 8).
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL, out of range).  @since 1.2
  */
 DR_API dr_status dr_import_options_set_concurrency(dr_import_options *options,
                                                    uint32_t concurrency);
 /**
- * Keys listed per page, 1..1000 (default 1000): the unit of work between checkpoints,
- * which bounds memory.  @since 1.2
+ * Keys listed per request. Pages are gathered into batches of about 10,000 ratings, the
+ * unit of work between checkpoints, which bounds memory.
+ * @param options required.
+ * @param page_size 1..1000 (default 1000).
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL, out of range).  @since 1.2
  */
 DR_API dr_status dr_import_options_set_page_size(dr_import_options *options,
                                                  uint32_t page_size);
 /**
  * Callbacks, called on the thread that runs the import; either may be NULL.
+ * @param options required.
  * @param progress the figures so far.
  * @param message a rejected entry ("<key> entry <i>: <why>") or, when verifying, a
  *        difference.
- * @param ctx passed to both.  @since 1.2
+ * @param ctx passed to both.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL).  @since 1.2
  */
 DR_API dr_status dr_import_options_set_callbacks(dr_import_options *options,
                                                  dr_import_progress_fn progress,
@@ -1261,7 +1277,8 @@ DR_API dr_status dr_import_options_set_callbacks(dr_import_options *options,
  * its identity (dr_import_identity()) as idempotency key, so a rerun, a resumed run
  * and ratings an app wrote with the same identity count once. A joke's ratings are
  * committed together with every aggregate they touch, as many per TransactWriteItems as
- * its item limit allows. After each page the checkpoint is written to the stats table.
+ * its item limit allows, in batches of about 10,000 ratings (memory is bounded by the
+ * batch); after each batch the checkpoint is written to the stats table.
  * Unreadable entries are reported and skipped; the import goes on.
  * @param client required. Inline aggregation is used whatever the client's mode (the
  *        rating items are marked so, and the stream aggregator skips them).

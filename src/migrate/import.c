@@ -205,6 +205,12 @@ typedef struct import_run {
     const dr_import_options *opts;
     const dr_source *source;
     dr_import_report *report;
+    /* The ratings of the pages read since the last commit, and the last page's last key. */
+    struct {
+        dr_rating **items;
+        size_t count, cap;
+    } batch;
+    char *batch_last_key;
 } import_run;
 
 /* One joke and author of a page: ratings[start, start + count) of the sorted page. */
@@ -304,25 +310,24 @@ static dr_status make_groups(dr_rating *const *ratings, size_t n, const dr_ratin
     return DR_OK;
 }
 
-static dr_status import_page(void *ctx, const dr_walk_page *page)
+/* Commit every rating of the batch, then move the checkpoint to the batch's last key. */
+static dr_status flush_batch(import_run *run)
 {
-    import_run *run = ctx;
     commit_pool pool;
     const dr_rating **sorted;
     dr_status rc = DR_OK;
-    size_t i, n;
+    size_t i, n = run->batch.count ? run->batch.count : 1;
 
-    if (run->opts->dry_run)
+    if (!run->batch_last_key)
         return DR_OK;
     memset(&pool, 0, sizeof pool);
     pool.c = run->c;
-    n = page->count ? page->count : 1;
     pool.groups = dr__calloc(n, sizeof *pool.groups);
     pool.states = dr__calloc(n, sizeof *pool.states);
     sorted = dr__calloc(n, sizeof *sorted);
     rc = pool.groups && pool.states && sorted
-             ? make_groups(page->ratings, page->count, sorted, pool.groups, &pool.count)
-             : dr__fail(DR_E_NOMEM, "out of memory committing a page of ratings");
+             ? make_groups(run->batch.items, run->batch.count, sorted, pool.groups, &pool.count)
+             : dr__fail(DR_E_NOMEM, "out of memory committing a batch of ratings");
     if (rc == DR_OK) {
         pool.ratings = sorted;
         atomic_init(&pool.next, 0);
@@ -337,8 +342,44 @@ static dr_status import_page(void *ctx, const dr_walk_page *page)
     dr__free(sorted);
     dr__free(pool.groups);
     dr__free(pool.states);
-    /* Only a page whose every rating is committed moves the checkpoint. */
-    return rc == DR_OK ? write_checkpoint(run->c, run->source, page->last_key) : rc;
+    /* Only a batch whose every rating is committed moves the checkpoint. */
+    if (rc == DR_OK)
+        rc = write_checkpoint(run->c, run->source, run->batch_last_key);
+    while (run->batch.count)
+        dr_rating_free(run->batch.items[--run->batch.count]);
+    dr__free(run->batch_last_key);
+    run->batch_last_key = NULL;
+    return rc;
+}
+
+/* Take the page's ratings into the batch; commit the batch once it is full. Pages are
+ * gathered so that a joke's ratings spread over many pages (the daily tree lists by date
+ * first) still fill whole transactions. */
+static dr_status import_page(void *ctx, const dr_walk_page *page)
+{
+    import_run *run = ctx;
+    char *last;
+    size_t i;
+
+    if (run->opts->dry_run)
+        return DR_OK;
+    if (run->batch.count + page->count > run->batch.cap) {
+        size_t cap = run->batch.count + page->count + DR_IMPORT_BATCH_RATINGS;
+        dr_rating **grown = dr__realloc(run->batch.items, cap * sizeof *grown);
+        if (!grown)
+            return dr__fail(DR_E_NOMEM, "out of memory gathering a batch of ratings");
+        run->batch.items = grown;
+        run->batch.cap = cap;
+    }
+    if (!(last = dr__strdup(page->last_key)))
+        return dr__fail(DR_E_NOMEM, "out of memory gathering a batch of ratings");
+    dr__free(run->batch_last_key);
+    run->batch_last_key = last;
+    for (i = 0; i < page->count; i++) {
+        run->batch.items[run->batch.count++] = page->ratings[i];
+        page->ratings[i] = NULL; /* the batch owns it now */
+    }
+    return run->batch.count >= DR_IMPORT_BATCH_RATINGS ? flush_batch(run) : DR_OK;
 }
 
 dr_status dr__import_hand_over(const dr_import_report *figures, dr_import_report **out,
@@ -369,6 +410,7 @@ DR_API dr_status dr_client_import(dr_client *c, const dr_import_options *opts,
     memset(&figures, 0, sizeof figures);
     if ((rc = dr__walk_open(c, opts, &walk)) != DR_OK)
         return rc;
+    memset(&run, 0, sizeof run);
     run.c = c;
     run.opts = opts;
     run.source = dr__walk_source(walk);
@@ -377,6 +419,12 @@ DR_API dr_status dr_client_import(dr_client *c, const dr_import_options *opts,
         rc = read_checkpoint(c, run.source, &start_after);
     if (rc == DR_OK)
         rc = dr__walk_run(walk, start_after, import_page, &run, &figures);
+    if (rc == DR_OK)
+        rc = flush_batch(&run);
+    while (run.batch.count)
+        dr_rating_free(run.batch.items[--run.batch.count]);
+    dr__free(run.batch.items);
+    dr__free(run.batch_last_key);
     dr__free(start_after);
     dr__walk_free(walk);
     return dr__import_hand_over(&figures, out, rc);

@@ -19,6 +19,9 @@
 #define DR_IMPORT_FIGURES 8
 #define DR_IMPORT_DEFAULT_CONCURRENCY 8u
 #define DR_IMPORT_MAX_CONCURRENCY 64u
+/* The import commits once it has gathered this many ratings (and at the end): a joke's
+ * ratings fill whole transactions, and memory stays bounded by the batch. */
+#define DR_IMPORT_BATCH_RATINGS 10000u
 
 struct dr_import_options {
     char *source;
@@ -46,7 +49,8 @@ typedef struct dr_walk_page {
     const char *last_key; /* the page's last listed key: the checkpoint once committed */
 } dr_walk_page;
 
-/* What the walker calls with each page that lists at least one key. A status other than
+/* What the walker calls with each page that lists at least one key. It may keep a rating
+ * by taking it and setting its slot to NULL; the walker frees the others. A status other than
  * DR_OK stops the walk and is returned. */
 typedef dr_status (*dr_walk_fn)(void *ctx, const dr_walk_page *page);
 

@@ -100,12 +100,15 @@ static dr_status commit_pending(chunk *k, dr_commit_outcome *outcome)
 static dr_status commit_chunk(chunk *k)
 {
     size_t round, i;
-    /* Each cancellation by a guard means a rating of the chunk got stored meanwhile, and
-     * the next read of the markers leaves it out: at most one round per rating. */
-    for (round = 0; round <= k->n; round++) {
+    /* The first attempt assumes nothing is stored (a first import: no read at all). A
+     * cancellation by a guard means some rating is stored (a rerun, a dual write), and
+     * each later attempt first reads the markers and leaves those out: at most one round
+     * per rating. */
+    for (round = 0; round <= k->n + 1; round++) {
         dr_commit_outcome outcome;
         dr_status rc;
-        if ((rc = mark_stored(k)) != DR_OK || (rc = commit_pending(k, &outcome)) != DR_OK)
+        if ((round > 0 && (rc = mark_stored(k)) != DR_OK) ||
+            (rc = commit_pending(k, &outcome)) != DR_OK)
             return rc;
         if (outcome == DR_COMMIT_NOTHING)
             return DR_OK; /* every rating was stored before */

@@ -23,11 +23,11 @@ typedef enum dr_bulk_state {
 
 /* Commit `ratings` (n of them: one joke, one author (or none), each with an idempotency
  * key and usually a submittedAt) with the joke's stats, its GLOBAL shard and the author's
- * counters, marked as aggregated inline. In chunks of DR_BULK_MAX_RATINGS: each attempt
- * first reads the chunk's markers (one strongly consistent BatchGetItem) and leaves out
- * the ratings already stored, then commits the rest with a summed delta; a marker that
- * appears meanwhile (a concurrent writer of the same rating) cancels the transaction and
- * the chunk is read again. state[i] (n entries, set to DR_BULK_PENDING first) says what
+ * counters, marked as aggregated inline. In chunks of DR_BULK_MAX_RATINGS, each one
+ * transaction with a summed delta, every rating conditional on its marker's absence. When
+ * a marker exists (a rerun, a dual write, a concurrent writer) the transaction is
+ * cancelled, and the next attempt first reads the chunk's markers (one strongly
+ * consistent BatchGetItem) and commits only the ratings not stored. state[i] (n entries, set to DR_BULK_PENDING first) says what
  * happened to ratings[i]. On an error the ratings of committed chunks say so. */
 dr_status dr__bulk_commit(dr_client *c, const dr_rating *const *ratings, size_t n,
                           dr_bulk_state *state);
