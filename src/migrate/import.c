@@ -2,8 +2,6 @@
  * author, committed with bounded concurrency through the bulk commit (bulk.h), then the
  * page's last key written as the checkpoint. Also the options, the report and the
  * identity of the public API. */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +12,7 @@
 #include "ddb_json.h"
 #include "identity.h"
 #include "import.h"
+#include "parallel.h"
 
 /* ---- options, report, identity -------------------------------------------------------- */
 
@@ -227,7 +226,6 @@ typedef struct commit_pool {
     dr_bulk_state *states;
     group *groups;
     size_t count;
-    atomic_size_t next;
 } commit_pool;
 
 static const char *author_of(const dr_rating *r)
@@ -251,8 +249,10 @@ static int by_joke_author(const void *a, const void *b)
     return d ? d : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-static void commit_group(commit_pool *pool, group *g)
+static void commit_group(void *ctx, size_t index)
 {
+    commit_pool *pool = ctx;
+    group *g = &pool->groups[index];
     size_t i;
     g->rc = dr__bulk_commit(pool->c, pool->ratings + g->start, g->count, pool->states + g->start);
     if (g->rc != DR_OK)
@@ -261,26 +261,6 @@ static void commit_group(commit_pool *pool, group *g)
         g->written += pool->states[i] == DR_BULK_WRITTEN;
         g->present += pool->states[i] == DR_BULK_PRESENT;
     }
-}
-
-static void *commit_worker(void *arg)
-{
-    commit_pool *pool = arg;
-    size_t i;
-    while ((i = atomic_fetch_add(&pool->next, 1)) < pool->count)
-        commit_group(pool, &pool->groups[i]);
-    return NULL;
-}
-
-static void commit_groups(commit_pool *pool, uint32_t concurrency)
-{
-    pthread_t threads[DR_IMPORT_MAX_CONCURRENCY];
-    size_t started = 0, want = pool->count < concurrency ? pool->count : concurrency;
-    while (started + 1 < want && pthread_create(&threads[started], NULL, commit_worker, pool) == 0)
-        started++;
-    commit_worker(pool);
-    while (started)
-        pthread_join(threads[--started], NULL);
 }
 
 /* Sort the page's ratings into `sorted` and cut it into groups; DR_E_NOMEM. */
@@ -330,8 +310,7 @@ static dr_status flush_batch(import_run *run)
              : dr__fail(DR_E_NOMEM, "out of memory committing a batch of ratings");
     if (rc == DR_OK) {
         pool.ratings = sorted;
-        atomic_init(&pool.next, 0);
-        commit_groups(&pool, run->opts->concurrency);
+        dr__parallel_for(pool.count, run->opts->concurrency, commit_group, &pool);
     }
     for (i = 0; i < pool.count; i++) {
         run->report->figure[DR_IMPORT_WRITTEN] += pool.groups[i].written;

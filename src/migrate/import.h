@@ -14,11 +14,12 @@
 #include "dadratings.h"
 #include "error.h"
 #include "ops.h"
+#include "parallel.h"
 #include "source.h"
 
 #define DR_IMPORT_FIGURES 8
 #define DR_IMPORT_DEFAULT_CONCURRENCY 8u
-#define DR_IMPORT_MAX_CONCURRENCY 64u
+#define DR_IMPORT_MAX_CONCURRENCY DR_PARALLEL_MAX
 /* The import commits once it has gathered this many ratings (and at the end): a joke's
  * ratings fill whole transactions, and memory stays bounded by the batch. */
 #define DR_IMPORT_BATCH_RATINGS 10000u

@@ -1,8 +1,6 @@
 /* Walking the old tree page by page (import.h): list, fetch what the layout matches with
  * bounded concurrency, read payloads into ratings, hand each page on. */
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +9,7 @@
 #include "identity.h"
 #include "import.h"
 #include "layout.h"
+#include "parallel.h"
 #include "payload.h"
 #include "validate.h"
 
@@ -31,13 +30,6 @@ typedef struct fetched {
     dr_status rc;
     char message[512];
 } fetched;
-
-typedef struct fetch_pool {
-    dr_walk *walk;
-    fetched *objects;
-    size_t count;
-    atomic_size_t next;
-} fetch_pool;
 
 dr_status dr__walk_open(dr_client *c, const dr_import_options *opts, dr_walk **out)
 {
@@ -112,32 +104,24 @@ static void fetch_one(dr_walk *w, fetched *f)
     dr__buf_free(&body);
 }
 
-static void *fetch_worker(void *arg)
+/* Fetch and parse every object, `concurrency` at a time. */
+typedef struct fetch_job {
+    dr_walk *walk;
+    fetched *objects;
+} fetch_job;
+
+static void fetch_item(void *ctx, size_t i)
 {
-    fetch_pool *pool = arg;
-    size_t i;
-    while ((i = atomic_fetch_add(&pool->next, 1)) < pool->count)
-        fetch_one(pool->walk, &pool->objects[i]);
-    return NULL;
+    fetch_job *job = ctx;
+    fetch_one(job->walk, &job->objects[i]);
 }
 
-/* Fetch and parse every object, `concurrency` at a time (the caller's thread is one of
- * them). */
 static void fetch_all(dr_walk *w, fetched *objects, size_t count)
 {
-    pthread_t threads[DR_IMPORT_MAX_CONCURRENCY];
-    size_t started = 0, want = count < w->opts->concurrency ? count : w->opts->concurrency;
-    fetch_pool pool;
-
-    pool.walk = w;
-    pool.objects = objects;
-    pool.count = count;
-    atomic_init(&pool.next, 0);
-    while (started + 1 < want && pthread_create(&threads[started], NULL, fetch_worker, &pool) == 0)
-        started++;
-    fetch_worker(&pool);
-    while (started)
-        pthread_join(threads[--started], NULL);
+    fetch_job job;
+    job.walk = w;
+    job.objects = objects;
+    dr__parallel_for(count, w->opts->concurrency, fetch_item, &job);
 }
 
 /* ---- entries into ratings ----------------------------------------------------------- */
