@@ -21,6 +21,7 @@ import concurrent.futures
 import hashlib
 import http.client
 import json
+import random
 import os
 import re
 import shutil
@@ -41,7 +42,10 @@ RATINGS, JOKES, AUTHORS, MALFORMED, SEED = 20000, 300, 8, 0.01, 13
 RATINGS = int(os.environ.get("DR_IMPORT_BIG_RATINGS", RATINGS))
 BUCKET, PREFIX = "old-ratings", "ratings"
 PAGE_SIZE, CONCURRENCY = 250, 8
-KILL_AT = (0.10, 0.45, 0.80)
+# Three kill points drawn from the seed (printed): one in each third of the import.
+KILL_SEED = int(os.environ.get("DR_IMPORT_BIG_KILL_SEED", str(int(time.time()))))
+_kill_rng = random.Random(KILL_SEED)
+KILL_AT = tuple(sorted(_kill_rng.uniform(lo, lo + 0.28) for lo in (0.03, 0.36, 0.69)))
 EXIT_OK, EXIT_PARTIAL, EXIT_DIFFERENCES = 0, 5, 6
 # s3rver's one account (it checks a SigV4 request's access key, not its signature), and
 # dummy credentials DynamoDB Local accepts.
@@ -280,6 +284,80 @@ class Case:
 
 # ---- the cases -----------------------------------------------------------------------
 
+def scan(table):
+    """Every item of `table`: a strongly consistent Scan, paged."""
+    items, start = [], None
+    while True:
+        body = {"TableName": table, "ConsistentRead": True}
+        if start:
+            body["ExclusiveStartKey"] = start
+        resp = ddb("Scan", body)
+        items += resp.get("Items", [])
+        start = resp.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+def number(item, name):
+    return int(item.get(name, {}).get("N", "0"))
+
+
+def stored_counts(item):
+    return {"totalRatings": number(item, "totalRatings"), "score": number(item, "totalScore"),
+            "counts": {str(s): number(item, "count%d" % s) for s in range(1, 6)}}
+
+
+def expected_counts(want):
+    return {"totalRatings": want["totalRatings"], "score": want["score"],
+            "counts": {k: int(v) for k, v in want["counts"].items()}}
+
+
+def compare_scan(case, tables, exp):
+    """Both tables scanned, as the chaos test checks them: one rating item and one marker
+    per valid entry, their stars summing to the oracle's; every joke's, author's and the
+    GLOBAL stats item equal to the oracle, and no other joke or author."""
+    ok = True
+    ratings = [i for i in scan(tables.ratings) if i["SK"]["S"].startswith("RATING#")]
+    markers = [i for i in scan(tables.ratings) if i["SK"]["S"].startswith("IDEMPOTENCY#")]
+    ok &= check(len(ratings) == exp["valid"] and len(markers) == exp["valid"],
+                "%s: scan found %d rating items and %d markers, expected %d each" %
+                (case, len(ratings), len(markers), exp["valid"]))
+    ok &= check(sum(number(i, "rating") for i in ratings) == exp["global"]["score"],
+                "%s: the rating items' stars sum to %d, expected %d" %
+                (case, sum(number(i, "rating") for i in ratings), exp["global"]["score"]))
+    jokes, authors, global_items = {}, {}, []
+    for item in scan(tables.stats):
+        pk, sk = item["PK"]["S"], item["SK"]["S"]
+        if pk.startswith("STATS#"):
+            jokes[pk[len("STATS#"):]] = stored_counts(item)
+        elif pk == "GLOBAL" and sk.startswith("AUTHOR#"):
+            authors[sk[len("AUTHOR#"):]] = stored_counts(item)
+        elif pk.startswith("GLOBAL") and sk == "AGGREGATE":
+            global_items.append(item)
+    ok &= check(sorted(jokes) == sorted(exp["jokes"]),
+                "%s: scan found stats items of %d jokes, expected %d" %
+                (case, len(jokes), len(exp["jokes"])))
+    for jid, want in exp["jokes"].items():
+        ok &= check(jokes.get(jid) == expected_counts(want), "%s: scanned stats of %s are %s, "
+                    "expected %s" % (case, jid, jokes.get(jid), expected_counts(want)))
+    ok &= check(sorted(authors) == sorted(exp["authors"]),
+                "%s: scan found authors %s, expected %s" % (case, sorted(authors),
+                                                            sorted(exp["authors"])))
+    for name, want in exp["authors"].items():
+        ok &= check(authors.get(name) == expected_counts(want), "%s: scanned author %s is %s, "
+                    "expected %s" % (case, name, authors.get(name), expected_counts(want)))
+    total = {"totalRatings": sum(number(i, "totalRatings") for i in global_items),
+             "score": sum(number(i, "totalScore") for i in global_items),
+             "counts": {str(s): sum(number(i, "count%d" % s) for i in global_items)
+                        for s in range(1, 6)}}
+    ok &= check(total == expected_counts(exp["global"]),
+                "%s: scanned GLOBAL is %s, expected %s" % (case, total,
+                                                          expected_counts(exp["global"])))
+    ok &= check(sum(number(i, "uniqueJokes") for i in global_items) == exp["uniqueJokes"],
+                "%s: scanned uniqueJokes differs from %d" % (case, exp["uniqueJokes"]))
+    return ok
+
+
 def import_args(source, *extra):
     args = ["import", source, "--page-size", str(PAGE_SIZE), "--concurrency", str(CONCURRENCY)]
     if not source.startswith("s3://"):
@@ -295,6 +373,7 @@ def case_twice(tree, exp):
             % (r.returncode, EXIT_PARTIAL, r.stderr[-2000:])))
     c(compare_rejects("directory import", r.stdout + r.stderr, exp))
     c(compare_dashboard("after the directory import", dashboard(t), exp))
+    c(compare_scan("after the directory import", t, exp))
 
     r = cli(t, *import_args("s3://%s/%s" % (BUCKET, PREFIX)))
     c(check(r.returncode == EXIT_PARTIAL, "s3 import exited %d, expected %d: %s"
@@ -309,6 +388,7 @@ def case_twice(tree, exp):
             (exp["valid"], out[-600:])))
     c(compare_dashboard("after the s3 import", dashboard(t), exp))
     c(compare_stats("after the s3 import", t, exp, sorted(exp["jokes"])))
+    c(compare_scan("after the s3 import", t, exp))
     c.done()
     return t  # kept for the planted difference
 
@@ -349,12 +429,14 @@ def case_kill_resume(tree, exp):
             (r.returncode, r.stderr[-2000:])))
     c(compare_dashboard("after the kills", dashboard(t), exp))
     c(compare_stats("after the kills", t, exp, sorted(exp["jokes"])))
+    c(compare_scan("after the kills", t, exp))
     r = cli(t, "verify", tree, "--copy-of", "%s/%s" % (BUCKET, PREFIX))
     c(check(r.returncode == EXIT_OK, "verify after the kills exited %d: %s" %
             (r.returncode, (r.stdout + r.stderr)[-2000:])))
     c.done()
-    print("  killed at %s ratings committed (targets %s); %d committed before the last run"
-          % (kills, [int(exp["valid"] * f) for f in KILL_AT], after_kills))
+    print("  killed at %s ratings committed (targets %s, kill seed %d); %d committed before "
+          "the last run" % (kills, [int(exp["valid"] * f) for f in KILL_AT], KILL_SEED,
+                            after_kills))
     t.drop()
 
 
@@ -387,6 +469,17 @@ def case_planted_difference(t, tree, exp):
     c(check(r.returncode == EXIT_DIFFERENCES, "verify after planting exited %d, expected %d: %s"
             % (r.returncode, EXIT_DIFFERENCES, out[-2000:])))
     c(check(joke in out, "verify does not name %s: %s" % (joke, out[-2000:])))
+    # A stats item edited by hand: another joke's count5 set one higher.
+    edited = sorted(exp["jokes"])[7]
+    ddb("UpdateItem", {"TableName": t.stats,
+                       "Key": {"PK": {"S": "STATS#" + edited}, "SK": {"S": "AGGREGATE"}},
+                       "UpdateExpression": "ADD count5 :one",
+                       "ExpressionAttributeValues": {":one": {"N": "1"}}})
+    r = cli(t, "verify", "s3://%s/%s" % (BUCKET, PREFIX))
+    out = r.stdout + r.stderr
+    c(check(r.returncode == EXIT_DIFFERENCES and ("joke %s: count5" % edited) in out,
+            "verify after editing %s by hand exited %d: %s" % (edited, r.returncode,
+                                                               out[-2000:])))
     c.done()
     t.drop()
 
