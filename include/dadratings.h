@@ -77,11 +77,11 @@ extern "C" {
 #endif
 
 #define DR_VERSION_MAJOR 1
-#define DR_VERSION_MINOR 1
+#define DR_VERSION_MINOR 2
 #define DR_VERSION_PATCH 0
 /** The version as 0xXXYYZZ: major, minor, patch. Compare with >=. */
 #define DR_VERSION_NUM ((DR_VERSION_MAJOR << 16) | (DR_VERSION_MINOR << 8) | DR_VERSION_PATCH)
-#define DR_VERSION_STRING "1.1.0"
+#define DR_VERSION_STRING "1.2.0"
 
 /**
  * The version of the library loaded at run time, as "MAJOR.MINOR.PATCH".
@@ -589,12 +589,26 @@ DR_API dr_status dr_rating_set_mode(dr_rating *rating, const char *mode);
 DR_API dr_status dr_rating_set_date(dr_rating *rating, const char *date);
 /**
  * A caller-chosen key that makes repeated writes of the same rating count once, for as
- * long as the rating item exists.
+ * long as the rating item exists. The rating item's key is derived from it (with the
+ * submittedAt), so writes of one rating with one submittedAt name one item.
  * @param rating required.
  * @param key 1..128 bytes of A-Z a-z 0-9 . _ : -, or NULL to unset.
  * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_NOMEM (see above).  @since 1.0
  */
 DR_API dr_status dr_rating_set_idempotency_key(dr_rating *rating, const char *key);
+/**
+ * When the rating was given, for ratings recorded elsewhere first (the import, an app
+ * writing to S3 and to DynamoDB during a migration); unset means the time of the write.
+ * It orders the joke's ratings and the dashboard's recent list and sets lastRatedAt.
+ * With an idempotency key, the rating item's key is derived from both (docs/migration.md),
+ * so two writes of the same rating store one item.
+ * @param rating required.
+ * @param submitted_at ISO 8601 as JavaScript's Date writes it ("2026-01-30T15:30:00.000Z";
+ *        seconds required, an optional fraction, `Z` or an offset `+01:00`), a real date,
+ *        at most 40 bytes; or NULL to unset.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT, DR_E_NOMEM (see above).  @since 1.2
+ */
+DR_API dr_status dr_rating_set_submitted_at(dr_rating *rating, const char *submitted_at);
 
 /**
  * Store a rating and return the joke's statistics including it.
@@ -1124,6 +1138,183 @@ DR_API const char *dr_dead_letters_parked_at(const dr_dead_letters *list, size_t
  * @return DR_OK, DR_E_INVALID_ARGUMENT (`list` or `out` NULL), DR_E_NOMEM.  @since 1.0
  */
 DR_API dr_status dr_dead_letters_to_json(const dr_dead_letters *list, char **out);
+
+/* ------------------------------------------------------------------------ */
+/* Importing the ratings stored in S3 (docs/migration.md)                   */
+/* ------------------------------------------------------------------------ */
+
+/** Length of an import identity, without its NUL: "s3v1:" and 64 hex digits. */
+#define DR_IMPORT_IDENTITY_LEN 69
+
+/**
+ * The idempotency key of one rating of the old S3 tree: the same for every run of the
+ * import and for an app that writes the rating to S3 and to DynamoDB (pass it to
+ * dr_rating_set_idempotency_key() with the rating's submittedAt), so each counts once.
+ * @param bucket the bucket the object is (or will be) stored in. Required.
+ * @param key the object's full key. Required.
+ * @param index the rating's index in the object: 0 for an object holding one rating,
+ *        else its index in the object's array.
+ * @param out receives DR_IMPORT_IDENTITY_LEN characters and a NUL: at least
+ *        DR_IMPORT_IDENTITY_LEN + 1 bytes. Required.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (a NULL argument), DR_E_INTERNAL (no SHA-256 in
+ *         OpenSSL).  @since 1.2
+ */
+DR_API dr_status dr_import_identity(const char *bucket, const char *key, size_t index,
+                                    char *out);
+
+/** What to import (or verify) and how. Not synchronised. */
+typedef struct dr_import_options dr_import_options;
+
+/**
+ * The running figures of an import or a verification, passed to the progress callback
+ * and returned at the end. Immutable.
+ */
+typedef struct dr_import_report dr_import_report;
+
+/** A figure of a dr_import_report. */
+typedef enum dr_import_figure {
+    DR_IMPORT_OBJECTS = 0,         /* objects read */
+    DR_IMPORT_OBJECTS_SKIPPED = 1, /* keys the layout does not match: not fetched */
+    DR_IMPORT_ENTRIES = 2,         /* ratings read from the objects */
+    DR_IMPORT_WRITTEN = 3,         /* ratings written by this run */
+    DR_IMPORT_ALREADY_PRESENT = 4, /* ratings found written before (a rerun, a dual write) */
+    DR_IMPORT_REJECTED = 5,        /* entries or objects that cannot be read (reported) */
+    DR_IMPORT_DIFFERENCES = 6,     /* verification: aggregates that differ (reported) */
+    DR_IMPORT_BYTES = 7            /* bytes of the objects read */
+} dr_import_figure;
+
+/** Called with the figures so far, after each object page at most once a second. */
+typedef void (*dr_import_progress_fn)(void *ctx, const dr_import_report *so_far);
+/** Called with one line per rejected entry or object, or per difference. */
+typedef void (*dr_import_message_fn)(void *ctx, const char *message);
+
+/**
+ * Options for `source`: "s3://bucket[/prefix]" or a local directory holding a copy of
+ * one (`aws s3 sync`). The S3 source uses the client's region, credentials and profile;
+ * its endpoint is AWS_ENDPOINT_URL_S3 (and the rest of the configured-endpoint settings
+ * for service "s3"), else S3's regional endpoint.
+ * @param out receives the options; free with dr_import_options_free(). Required.
+ * @param source required; copied.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (NULL or empty `source`), DR_E_NOMEM.  @since 1.2
+ */
+DR_API dr_status dr_import_options_new(dr_import_options **out, const char *source);
+/**
+ * Release options.
+ * @param options the options, or NULL (does nothing).  @since 1.2
+ */
+DR_API void dr_import_options_free(dr_import_options *options);
+/*
+ * The setters below share these rules: `options` is required; strings are copied, NULL
+ * restores the default; a layout or bucket is checked when the import starts
+ * (DR_E_INVALID_ARGUMENT naming what is wrong).
+ */
+/**
+ * The pattern that says what an object's key holds (docs/migration.md, "Layouts").
+ * @param options required.
+ * @param layout the pattern, or NULL for the old app's tree,
+ *        "{mode:live}/{joke}/{any},{mode:daily}/{date}/{joke}/{any}".
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL), DR_E_NOMEM.  @since 1.2
+ */
+DR_API dr_status dr_import_options_set_layout(dr_import_options *options, const char *layout);
+/**
+ * A directory source only: the bucket and prefix it is a copy of, so that identities are
+ * those of the bucket's objects. Unset: the directory's name and no prefix.
+ * @param options required.
+ * @param bucket the bucket, or NULL to unset both.
+ * @param prefix the prefix within it, or NULL for none.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL), DR_E_NOMEM.  @since 1.2
+ */
+DR_API dr_status dr_import_options_set_copy_of(dr_import_options *options, const char *bucket,
+                                               const char *prefix);
+/**
+ * Read and check everything, write nothing (no ratings, no checkpoint).
+ * @param options required.
+ * @param dry_run 0 or 1.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL).  @since 1.2
+ */
+DR_API dr_status dr_import_options_set_dry_run(dr_import_options *options, int dry_run);
+/**
+ * Continue after the checkpoint a previous run of this source left in the stats table
+ * (the last object of the last batch committed). Without it the import lists from the
+ * start and finds what is stored (exact either way; resuming is faster).
+ * @param options required.
+ * @param resume 0 or 1.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL).  @since 1.2
+ */
+DR_API dr_status dr_import_options_set_resume(dr_import_options *options, int resume);
+/**
+ * Requests in flight at once, for fetching objects and committing jokes.
+ * @param options required.
+ * @param concurrency 1..64 (default 8).
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL, out of range).  @since 1.2
+ */
+DR_API dr_status dr_import_options_set_concurrency(dr_import_options *options,
+                                                   uint32_t concurrency);
+/**
+ * Keys listed per request. Pages are gathered into batches of about 10,000 ratings, the
+ * unit of work between checkpoints, which bounds memory.
+ * @param options required.
+ * @param page_size 1..1000 (default 1000).
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL, out of range).  @since 1.2
+ */
+DR_API dr_status dr_import_options_set_page_size(dr_import_options *options,
+                                                 uint32_t page_size);
+/**
+ * Callbacks, called on the thread that runs the import; either may be NULL.
+ * @param options required.
+ * @param progress the figures so far.
+ * @param message a rejected entry ("<key> entry <i>: <why>") or, when verifying, a
+ *        difference.
+ * @param ctx passed to both.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL).  @since 1.2
+ */
+DR_API dr_status dr_import_options_set_callbacks(dr_import_options *options,
+                                                 dr_import_progress_fn progress,
+                                                 dr_import_message_fn message, void *ctx);
+
+/**
+ * Import every rating of the source exactly once: each keeps its submittedAt and gets
+ * its identity (dr_import_identity()) as idempotency key, so a rerun, a resumed run
+ * and ratings an app wrote with the same identity count once. A joke's ratings are
+ * committed together with every aggregate they touch, as many per TransactWriteItems as
+ * its item limit allows, in batches of about 10,000 ratings (memory is bounded by the
+ * batch); after each batch the checkpoint is written to the stats table.
+ * Unreadable entries are reported and skipped; the import goes on.
+ * @param client required. Inline aggregation is used whatever the client's mode (the
+ *        rating items are marked so, and the stream aggregator skips them).
+ * @param options required.
+ * @param out receives the figures (free with dr_import_report_free()); may be NULL.
+ *        Also set when the import stops on an error: what was done until then.
+ * @return DR_OK (also with rejected entries: see DR_IMPORT_REJECTED),
+ *         DR_E_INVALID_ARGUMENT (a NULL argument, a bad option or source: the message
+ *         names it), DR_E_NOT_FOUND (no such directory or bucket), DR_E_NOMEM, or the S3
+ *         or DynamoDB error that stopped it (what was committed stays; rerun with
+ *         resume).  Thread-safe for distinct options.  @since 1.2
+ */
+DR_API dr_status dr_client_import(dr_client *client, const dr_import_options *options,
+                                  dr_import_report **out);
+/**
+ * Recompute every aggregate from the source (per joke, per author, global, uniqueJokes,
+ * the top 8) and compare it with the stats table: each difference is passed to the
+ * message callback and counted (DR_IMPORT_DIFFERENCES). Writes nothing.
+ * @param client required.
+ * @param options required (dry_run and resume are ignored).
+ * @param out receives the figures; may be NULL. Also set after an error.
+ * @return DR_OK (also with differences), errors as for dr_client_import().  @since 1.2
+ */
+DR_API dr_status dr_client_verify(dr_client *client, const dr_import_options *options,
+                                  dr_import_report **out);
+/**
+ * Release a report.
+ * @param report the report, or NULL (does nothing).  @since 1.2
+ */
+DR_API void dr_import_report_free(dr_import_report *report);
+/**
+ * One figure of a report.
+ * @param report the report; NULL gives 0.
+ * @param figure which; an unknown one gives 0.  @since 1.2
+ */
+DR_API uint64_t dr_import_report_get(const dr_import_report *report, dr_import_figure figure);
 
 #ifdef __cplusplus
 }

@@ -94,6 +94,12 @@ export interface RatingInput {
   dateKey?: string | null;
   /** 1..128 of A-Z a-z 0-9 . _ : - : repeated writes with the same key count once. */
   idempotencyKey?: string | null;
+  /**
+   * When the rating was given, as Date's toISOString() writes it ("2026-01-30T15:30:00.000Z";
+   * an offset such as "+01:00" is accepted). Unset: the time of the write. During the
+   * migration, pass the time written to S3 with `idempotencyKey: importIdentity(bucket, key)`.
+   */
+  submittedAt?: string | null;
 }
 
 export interface ClientOptions {
@@ -179,7 +185,15 @@ export function readStats(input: { jokeId: string }): Promise<JokeStats>;
 export function getDashboardStats(): Promise<DashboardStats>;
 /** The default client, made on first use from the environment. */
 export function getDefaultClient(): DadRatingsClient;
-/** The loaded library's version, e.g. "1.0.0". */
+/**
+ * The idempotency key the import gives one rating of the old S3 tree: "s3v1:" and 64 hex digits,
+ * the same in every run of the import (dr_import_identity). Synchronous, no request.
+ * @param index the rating's index in the object; default 0 (an object holding one rating).
+ * @throws InvalidInputError for a bucket or key that is not a string or holds a NUL, or an
+ *         index that is not an integer 0..2**53-1.
+ */
+export function importIdentity(bucket: string, key: string, index?: number): string;
+/** The loaded library's version, e.g. "1.2.0". */
 export function version(): string;
 /** The library file that was loaded. */
 export const libraryPath: string;

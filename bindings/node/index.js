@@ -25,7 +25,7 @@ const { fromStatus, invalid, ClosedError, Status } = errors;
 
 const lib = load();
 
-/** The loaded library's version, e.g. "1.0.0". */
+/** The loaded library's version, e.g. "1.2.0". */
 function version() {
   return lib.string(lib.dr_version());
 }
@@ -247,7 +247,8 @@ class DadRatingsClient {
   /**
    * Store a rating; resolves with the joke's stats, including this rating.
    * @param {{jokeId: string, rating: number, joke?: string, author?: string,
-   *          mode?: 'daily'|'live', dateKey?: string, idempotencyKey?: string}} input
+   *          mode?: 'daily'|'live', dateKey?: string, idempotencyKey?: string,
+   *          submittedAt?: string}} input
    */
   async writeRating(input) {
     const i = inputObject('writeRating', input, '{ jokeId, rating, joke, author, mode, dateKey }');
@@ -259,6 +260,7 @@ class DadRatingsClient {
       mode: cString('mode', i.mode, true),
       dateKey: cString('date', i.dateKey, true),
       idempotencyKey: cString('idempotencyKey', i.idempotencyKey, true),
+      submittedAt: cString('submittedAt', i.submittedAt, true),
     };
     return statsResult(await this.#core.run('writeRating', args));
   }
@@ -359,6 +361,36 @@ class DadRatingsClient {
   }
 }
 
+/* ---- the import's identities (the dual write of docs/migration.md) --------------------- */
+
+/** DR_IMPORT_IDENTITY_LEN: "s3v1:" and 64 hex digits. */
+const IMPORT_IDENTITY_LEN = 69;
+// dr_import_identity's out; calls on the main thread are synchronous, so one area serves all.
+const identityOut = lib.area(IMPORT_IDENTITY_LEN + 1);
+
+/**
+ * The idempotency key the import gives one rating of the old S3 tree (dr_import_identity()):
+ * "s3v1:" and 64 hex digits, the same in every run of the import. During the migration the
+ * app writes each rating to S3 and passes this, with the rating's submittedAt, to
+ * writeRating, so the import finds the rating stored and counts it once. Pure and
+ * synchronous: no request.
+ * @param {string} bucket the bucket the object is (or will be) stored in
+ * @param {string} key the object's full key, e.g. 'ratings/live/scarecrow/1706628600000.json'
+ * @param {number} [index] the rating's index in the object: 0 for an object holding one rating
+ * @returns {string}
+ * @throws {InvalidInputError} a bucket or key that is not a string, holds a NUL or a lone
+ *         surrogate; an index that is not an integer 0..2**53-1
+ */
+function importIdentity(bucket, key, index = 0) {
+  const b = cString('bucket', bucket, false);
+  const k = cString('key', key, false);
+  if (!Number.isSafeInteger(index) || index < 0) {
+    throw invalid(`index: must be an integer 0..${Number.MAX_SAFE_INTEGER}, got ${describe(index)}`);
+  }
+  check(lib.dr_import_identity(b, k, BigInt(index), identityOut));
+  return lib.string(identityOut);
+}
+
 /* ---- the original module's three functions, on a default client ------------------------ */
 
 let defaultClient = null;
@@ -390,6 +422,7 @@ module.exports = {
   getDashboardStats,
   DadRatingsClient,
   getDefaultClient,
+  importIdentity,
   version,
   libraryPath: lib.file,
   Status: errors.Status,

@@ -12,6 +12,7 @@
 #include "payload.h"
 #include "timeutil.h"
 #include "validate.h"
+#include "validate.h"
 
 void dr__payload_free(dr_payload *payload)
 {
@@ -34,44 +35,6 @@ void dr__payload_free(dr_payload *payload)
     memset(payload, 0, sizeof *payload);
 }
 
-static int digits(const char *s, int n)
-{
-    int i, v = 0;
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + s[i] - '0';
-    }
-    return v;
-}
-
-int dr__payload_time_valid(const char *s)
-{
-    int y, mo, d, h, mi, sec;
-    if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-        s[16] != ':')
-        return 0;
-    y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-    h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
-    if (y < 0 || mo < 0 || d < 0 || !dr__valid_date(y, mo, d) || h < 0 || h > 23 || mi < 0 ||
-        mi > 59 || sec < 0 || sec > 59)
-        return 0;
-    s += 19;
-    if (*s == '.') {
-        const char *start = ++s;
-        while (*s >= '0' && *s <= '9')
-            s++;
-        if (s == start)
-            return 0;
-    }
-    if (s[0] == 'Z')
-        return s[1] == '\0';
-    if (s[0] != '+' && s[0] != '-')
-        return 0;
-    h = digits(s + 1, 2);
-    return h >= 0 && h <= 23 && s[3] == ':' && digits(s + 4, 2) >= 0 &&
-           digits(s + 4, 2) <= 59 && s[6] == '\0';
-}
 
 static dr_status add_reject(dr_payload *out, const char *key, size_t index, const char *why)
 {
@@ -198,7 +161,7 @@ static dr_status read_entry(const char *key, size_t index, const json_t *obj,
                 (e.mode && (rc = dr__validate_mode(e.mode))) ||
                 (e.date && (rc = dr__validate_date(e.date))))) {
         rc = rc == DR_E_NOMEM ? rc : add_reject(out, key, index, dr_last_error_message());
-    } else if (rc == DR_OK && e.submitted_at && !dr__payload_time_valid(e.submitted_at)) {
+    } else if (rc == DR_OK && e.submitted_at && !dr__submitted_at_valid(e.submitted_at)) {
         rc = add_reject(out, key, index, "submittedAt is not an ISO 8601 time");
     } else if (rc == DR_OK) {
         if (out->count == out->cap) {

@@ -61,8 +61,4 @@ dr_status dr__payload_parse(const char *key, const dr_key_fields *fields, const 
                             size_t len, dr_payload *out);
 void dr__payload_free(dr_payload *payload);
 
-/* 1 if `s` is an ISO 8601 time as JavaScript's Date writes and reads it:
- * YYYY-MM-DDTHH:MM:SS, optional .fraction, then Z or +HH:MM / -HH:MM. */
-int dr__payload_time_valid(const char *s);
-
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "buf.h"
@@ -25,17 +26,39 @@ void dr__iso8601_now(char out[25])
     out[24] = '\0';
 }
 
-dr_status dr__uuid_v4(char out[37])
+static void format_uuid(unsigned char b[16], unsigned version, char out[37])
 {
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1)
-        return dr__fail(DR_E_INTERNAL, "cannot draw random bytes for a UUID");
-    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[6] = (unsigned char)((b[6] & 0x0F) | (version << 4));
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
     snprintf(out, 37,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
              b[14], b[15]);
+}
+
+dr_status dr__uuid_v4(char out[37])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        return dr__fail(DR_E_INTERNAL, "cannot draw random bytes for a UUID");
+    format_uuid(b, 4, out);
+    return DR_OK;
+}
+
+dr_status dr__uuid_of_key(const char *key, char out[37])
+{
+    static const char domain[] = "dadratings-rating-uuid\n";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(md, domain, sizeof domain - 1) == 1 &&
+             EVP_DigestUpdate(md, key, strlen(key)) == 1 &&
+             EVP_DigestFinal_ex(md, digest, &len) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return dr__fail(DR_E_INTERNAL, "cannot hash an idempotency key into a UUID");
+    format_uuid(digest, 8, out);
     return DR_OK;
 }
 

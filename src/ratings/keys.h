@@ -9,6 +9,7 @@
  *                  PK DEADLETTER#<ratings table>  SK <shardId>#<sequenceNumber>
  *                                                   (a parked stream record, the follower)
  *                  PK SCHEMA             SK VERSION                (layout marker)
+ *                  PK IMPORT#<bucket>/<prefix>  SK PROGRESS        (the import's progress)
  *
  * Every key, index and attribute name of that layout, and every key format, is defined
  * here and nowhere else (tests/arch/check_model_literals.py holds the rest of src/ to
@@ -95,6 +96,11 @@ extern const char *const dr__counter_attr[DR_COUNTER_ATTRS];
  * the ratings table, not the stream ARN: they outlive a stream that is re-enabled. */
 #define DR_PK_DEAD_LETTER "DEADLETTER#"
 #define DR_SK_DEAD_LETTER_SEPARATOR "#"
+/* The import's checkpoint of one source tree (docs/migration.md): the last object key
+ * whose ratings are all committed, and when. */
+#define DR_PK_IMPORT "IMPORT#"
+#define DR_SK_IMPORT_PROGRESS "PROGRESS"
+#define DR_ATTR_LAST_KEY "lastKey"
 /* The schema marker: present with schemaVersion >= DR_SCHEMA_VERSION once the stats table
  * has the complete top-performers index (created so, or upgraded). */
 #define DR_PK_SCHEMA "SCHEMA"
@@ -113,6 +119,10 @@ uint32_t dr__fnv1a(const char *s);
 void dr__iso8601_now(char out[25]);
 /* A random (version 4) UUID, lower-case: 36 characters. */
 dr_status dr__uuid_v4(char out[37]);
+/* The UUID (RFC 9562 version 8) named by an idempotency key: the first 16 bytes of
+ * SHA-256 of a fixed domain and the key. A keyed rating's item key carries it, so two
+ * writes of one rating (the import, an app's dual write) name the same item. */
+dr_status dr__uuid_of_key(const char *key, char out[37]);
 
 /* Attribute `aggregation` on rating items whose aggregates were committed with them;
  * the stream aggregator skips those records so the two modes never double count. */

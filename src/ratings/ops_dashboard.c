@@ -23,15 +23,13 @@
 
 #include "alloc.h"
 #include "ddb.h"
+#include "ddb_batch.h"
 #include "ddb_json.h"
 #include "error.h"
 #include "keys.h"
 #include "ops.h"
 #include "retry.h"
 #include "schema.h"
-
-/* Rounds of BatchGetItem for keys DynamoDB left unprocessed before giving up. */
-#define DR_GLOBAL_READ_MAX_ROUNDS 10
 
 /* One read's outcome; the error message is thread-local, so a worker copies it. */
 typedef struct task {
@@ -80,25 +78,40 @@ static dr_status append_key(json_t *keys, const char *pk, const char *sk)
     return DR_OK;
 }
 
-/* Before asking again for unprocessed keys, wait as the AWS SDKs advise for them: the
- * transport's exponential backoff with full jitter, throttling base. */
-static void unprocessed_backoff(dr_client *c, uint32_t round)
+/* What read_global adds up, item by item. */
+typedef struct global_sum {
+    task *t;
+    dr_scounts sum;
+} global_sum;
+
+static dr_status add_global_item(void *ctx, const json_t *item)
 {
-    uint32_t ms = dr__retry_backoff_ms(c->retry_policy, round + 1, DR_E_THROTTLED,
-                                       dr__random01(), 0);
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    global_sum *g = ctx;
+    int64_t unique = 0;
+    dr_status rc;
+    if (dr__schema_is_marker(item)) {
+        g->t->marker_complete = dr__schema_marker_complete(item);
+        return DR_OK;
+    }
+    if ((rc = dr__scounts_add_item(&g->sum, item)) != DR_OK)
+        return rc;
+    if (dr__av_get_i64(item, DR_ATTR_UNIQUE_JOKES, &unique) == -2 ||
+        dr__i64_add(&g->t->unique_sum, unique) != 0)
+        return dr__fail(DR_E_PROTOCOL, "stored uniqueJokes is not an integer within int64, or "
+                                       "their sum is not");
+    return DR_OK;
 }
 
 static dr_status read_global(task *t)
 {
     dr_client *c = t->c;
-    json_t *keys = json_array(), *req = NULL, *resp = NULL, *items;
-    dr_scounts sum;
+    json_t *keys = json_array();
+    global_sum g;
     dr_status rc = DR_OK;
-    uint32_t k, round = 0;
+    uint32_t k;
 
-    memset(&sum, 0, sizeof sum);
+    memset(&g, 0, sizeof g);
+    g.t = t;
     if (!keys)
         return dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
     rc = append_key(keys, DR_PK_SCHEMA, DR_SK_SCHEMA);
@@ -107,56 +120,10 @@ static dr_status read_global(task *t)
         dr__global_shard_pk(k, pk);
         rc = append_key(keys, pk, DR_SK_AGGREGATE);
     }
-    /* BatchGetItem may return some keys unprocessed under load: ask again for those,
-     * after a backoff. */
-    while (rc == DR_OK && json_array_size(keys)) {
-        size_t i;
-        json_t *item, *unprocessed;
-        if (round >= DR_GLOBAL_READ_MAX_ROUNDS) {
-            rc = dr__fail(DR_E_THROTTLED, "BatchGetItem left %zu " DR_PK_GLOBAL " keys unprocessed "
-                                          "after %u rounds", json_array_size(keys), round);
-            break;
-        }
-        if (round)
-            unprocessed_backoff(c, round);
-        round++;
-        req = json_pack("{s:{s:{s:O, s:b}}}", "RequestItems", c->stats_table, "Keys", keys,
-                        "ConsistentRead", 1);
-        if (!req) {
-            rc = dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem");
-            break;
-        }
-        rc = dr__ddb_call(c, "BatchGetItem", req, &resp, NULL);
-        json_decref(req);
-        if (rc != DR_OK)
-            break;
-        items = json_object_get(json_object_get(resp, "Responses"), c->stats_table);
-        json_array_foreach(items, i, item) {
-            int64_t unique = 0;
-            if (dr__schema_is_marker(item)) {
-                t->marker_complete = dr__schema_marker_complete(item);
-                continue;
-            }
-            if ((rc = dr__scounts_add_item(&sum, item)) != DR_OK)
-                break;
-            if (dr__av_get_i64(item, DR_ATTR_UNIQUE_JOKES, &unique) == -2 ||
-                dr__i64_add(&t->unique_sum, unique) != 0) {
-                rc = dr__fail(DR_E_PROTOCOL, "stored uniqueJokes is not an integer within "
-                                             "int64, or their sum is not");
-                break;
-            }
-        }
-        unprocessed = json_object_get(json_object_get(json_object_get(resp, "UnprocessedKeys"),
-                                                      c->stats_table), "Keys");
-        json_decref(keys);
-        keys = json_array_size(unprocessed) ? json_incref(unprocessed) : json_array();
-        json_decref(resp);
-        resp = NULL;
-        if (!keys && rc == DR_OK)
-            rc = dr__fail(DR_E_NOMEM, "out of memory reading " DR_PK_GLOBAL);
-    }
+    if (rc == DR_OK)
+        rc = dr__ddb_batch_get(c, c->stats_table, keys, 1, add_global_item, &g);
     json_decref(keys);
-    if (rc == DR_OK && dr__counts_sanitize(&sum, &t->d->global))
+    if (rc == DR_OK && dr__counts_sanitize(&g.sum, &t->d->global))
         note_inconsistent(t, DR_PK_GLOBAL " counters summed over every shard", "");
     return rc;
 }
@@ -253,18 +220,6 @@ static void top_row_free(dr_top_row *row)
     memset(row, 0, sizeof *row);
 }
 
-/* The library's total order of top performers (docs/data-model.md): best average, then
- * more ratings, then joke id in descending byte order; the index's descending order. */
-static int compare_top(const void *pa, const void *pb)
-{
-    const dr_top_row *a = pa, *b = pb;
-    if (a->average_hundredths != b->average_hundredths)
-        return a->average_hundredths > b->average_hundredths ? -1 : 1;
-    if (a->total != b->total)
-        return a->total > b->total ? -1 : 1;
-    return -strcmp(a->joke_id, b->joke_id);
-}
-
 /* A joke's stats item as a top-performer candidate: its id and exact average. 0 when it
  * qualifies (>= 3 ratings), 1 when it does not or its counters are unreadable (noted). */
 static int top_candidate(task *t, const json_t *item, dr_top_row *row)
@@ -345,13 +300,14 @@ static dr_status add_top_original(task *t, const json_t *item)
         t->uncounted++; /* counted in uniqueJokes if and only if it carries statsVersion */
     if (top_candidate(t, item, &row))
         return DR_OK;
-    if (d->top_count == DR_TOP_LIMIT && compare_top(&row, &d->top[DR_TOP_LIMIT - 1]) >= 0)
+    if (d->top_count == DR_TOP_LIMIT &&
+        dr__compare_top_rows(&row, &d->top[DR_TOP_LIMIT - 1]) >= 0)
         return DR_OK;
     if ((rc = top_row_own(item, &row)) != DR_OK)
         return rc;
     if (d->top_count == DR_TOP_LIMIT)
         top_row_free(&d->top[--d->top_count]);
-    for (at = d->top_count; at > 0 && compare_top(&row, &d->top[at - 1]) < 0; at--)
+    for (at = d->top_count; at > 0 && dr__compare_top_rows(&row, &d->top[at - 1]) < 0; at--)
         d->top[at] = d->top[at - 1];
     d->top[at] = row;
     d->top_count++;
@@ -412,7 +368,7 @@ static dr_status read_top(task *t)
         json_decref(req);
     }
     if (rc == DR_OK && d->top_count > 1)
-        qsort(d->top, d->top_count, sizeof *d->top, compare_top);
+        qsort(d->top, d->top_count, sizeof *d->top, dr__compare_top_rows);
     while (d->top_count > DR_TOP_LIMIT)
         top_row_free(&d->top[--d->top_count]);
     return rc;

@@ -21,30 +21,24 @@
 #include "ops.h"
 #include "retry.h"
 
-/* Everything fixed for one logical write, whatever the number of attempts. */
-typedef struct write_ctx {
-    const dr_rating *r;
-    const char *author;
-    const char *mode;
-    char submitted_at[25];
-    char date[11];
-    char uuid[37];
-    char rating_sk[96];
-    char pk[8 + DR_MAX_JOKE_ID_BYTES];
-} write_ctx;
-
-static dr_status init_ctx(const dr_rating *r, write_ctx *x)
+dr_status dr__write_plan_init(const dr_rating *r, dr_write_plan *x)
 {
     dr_status rc;
     memset(x, 0, sizeof *x);
     x->r = r;
     x->author = r->author ? r->author : DR_DEFAULT_AUTHOR;
     x->mode = r->mode ? r->mode : "live";
-    dr__iso8601_now(x->submitted_at);
+    if (r->submitted_at)
+        snprintf(x->submitted_at, sizeof x->submitted_at, "%s", r->submitted_at);
+    else
+        dr__iso8601_now(x->submitted_at);
     /* The date given, or the day of submittedAt: its first 10 characters. */
     memcpy(x->date, r->date ? r->date : x->submitted_at, 10);
     x->date[10] = '\0';
-    if ((rc = dr__uuid_v4(x->uuid)) != DR_OK)
+    /* A keyed rating's item is named by its key, so every write of it names one item. */
+    if ((rc = dr__uuid_v4(x->token_seed)) != DR_OK ||
+        (rc = r->idempotency_key ? dr__uuid_of_key(r->idempotency_key, x->uuid)
+                                 : dr__uuid_v4(x->uuid)) != DR_OK)
         return rc;
     snprintf(x->rating_sk, sizeof x->rating_sk, DR_SK_RATING "%s#%s", x->submitted_at, x->uuid);
     snprintf(x->pk, sizeof x->pk, DR_PK_JOKE "%s", r->joke_id);
@@ -52,7 +46,7 @@ static dr_status init_ctx(const dr_rating *r, write_ctx *x)
 }
 
 /* The rating item, compatible with the JavaScript services' items. */
-static json_t *rating_item(const write_ctx *x, int inline_mode)
+static json_t *rating_item(const dr_write_plan *x, int inline_mode)
 {
     json_t *item = json_object();
     char gsi2pk[16 + DR_MAX_AUTHOR_BYTES];
@@ -81,43 +75,61 @@ static json_t *rating_item(const write_ctx *x, int inline_mode)
     return item;
 }
 
-/* The marker that makes a caller's idempotency key count once, for as long as it
- * exists: its condition fails on any later write with the same key. */
-static json_t *marker_put(dr_client *c, const write_ctx *x)
+json_t *dr__marker_key(const dr_write_plan *x)
 {
     dr_buf sk = DR_BUF_INIT;
-    json_t *item = NULL;
+    json_t *key = NULL;
     dr__buf_printf(&sk, DR_SK_IDEMPOTENCY "%s", x->r->idempotency_key);
     if (!sk.failed)
-        item = json_pack("{s:o, s:o, s:o, s:o}", DR_ATTR_PK, dr__av_s(x->pk), DR_ATTR_SK,
-                         dr__av_s(dr__buf_cstr(&sk)), DR_ATTR_MARKER_RATING_SK,
-                         dr__av_s(x->rating_sk), DR_ATTR_SUBMITTED_AT, dr__av_s(x->submitted_at));
+        key = dr__item_key(x->pk, dr__buf_cstr(&sk));
     dr__buf_free(&sk);
+    return key;
+}
+
+/* The marker that makes a caller's idempotency key count once, for as long as it
+ * exists: its condition fails on any later write with the same key. */
+static json_t *marker_put(dr_client *c, const dr_write_plan *x)
+{
+    json_t *item = dr__marker_key(x);
+    if (item && (json_object_set_new(item, DR_ATTR_MARKER_RATING_SK, dr__av_s(x->rating_sk)) ||
+                 json_object_set_new(item, DR_ATTR_SUBMITTED_AT, dr__av_s(x->submitted_at)))) {
+        json_decref(item);
+        item = NULL;
+    }
     return item ? dr__put_if_absent(c->ratings_table, item) : NULL;
 }
 
-/* The guards of a write: the rating item, and the caller's idempotency marker when a
- * key is given. Index 0 failing means this very rating (its key carries a fresh UUID)
- * was stored by an earlier attempt whose answer was lost; index 1, that another write
- * under the same key was stored. */
-#define GUARD_RATING 0
-static json_t *write_guards(dr_client *c, const write_ctx *x, int inline_mode)
+dr_status dr__write_guards_append(dr_client *c, const dr_write_plan *x, int inline_mode,
+                                  json_t *guards)
 {
-    json_t *guards = json_pack("[o]", dr__put_if_absent(c->ratings_table,
-                                                        rating_item(x, inline_mode)));
-    if (guards && x->r->idempotency_key &&
-        json_array_append_new(guards, marker_put(c, x)) != 0) {
-        json_decref(guards);
-        guards = NULL;
-    }
-    if (!guards)
+    if (json_array_append_new(guards, dr__put_if_absent(c->ratings_table,
+                                                        rating_item(x, inline_mode))) != 0 ||
+        (x->r->idempotency_key && json_array_append_new(guards, marker_put(c, x)) != 0))
+        return dr__fail(DR_E_NOMEM, "out of memory building the rating write");
+    return DR_OK;
+}
+
+/* The guards of a write: the rating item, and the caller's idempotency marker when a
+ * key is given. Index 0 failing means this very rating was stored by an earlier attempt
+ * whose answer was lost; index 1, that another write under the same key was stored. */
+#define GUARD_RATING 0
+static json_t *write_guards(dr_client *c, const dr_write_plan *x, int inline_mode)
+{
+    json_t *guards = json_array();
+    if (!guards) {
         dr__fail(DR_E_NOMEM, "out of memory building the rating write");
+        return NULL;
+    }
+    if (dr__write_guards_append(c, x, inline_mode, guards) != DR_OK) {
+        json_decref(guards);
+        return NULL;
+    }
     return guards;
 }
 
 /* The stats as read with this write's rating folded in, flagged pending: stream mode,
  * where the aggregator has not counted it yet. */
-static dr_status fold_in_pending(const write_ctx *x, dr_stats *s)
+static dr_status fold_in_pending(const dr_write_plan *x, dr_stats *s)
 {
     s->counts.total += 1;
     s->counts.score += (uint64_t)x->r->stars;
@@ -136,7 +148,7 @@ static dr_status fold_in_pending(const write_ctx *x, dr_stats *s)
 
 /* Inline mode: the guards protect one commit of the rating with every aggregate it
  * changes. */
-static dr_status write_inline(dr_client *c, const write_ctx *x, dr_stats **out)
+static dr_status write_inline(dr_client *c, const dr_write_plan *x, dr_stats **out)
 {
     dr_change chg;
     dr_commit_outcome outcome = DR_COMMIT_NOTHING;
@@ -152,7 +164,7 @@ static dr_status write_inline(dr_client *c, const write_ctx *x, dr_stats **out)
     chg.rated_at = x->submitted_at;
     chg.joke_text = x->r->joke_text;
     chg.guards = guards;
-    chg.token_seed = x->uuid;
+    chg.token_seed = x->token_seed;
     rc = dr__commit_change(c, &chg, &outcome, NULL, &after, last, sizeof last);
     json_decref(guards);
     if (rc != DR_OK)
@@ -166,7 +178,7 @@ static dr_status write_inline(dr_client *c, const write_ctx *x, dr_stats **out)
 
 /* Stream mode with an idempotency key: the rating and its marker in one transaction. */
 typedef struct stream_txn {
-    const write_ctx *x;
+    const dr_write_plan *x;
     const json_t *guards;
 } stream_txn;
 
@@ -176,7 +188,7 @@ static dr_status build_stream_write(dr_client *c, void *ctx, int attempt, json_t
     const stream_txn *t = ctx;
     char token[37];
     (void)c;
-    dr__request_token(t->x->uuid, attempt, token);
+    dr__request_token(t->x->token_seed, attempt, token);
     shape->guards = json_array_size(t->guards);
     *request = json_pack("{s:O, s:s}", "TransactItems", t->guards, "ClientRequestToken", token);
     return *request ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory building the rating write");
@@ -186,7 +198,7 @@ static dr_status build_stream_write(dr_client *c, void *ctx, int attempt, json_t
  * counts it. The stats returned are those stored plus this rating, flagged pending,
  * unless the key's marker shows another write stored this rating before (then the
  * stats as stored: that write's rating is the aggregator's business). */
-static dr_status write_stream(dr_client *c, const write_ctx *x, dr_stats **out)
+static dr_status write_stream(dr_client *c, const dr_write_plan *x, dr_stats **out)
 {
     dr_commit_outcome outcome = DR_COMMIT_APPLIED;
     size_t guard = GUARD_RATING;
@@ -229,7 +241,7 @@ static dr_status write_stream(dr_client *c, const write_ctx *x, dr_stats **out)
 
 DR_API dr_status dr_client_write_rating(dr_client *c, const dr_rating *r, dr_stats **out)
 {
-    write_ctx x;
+    dr_write_plan x;
     dr_status rc;
 
     if (out)
@@ -237,7 +249,7 @@ DR_API dr_status dr_client_write_rating(dr_client *c, const dr_rating *r, dr_sta
     if (!c || !r)
         return dr__fail(DR_E_INVALID_ARGUMENT, c ? "dr_client_write_rating: rating is NULL"
                                                  : "dr_client_write_rating: client is NULL");
-    if ((rc = init_ctx(r, &x)) != DR_OK)
+    if ((rc = dr__write_plan_init(r, &x)) != DR_OK)
         return rc;
     rc = c->mode == DR_AGGREGATION_STREAM ? write_stream(c, &x, out) : write_inline(c, &x, out);
     if (rc != DR_OK && out)

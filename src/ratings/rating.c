@@ -39,6 +39,7 @@ DR_API void dr_rating_free(dr_rating *r)
     dr__free(r->mode);
     dr__free(r->date);
     dr__free(r->idempotency_key);
+    dr__free(r->submitted_at);
     dr__free(r);
 }
 
@@ -94,4 +95,9 @@ DR_API dr_status dr_rating_set_date(dr_rating *r, const char *date)
 DR_API dr_status dr_rating_set_idempotency_key(dr_rating *r, const char *key)
 {
     return set_field(r, r ? &r->idempotency_key : NULL, key, dr__validate_idempotency_key);
+}
+
+DR_API dr_status dr_rating_set_submitted_at(dr_rating *r, const char *submitted_at)
+{
+    return set_field(r, r ? &r->submitted_at : NULL, submitted_at, dr__validate_submitted_at);
 }

@@ -270,6 +270,16 @@ void dr__sort_authors(dr_author_row *rows, size_t n)
         qsort(rows, n, sizeof *rows, compare_authors);
 }
 
+int dr__compare_top_rows(const void *pa, const void *pb)
+{
+    const dr_top_row *a = pa, *b = pb;
+    if (a->average_hundredths != b->average_hundredths)
+        return a->average_hundredths > b->average_hundredths ? -1 : 1;
+    if (a->total != b->total)
+        return a->total > b->total ? -1 : 1;
+    return -strcmp(a->joke_id, b->joke_id);
+}
+
 DR_API void dr_dashboard_free(dr_dashboard *d)
 {
     size_t i;

@@ -118,6 +118,10 @@ struct dr_dashboard {
 
 /* Sort authors as the dashboard lists them: most ratings first, ties by name (bytes). */
 void dr__sort_authors(dr_author_row *rows, size_t n);
+/* The library's total order of top performers (docs/data-model.md), a qsort comparator of
+ * dr_top_row: best average, then more ratings, then joke id in descending byte order (the
+ * top index's descending order). */
+int dr__compare_top_rows(const void *a, const void *b);
 
 /* JSON writing helpers shared by every renderer. */
 void dr__json_put_string(dr_buf *b, const char *s);

@@ -128,3 +128,50 @@ dr_status dr__validate_idempotency_key(const char *value)
     }
     return DR_OK;
 }
+
+static int digits(const char *s, int n)
+{
+    int i, v = 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + s[i] - '0';
+    }
+    return v;
+}
+
+int dr__submitted_at_valid(const char *s)
+{
+    int y, mo, d, h, mi, sec;
+    if (strlen(s) < 20 || strlen(s) > DR_MAX_SUBMITTED_AT_BYTES || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':')
+        return 0;
+    y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
+    h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
+    if (y < 0 || mo < 0 || d < 0 || !dr__valid_date(y, mo, d) || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || sec < 0 || sec > 59)
+        return 0;
+    s += 19;
+    if (*s == '.') {
+        const char *start = ++s;
+        while (*s >= '0' && *s <= '9')
+            s++;
+        if (s == start)
+            return 0;
+    }
+    if (s[0] == 'Z')
+        return s[1] == '\0';
+    if (s[0] != '+' && s[0] != '-')
+        return 0;
+    h = digits(s + 1, 2);
+    return h >= 0 && h <= 23 && s[3] == ':' && digits(s + 4, 2) >= 0 &&
+           digits(s + 4, 2) <= 59 && s[6] == '\0';
+}
+
+dr_status dr__validate_submitted_at(const char *value)
+{
+    if (value && dr__submitted_at_valid(value))
+        return DR_OK;
+    return dr__fail(DR_E_INVALID_ARGUMENT,
+                    "submittedAt: must be an ISO 8601 time such as 2026-01-30T15:30:00.000Z");
+}

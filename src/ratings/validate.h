@@ -16,6 +16,8 @@
  * (rating and stats item) plus fixed attributes. */
 #define DR_MAX_JOKE_TEXT_BYTES 8192
 #define DR_MAX_IDEMPOTENCY_KEY_BYTES 128
+/* "2026-01-30T15:30:00.123456789+01:00" is 35: room for any fraction a clock gives. */
+#define DR_MAX_SUBMITTED_AT_BYTES 40
 
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points past
  * U+10FFFF). */
@@ -32,5 +34,11 @@ dr_status dr__validate_date(const char *value);
 dr_status dr__validate_mode(const char *value);
 /* 1..128 bytes of [A-Za-z0-9._:-]. */
 dr_status dr__validate_idempotency_key(const char *value);
+/* 1 if `s` is an ISO 8601 time as JavaScript's Date writes and reads it, at most
+ * DR_MAX_SUBMITTED_AT_BYTES: YYYY-MM-DDTHH:MM:SS, an optional .fraction, then Z or
+ * +HH:MM / -HH:MM, with a real date. */
+int dr__submitted_at_valid(const char *s);
+/* The same, as a status whose message names submittedAt. */
+dr_status dr__validate_submitted_at(const char *value);
 
 #endif

@@ -21,6 +21,8 @@ What is compared (see docs/bindings.md, "The drift test"):
              dr_log_level     client.py _LOG_LEVELS
              DR_CREATE_TABLES_WAIT  client.py _CREATE_TABLES_WAIT
              names and numbers, in order, none missing, none extra.
+  sizes      DR_IMPORT_IDENTITY_LEN  client.py _IMPORT_IDENTITY_LEN, index.js IMPORT_IDENTITY_LEN
+             (the out buffer each binding hands dr_import_identity)
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ _NEITHER = {
                                 "dr_dead_letters_record_json", "dr_dead_letters_attempts",
                                 "dr_dead_letters_parked_at", "dr_dead_letters_to_json")},
 }
+_IMPORT = "the import is run with the dadratings tool or the C API, once per deployment"
+# The import and verification: bound by neither binding (dr_import_identity is: the dual write).
+_NEITHER.update({name: _IMPORT for name in (
+    "dr_import_options_new", "dr_import_options_free", "dr_import_options_set_layout",
+    "dr_import_options_set_copy_of", "dr_import_options_set_dry_run",
+    "dr_import_options_set_resume", "dr_import_options_set_concurrency",
+    "dr_import_options_set_page_size", "dr_import_options_set_callbacks", "dr_client_import",
+    "dr_client_verify", "dr_import_report_free", "dr_import_report_get")})
 NOT_BOUND: Dict[str, Dict[str, str]] = {
     "python": {
         "dr_set_allocator": "Python memory is Python's; the library keeps its own allocator",
@@ -472,11 +482,13 @@ def check_python_enums(errors_text: str, client_text: str, header: Header,
            for k, v in zip(levels.keys, levels.values)]
     check_enum("python client.py _LOG_LEVELS", "dr_log_level", header, got, errors)
 
-    flag = _py_assign(tree, "_CREATE_TABLES_WAIT", PY_CLIENT)
-    want = header.macros.get("DR_CREATE_TABLES_WAIT")
-    if not isinstance(flag, ast.Constant) or flag.value != want:
-        errors.append(f"python client.py _CREATE_TABLES_WAIT is {ast.unparse(flag)}, the "
-                      f"header's DR_CREATE_TABLES_WAIT is {want}")
+    for name, macro in (("_CREATE_TABLES_WAIT", "DR_CREATE_TABLES_WAIT"),
+                        ("_IMPORT_IDENTITY_LEN", "DR_IMPORT_IDENTITY_LEN")):
+        value = _py_assign(tree, name, PY_CLIENT)
+        want = header.macros.get(macro)
+        if not isinstance(value, ast.Constant) or value.value != want:
+            errors.append(f"python client.py {name} is {ast.unparse(value)}, the header's "
+                          f"{macro} is {want}")
 
 
 # ---- Node ---------------------------------------------------------------------------
@@ -557,6 +569,14 @@ def check_node_enums(errors_text: str, index_text: str, header: Header,
     check_enum("node index.js AGGREGATION", "dr_aggregation_mode", header,
                [("DR_AGGREGATION_" + k.upper(), int(v)) for k, v in pairs], errors)
 
+    m = re.search(r"(?m)^const IMPORT_IDENTITY_LEN\s*=\s*(\d+)\s*;", index_text)
+    if not m:
+        raise DriftError(f"{NODE_INDEX}: const IMPORT_IDENTITY_LEN = <number>; not found")
+    want = header.macros.get("DR_IMPORT_IDENTITY_LEN")
+    if int(m.group(1)) != want:
+        errors.append(f"node index.js IMPORT_IDENTITY_LEN is {m.group(1)}, the header's "
+                      f"DR_IMPORT_IDENTITY_LEN is {want}")
+
 
 # ---- documentation ------------------------------------------------------------------
 
@@ -631,10 +651,17 @@ MUTATIONS = [
      "dr_stats_median"),
     (PY_LIB, '    "dr_rating_set_mode": (_c_status, [c_void_p, c_char_p]),\n', '',
      "dr_rating_set_mode"),
+    (PY_LIB, '"dr_import_identity": (_c_status, [c_char_p, c_char_p, c_size_t, c_char_p])',
+     '"dr_import_identity": (_c_status, [c_char_p, c_char_p, c_uint32, c_char_p])',
+     "dr_import_identity"),
+    (PY_LIB, '    "dr_rating_set_submitted_at": (_c_status, [c_void_p, c_char_p]),\n', '',
+     "dr_rating_set_submitted_at"),
     (PY_ERRORS, "    THROTTLED = 9\n", "    THROTTLED = 10\n", "DR_E_THROTTLED"),
     (PY_ERRORS, "    INTERNAL = 21\n", "", "DR_E_INTERNAL"),
     (PY_CLIENT, '    "retries",\n    "bytes_sent",\n', '    "bytes_sent",\n    "retries",\n',
      "dr_counter"),
+    (PY_CLIENT, "_IMPORT_IDENTITY_LEN = 69\n", "_IMPORT_IDENTITY_LEN = 64\n",
+     "DR_IMPORT_IDENTITY_LEN"),
     (PY_CLIENT, '_AGGREGATION_MODES = {"inline": 0, "stream": 1}',
      '_AGGREGATION_MODES = {"inline": 0, "stream": 2}', "DR_AGGREGATION_STREAM"),
     (PY_CLIENT, "_LOG_LEVELS = {1: logging.ERROR, 2: logging.WARNING,",
@@ -653,11 +680,18 @@ MUTATIONS = [
     (NODE_NATIVE, "dr_free: ['void', ['pointer']],",
      "dr_free: ['void', ['pointer']],\n  dr_client_close: ['int', ['pointer']],",
      "dr_client_close"),
+    (NODE_NATIVE, "dr_import_identity: ['int', ['string', 'string', 'size', 'pointer']],",
+     "dr_import_identity: ['int', ['string', 'string', 'uint32', 'pointer']],",
+     "dr_import_identity"),
+    (NODE_NATIVE, "  dr_rating_set_submitted_at: ['int', ['pointer', 'string']],\n", "",
+     "dr_rating_set_submitted_at"),
     (NODE_NATIVE, "size: 'uint64',", "size: 'uint32',", "FFI_TYPE"),
     (NODE_ERRORS, "'DR_E_RETRY_QUOTA', 'DR_E_CLOSED'", "'DR_E_CLOSED', 'DR_E_RETRY_QUOTA'",
      "dr_status"),
     (NODE_ERRORS, "'DR_E_IN_USE', 'DR_E_RETRY_QUOTA', 'DR_E_CLOSED', 'DR_E_INTERNAL',",
      "'DR_E_IN_USE', 'DR_E_RETRY_QUOTA', 'DR_E_CLOSED',", "DR_E_INTERNAL"),
+    (NODE_INDEX, "const IMPORT_IDENTITY_LEN = 69;", "const IMPORT_IDENTITY_LEN = 70;",
+     "DR_IMPORT_IDENTITY_LEN"),
     (NODE_INDEX, "const AGGREGATION = { inline: 0, stream: 1 };",
      "const AGGREGATION = { inline: 0, stream: 3 };", "DR_AGGREGATION_STREAM"),
     (NODE_INDEX, "'errorsClient', 'transactionConflicts',", "'errorsClient',",

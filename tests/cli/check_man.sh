@@ -21,11 +21,11 @@ for c in $commands; do
     "$bin" "$c" --help >/dev/null || fail "$bin $c --help failed"
 done
 exit_section=$(printf '%s\n' "$rendered" | sed -n '/^EXIT STATUS/,/^ENVIRONMENT/p')
-for code in 0 2 3 4 5; do
+for code in 0 2 3 4 5 6; do
     printf '%s\n' "$help" | grep -q "$code [A-Za-z]" ||
         fail "--help does not name exit status $code"
     printf '%s\n' "$exit_section" | grep -q "^       $code  " ||
         fail "exit status $code is not under EXIT STATUS in $page"
 done
 count=$(echo "$commands" | wc -w)
-echo "check_man: $page renders without warnings; $count commands and 5 exit statuses documented"
+echo "check_man: $page renders without warnings; $count commands and 6 exit statuses documented"

@@ -3,7 +3,8 @@
  * nothing written), service errors (4, the library's message and no secret), partial
  * failure (5: a parked record), `stats --json` and `dashboard --json` byte-equal to the
  * library's JSON of the same tables, configuration from the environment alone, and the
- * progress of upgrade-tables as plain lines on a file and as a bar on a pseudo-terminal.
+ * progress of upgrade-tables as plain lines on a file and as a bar on a pseudo-terminal,
+ * and import and verify of a directory in the old S3 layout on tables of their own.
  * The program is found through DR_CLI_BIN. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include <fcntl.h>
 #include <pty.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,15 +157,20 @@ static void expect(run_result *r, int code, const char *in_out, const char *in_e
     result_free(r);
 }
 
-static uint64_t total_ratings(const char *joke)
+static uint64_t total_ratings_on(dr_client *client, const char *joke)
 {
     dr_stats *s = NULL;
     uint64_t n;
-    if (dr_client_read_stats(g_client, joke, &s) != DR_OK)
+    if (dr_client_read_stats(client, joke, &s) != DR_OK)
         fail_msg("read_stats %s: %s", joke, dr_last_error_message());
     n = dr_stats_total_ratings(s);
     dr_stats_free(s);
     return n;
+}
+
+static uint64_t total_ratings(const char *joke)
+{
+    return total_ratings_on(g_client, joke);
 }
 
 static int setup(void **state)
@@ -195,8 +202,9 @@ static int teardown(void **state)
 
 static void test_help_and_version(void **state)
 {
-    static const char *const commands[] = {"create-tables", "upgrade-tables", "rate", "stats",
-                                           "dashboard", "follow", "dead-letters"};
+    static const char *const commands[] = {"create-tables", "upgrade-tables", "rate",
+                                           "stats", "dashboard", "follow", "dead-letters",
+                                           "import", "verify"};
     char want[96];
     size_t i;
     run_result r;
@@ -239,6 +247,57 @@ static void test_bad_usage(void **state)
     expect(&r, 2, "", "--mode daily is for rate");
     r = cli(ARGS("dead-letters", "--json", "--requeue"));
     expect(&r, 2, "", "--json cannot go with --requeue");
+    r = cli_bare(ARGS("import"));
+    expect(&r, 2, "", "dadratings: import: missing argument\nusage: dadratings import SOURCE");
+    r = cli_bare(ARGS("verify", "/tmp", "/var"));
+    expect(&r, 2, "", "dadratings: verify: too many arguments");
+    r = cli_bare(ARGS("verify", "/tmp", "--resume")); /* import's: verify writes nothing */
+    expect(&r, 2, "", "dadratings: verify: unknown option --resume");
+    r = cli_bare(ARGS("verify", "/tmp", "--dry-run"));
+    expect(&r, 2, "", "dadratings: verify: unknown option --dry-run");
+    r = cli_bare(ARGS("import", "/tmp", "--dry-run=yes"));
+    expect(&r, 2, "", "no value is taken by --dry-run=yes");
+    r = cli_bare(ARGS("import", "/tmp", "--page-size"));
+    expect(&r, 2, "", "a value is missing after --page-size");
+}
+
+/* Bad values of import's and verify's options: refused before any request (the endpoint
+ * is closed, so a request would end in 4), naming the option. */
+static void test_import_bad_input(void **state)
+{
+    static const struct {
+        const char *option, *value, *message;
+    } bad[] = {
+        {"--concurrency", "0", "--concurrency must be a whole number from 1 to 64, not \"0\""},
+        {"--concurrency", "65", "--concurrency must be a whole number from 1 to 64, not \"65\""},
+        {"--concurrency", "8x", "--concurrency must be a whole number from 1 to 64, not \"8x\""},
+        {"--concurrency", "+8", "--concurrency must be a whole number from 1 to 64, not \"+8\""},
+        {"--page-size", "0", "--page-size must be a whole number from 1 to 1000, not \"0\""},
+        {"--page-size", "1001", "--page-size must be a whole number from 1 to 1000, not "
+                                "\"1001\""},
+        {"--page-size", " 5", "--page-size must be a whole number from 1 to 1000, not \" 5\""},
+        {"--page-size", "99999999999999999999", "--page-size must be a whole number from 1 to "
+                                                "1000"},
+        {"--copy-of", "", "--copy-of must be BUCKET[/PREFIX], not \"\""},
+        {"--copy-of", "/prefix", "--copy-of must be BUCKET[/PREFIX], not \"/prefix\""},
+        /* checked as the walk opens, before its first listing: the library names it */
+        {"--layout", "live/{nope}/{any}", "invalid argument: layout pattern 1: unknown "
+                                          "placeholder"},
+        {"--layout", "{mode:live}/{any}", "invalid argument: layout pattern 1: "},
+    };
+    static const char *const cmds[] = {"import", "verify"};
+    size_t i, k;
+    run_result r;
+    (void)state;
+    for (k = 0; k < 2; k++)
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            r = cli_bare(ARGS(cmds[k], "/tmp", bad[i].option, bad[i].value, "--region",
+                              "us-east-1", "--endpoint", "http://127.0.0.1:1"));
+            expect(&r, 3, "", bad[i].message);
+        }
+    r = cli_bare(ARGS("import", "s3://", "--region", "us-east-1", "--endpoint",
+                      "http://127.0.0.1:1"));
+    expect(&r, 3, "", "dadratings: import: ");
 }
 
 static void test_create_tables(void **state)
@@ -458,34 +517,51 @@ static void test_upgrade_tables_legacy(void **state)
 
 /* On a terminal the user sees the bar redrawn in place, and no plain line: the program
  * run under a pseudo-terminal, its screen read back. */
-static void test_upgrade_tables_on_terminal(void **state)
+/* Run dadratings with `args` (NULL-ended, after the program's name) on a pseudo-terminal
+ * and read its screen (stdout and stderr both) into `screen`. Returns the exit status. */
+static int run_on_terminal(const char *const *args, char *screen, size_t cap)
 {
     const char *bin = getenv("DR_CLI_BIN");
-    char screen[8192] = "";
+    char *argv[MAX_ARGS];
     ssize_t n, len = 0;
-    int master = -1, status;
+    int master = -1, status, argc = 0;
     pid_t pid;
-    (void)state;
     assert_non_null(bin);
+    argv[argc++] = strdup(bin);
+    while (*args && argc < MAX_ARGS - 1)
+        argv[argc++] = strdup(*args++);
+    argv[argc] = NULL;
     fflush(NULL);
     pid = forkpty(&master, NULL, NULL, NULL);
     assert_true(pid >= 0);
     if (pid == 0) {
-        execl(bin, bin, "upgrade-tables", "--endpoint", dr_test_endpoint(), "--region",
-              "us-east-1", "--ratings-table", g_ratings, "--stats-table", g_stats,
-              (char *)NULL);
+        execv(bin, argv);
         _exit(127);
     }
-    while (len < (ssize_t)sizeof screen - 1 &&
-           (n = read(master, screen + len, sizeof screen - 1 - (size_t)len)) > 0)
+    while (argc > 0)
+        free(argv[--argc]);
+    while (len < (ssize_t)cap - 1 && (n = read(master, screen + len, cap - 1 - (size_t)len)) > 0)
         len += n; /* EIO once the program is gone */
+    screen[len] = '\0';
     close(master);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) != 0 || !strstr(screen, "\rupgrade-tables [") ||
+    return WEXITSTATUS(status);
+}
+
+static void test_upgrade_tables_on_terminal(void **state)
+{
+    const char *const args[] = {"upgrade-tables", "--endpoint", dr_test_endpoint(), "--region",
+                                "us-east-1", "--ratings-table", g_ratings, "--stats-table",
+                                g_stats, NULL};
+    char screen[8192] = "";
+    int status;
+    (void)state;
+    status = run_on_terminal(args, screen, sizeof screen);
+    if (status != 0 || !strstr(screen, "\rupgrade-tables [") ||
         !strstr(screen, "\033[K done in ") || strstr(screen, "upgrade-tables: 0") ||
         strstr(screen, ", done\r\n"))
-        fail_msg("exit %d, screen:\n%s", WEXITSTATUS(status), screen);
+        fail_msg("exit %d, screen:\n%s", status, screen);
     assert_non_null(strstr(screen, "schema marker written\r\n"));
 }
 
@@ -553,6 +629,144 @@ static void test_service_errors(void **state)
     expect(&r, 4, "", "dadratings: dashboard: network error: ");
 }
 
+/* The old S3 tree, copied into a directory: what import and verify read. */
+static const struct {
+    const char *path, *content;
+} g_tree[] = {
+    {"live/imp-a/1.json", "{\"rating\":5,\"author\":\"Ann\"}"},
+    {"live/imp-a/2.json", "[{\"rating\":4,\"author\":\"Ann\"},{\"rating\":\"3\",\"author\":"
+                          "\"Bob\"}]"},
+    {"live/imp-a/3.json", "{\"rating\":7,\"author\":\"Ann\"}"}, /* rejected: not 1..5 */
+    {"daily/2026-11-02/imp-b/1.json", "{\"rating\":2,\"submittedAt\":"
+                                      "\"2026-11-02T08:00:00.000Z\"}"},
+    {"live/imp-b/bad.json", "{oops"}, /* rejected: not JSON */
+    {"notes.txt", "not a rating"},   /* outside the layout: not even fetched */
+};
+static const char *const g_tree_dirs[] = {"live/imp-a", "live/imp-b", "live",
+                                          "daily/2026-11-02/imp-b", "daily/2026-11-02", "daily"};
+
+static void make_tree(const char *root)
+{
+    char path[256];
+    size_t i;
+    for (i = sizeof g_tree_dirs / sizeof g_tree_dirs[0]; i-- > 0;) {
+        snprintf(path, sizeof path, "%s/%s", root, g_tree_dirs[i]);
+        assert_int_equal(mkdir(path, 0700), 0);
+    }
+    for (i = 0; i < sizeof g_tree / sizeof g_tree[0]; i++) {
+        FILE *f;
+        snprintf(path, sizeof path, "%s/%s", root, g_tree[i].path);
+        assert_non_null(f = fopen(path, "w"));
+        fputs(g_tree[i].content, f);
+        fclose(f);
+    }
+}
+
+static void remove_tree(const char *root)
+{
+    char path[256];
+    size_t i;
+    for (i = 0; i < sizeof g_tree / sizeof g_tree[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, g_tree[i].path);
+        unlink(path);
+    }
+    for (i = 0; i < sizeof g_tree_dirs / sizeof g_tree_dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, g_tree_dirs[i]);
+        rmdir(path);
+    }
+    rmdir(root);
+}
+
+/* dadratings on the import test's own tables (verify compares every aggregate: the other
+ * tests' ratings would be differences). */
+#define ON_IMPORT_TABLES(...) \
+    NULL, __VA_ARGS__, "--endpoint", dr_test_endpoint(), "--region", "us-east-1", \
+        "--ratings-table", ratings, "--stats-table", stats, (const char *)NULL
+
+static void test_import_and_verify(void **state)
+{
+    char root[] = "/tmp/dr-cli-import.XXXXXX", ratings[96], stats[96];
+    dr_client *client = dr_test_open_tables(ratings, stats, sizeof ratings, "cli-imp",
+                                            DR_AGGREGATION_INLINE, 1);
+    run_result r;
+    (void)state;
+
+    assert_non_null(mkdtemp(root));
+    make_tree(root);
+
+    r = cli_bare(ON_IMPORT_TABLES("import", root, "--dry-run"));
+    expect(&r, 5, "import: 5 objects, 4 entries, 0 written, 0 already present, 2 rejected "
+                  "(dry run: nothing written)\n", NULL);
+    r = cli_bare(ON_IMPORT_TABLES("verify", root)); /* nothing imported: all differs */
+    expect(&r, 6, "", "dadratings: verify: joke imp-a: no stats item in the stats table, 3 "
+                      "ratings in the source\n");
+
+    /* Each rejected entry is one line naming its object; progress is plain lines here. */
+    r = cli_bare(ON_IMPORT_TABLES("import", root, "--concurrency", "2", "--page-size", "2"));
+    if (r.code != 5 ||
+        strcmp(r.out, "import: 5 objects, 4 entries, 4 written, 0 already present, 2 "
+                      "rejected\n") != 0 ||
+        !strstr(r.err, "dadratings: import: live/imp-a/3.json entry 0: ") ||
+        !strstr(r.err, "dadratings: import: live/imp-b/bad.json: not valid JSON") ||
+        !strstr(r.err, "import: 4 entries, 5 objects, ") || !strstr(r.err, ", done\n") ||
+        strchr(r.err, '\r'))
+        fail_msg("exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.err);
+    result_free(&r);
+    assert_int_equal(total_ratings_on(client, "imp-a"), 3);
+
+    /* On a terminal: the bar (entries, objects, rate; no total to show a percentage of),
+     * erased before each line printed over it. */
+    {
+        const char *const args[] = {"import", root, "--dry-run", "--endpoint",
+                                    dr_test_endpoint(), "--region", "us-east-1",
+                                    "--ratings-table", ratings, "--stats-table", stats, NULL};
+        char screen[8192] = "";
+        int status = run_on_terminal(args, screen, sizeof screen);
+        if (status != 5 || !strstr(screen, "\r\033[Kdadratings: import: live/imp-b/bad.json: ") ||
+            !strstr(screen, "\rimport 4 entries, 5 objects ") ||
+            !strstr(screen, "/s\033[K done in 0 s\r\n") || strstr(screen, "import: 4 entries") ||
+            !strstr(screen, "import: 5 objects, 4 entries, 0 written, 0 already present, 2 "
+                            "rejected (dry run: nothing written)\r\n"))
+            fail_msg("exit %d, screen:\n%s", status, screen);
+    }
+
+    r = cli_bare(ON_IMPORT_TABLES("--quiet", "import", root)); /* a rerun counts nothing */
+    expect(&r, 5, "import: 5 objects, 4 entries, 0 written, 4 already present, 2 rejected\n",
+           NULL);
+    /* Resumed after the checkpoint of the last object: nothing left to read. */
+    r = cli_bare(ON_IMPORT_TABLES("--quiet", "import", root, "--resume"));
+    expect(&r, 0, "import: 0 objects, 0 entries, 0 written, 0 already present, 0 rejected\n",
+           NULL);
+
+    r = cli_bare(ON_IMPORT_TABLES("verify", root, "--page-size", "1"));
+    if (r.code != 0 || strcmp(r.out, "verify: 5 objects, 4 entries, 2 rejected, 0 differences\n") ||
+        !strstr(r.err, "dadratings: verify: live/imp-b/bad.json: not valid JSON") ||
+        strstr(r.err, "in the source"))
+        fail_msg("exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.err);
+    result_free(&r);
+
+    /* A rating the source does not hold: each aggregate it touched is a difference. */
+    r = cli_bare(ON_IMPORT_TABLES("rate", "imp-b", "5", "--author", "Bob"));
+    expect(&r, 0, "ratings     2\n", NULL);
+    r = cli_bare(ON_IMPORT_TABLES("--quiet", "verify", root));
+    if (r.code != 6 ||
+        strcmp(r.out, "verify: 5 objects, 4 entries, 2 rejected, 9 differences\n") != 0 ||
+        !strstr(r.err, "dadratings: verify: joke imp-b: totalRatings is 1 in the source, 2 in "
+                       "the stats table\n") ||
+        !strstr(r.err, "dadratings: verify: joke imp-b: count5 is 0 in the source, 1 in the "
+                       "stats table\n") ||
+        !strstr(r.err, "dadratings: verify: global: totalScore is 14 in the source, 19 in the "
+                       "stats table\n") ||
+        !strstr(r.err, "dadratings: verify: author Bob: totalRatings is 1 in the source, 2 in "
+                       "the stats table\n") ||
+        strstr(r.err, ", done\n"))
+        fail_msg("exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.err);
+    result_free(&r);
+
+    remove_tree(root);
+    dr_test_close_tables(client, ratings, stats);
+}
+
 /* Nothing given on the command line: the library resolves it, as for any program. */
 static void test_environment(void **state)
 {
@@ -613,6 +827,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_bad_usage),
+        cmocka_unit_test(test_import_bad_input),
         cmocka_unit_test(test_create_tables),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_rate_and_stats),
@@ -622,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_upgrade_tables_legacy),
         cmocka_unit_test(test_follow_and_dead_letters),
         cmocka_unit_test(test_service_errors),
+        cmocka_unit_test(test_import_and_verify),
         cmocka_unit_test(test_environment),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

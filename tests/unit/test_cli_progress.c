@@ -90,6 +90,56 @@ static void test_unknown_total(void **state)
     fclose(f);
 }
 
+/* import and verify: entries counted, the objects read as the detail; a line printed
+ * over a terminal's bar erases it first; a discarded progress writes nothing. */
+static void test_detail_clear_discard(void **state)
+{
+    FILE *f = tmpfile(), *tty = tmpfile();
+    cli_progress *p;
+    char *text;
+    (void)state;
+    g_now = 0;
+    p = cli_progress_start_on(f, 0, fake_clock, "import", 0);
+    cli_progress_set_detail(p, "entries, 12 objects");
+    g_now = 10;
+    cli_progress_advance(p, 240);
+    cli_progress_clear(p); /* not a terminal: nothing to erase */
+    cli_progress_set_detail(p, "entries, 20 objects");
+    g_now = 20;
+    cli_progress_advance(p, 160);
+    cli_progress_finish(p);
+    text = read_stream(f);
+    assert_string_equal(text, "import: 240 entries, 12 objects, 24/s\n"
+                              "import: 400 entries, 20 objects, 20/s\n"
+                              "import: 400 entries, 20 objects, 20/s, done\n");
+    free(text);
+
+    g_now = 0;
+    p = cli_progress_start_on(tty, 1, fake_clock, "verify", 0);
+    cli_progress_set_detail(p, "entries, 3 objects");
+    g_now = 1;
+    cli_progress_advance(p, 50);
+    cli_progress_clear(p);
+    cli_progress_set_detail(p, NULL);
+    cli_progress_finish(p);
+    text = read_stream(tty);
+    assert_string_equal(text, "\rverify 50 entries, 3 objects 50/s\033[K\r\033[K"
+                              "\rverify 50 50/s\033[K done in 1 s\n");
+    free(text);
+
+    fclose(f);
+    f = tmpfile();
+    p = cli_progress_start_on(f, 0, fake_clock, "import", 0);
+    cli_progress_advance(p, 1);
+    cli_progress_discard(p);
+    cli_progress_discard(NULL);
+    text = read_stream(f);
+    assert_string_equal(text, "");
+    free(text);
+    fclose(f);
+    fclose(tty);
+}
+
 /* --quiet: no progress object, and every call accepts that. */
 static void test_quiet(void **state)
 {
@@ -98,6 +148,8 @@ static void test_quiet(void **state)
     assert_null(p);
     cli_progress_set_total(p, 20);
     cli_progress_advance(p, 5);
+    cli_progress_set_detail(p, "entries");
+    cli_progress_clear(p);
     cli_progress_finish(p);
 }
 
@@ -184,6 +236,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_lines),
         cmocka_unit_test(test_unknown_total),
+        cmocka_unit_test(test_detail_clear_discard),
         cmocka_unit_test(test_quiet),
         cmocka_unit_test(test_start_on_pipe_is_plain),
         cmocka_unit_test(test_bar_on_pseudo_terminal),

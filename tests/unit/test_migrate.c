@@ -20,6 +20,7 @@
 #include "mini_http.h"
 #include "payload.h"
 #include "s3.h"
+#include "validate.h"
 #include "source.h"
 
 /* SHA-256 of "dadratings-import-v1\n6:bucket\n14:live/j1/a.json\n0", by Python's hashlib. */
@@ -209,14 +210,14 @@ static void test_payload_lists_and_rejects(void **state)
 static void test_payload_times(void **state)
 {
     (void)state;
-    assert_true(dr__payload_time_valid("2026-01-30T15:30:00Z"));
-    assert_true(dr__payload_time_valid("2026-01-30T15:30:00.123Z"));
-    assert_true(dr__payload_time_valid("2026-01-30T15:30:00+01:00"));
-    assert_false(dr__payload_time_valid("2026-01-30T15:30:00"));
-    assert_false(dr__payload_time_valid("2026-01-30T24:00:00Z"));
-    assert_false(dr__payload_time_valid("2026-02-30T10:00:00Z"));
-    assert_false(dr__payload_time_valid("2026-01-30T15:30:00.Z"));
-    assert_false(dr__payload_time_valid("2026-01-30T15:30:00Zx"));
+    assert_true(dr__submitted_at_valid("2026-01-30T15:30:00Z"));
+    assert_true(dr__submitted_at_valid("2026-01-30T15:30:00.123Z"));
+    assert_true(dr__submitted_at_valid("2026-01-30T15:30:00+01:00"));
+    assert_false(dr__submitted_at_valid("2026-01-30T15:30:00"));
+    assert_false(dr__submitted_at_valid("2026-01-30T24:00:00Z"));
+    assert_false(dr__submitted_at_valid("2026-02-30T10:00:00Z"));
+    assert_false(dr__submitted_at_valid("2026-01-30T15:30:00.Z"));
+    assert_false(dr__submitted_at_valid("2026-01-30T15:30:00Zx"));
 }
 
 /* ---- identity -------------------------------------------------------------------- */

@@ -629,6 +629,20 @@ static void test_validators(void **state)
     assert_int_equal(dr__validate_date("2026-0a-01"), DR_E_INVALID_ARGUMENT);
     assert_int_equal(dr__validate_date(NULL), DR_E_INVALID_ARGUMENT);
 
+    /* submittedAt as JavaScript's Date writes it; the payload reader uses the same rule. */
+    assert_int_equal(dr__validate_submitted_at("2026-01-30T15:30:00.000Z"), DR_OK);
+    assert_int_equal(dr__validate_submitted_at("2026-01-30T15:30:00Z"), DR_OK);
+    assert_int_equal(dr__validate_submitted_at("2026-01-30T15:30:00.123456+01:00"), DR_OK);
+    assert_int_equal(dr__validate_submitted_at("2026-02-30T15:30:00.000Z"), DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr__validate_submitted_at("2026-01-30 15:30:00Z"), DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr__validate_submitted_at("2026-01-30T15:30Z"), DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr__validate_submitted_at("2026-01-30T15:30:00.Z"), DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr__validate_submitted_at("2026-01-30T15:30:00.000"), DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr__validate_submitted_at("2026-01-30T15:30:00.0000000000000000000000Z"),
+                     DR_E_INVALID_ARGUMENT); /* longer than DR_MAX_SUBMITTED_AT_BYTES */
+    assert_int_equal(dr__validate_submitted_at(NULL), DR_E_INVALID_ARGUMENT);
+    assert_non_null(strstr(dr_last_error_message(), "submittedAt"));
+
     assert_int_equal(dr__validate_mode("daily"), DR_OK);
     assert_int_equal(dr__validate_mode("live"), DR_OK);
     assert_int_equal(dr__validate_mode("Live"), DR_E_INVALID_ARGUMENT);
@@ -981,6 +995,24 @@ static void test_alloc_failure_stream_batch(void **state)
     dr_client_free(c);
 }
 
+/* A keyed rating's item is named by its key: the same key, the same UUID (version 8,
+ * RFC 9562 variant), different keys, different UUIDs; a random one is version 4. */
+static void test_uuid_of_key(void **state)
+{
+    char a[37], b[37], c[37], r[37];
+    (void)state;
+    assert_int_equal(dr__uuid_of_key("s3v1:abc", a), DR_OK);
+    assert_int_equal(dr__uuid_of_key("s3v1:abc", b), DR_OK);
+    assert_int_equal(dr__uuid_of_key("s3v1:abd", c), DR_OK);
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, c);
+    assert_int_equal(strlen(a), 36);
+    assert_int_equal(a[14], '8');
+    assert_non_null(strchr("89ab", a[19]));
+    assert_int_equal(dr__uuid_v4(r), DR_OK);
+    assert_int_equal(r[14], '4');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -988,6 +1020,7 @@ int main(void)
         cmocka_unit_test(test_format_hundredths),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_validators),
+        cmocka_unit_test(test_uuid_of_key),
         cmocka_unit_test(test_top_sort_key_order),
         cmocka_unit_test(test_top_partition),
         cmocka_unit_test(test_stats_json),

@@ -25,7 +25,8 @@ enum {
     EXIT_USAGE = 2,   /* unknown command or option, missing argument */
     EXIT_INPUT = 3,   /* an argument's value is invalid; nothing was written */
     EXIT_SERVICE = 4, /* AWS, the service or the library failed */
-    EXIT_PARTIAL = 5  /* some of the work was not done (still parked, interrupted) */
+    EXIT_PARTIAL = 5, /* some of the work was not done (still parked, interrupted, rejected) */
+    EXIT_DIFFERENCES = 6 /* verify: the stats table differs from the source */
 };
 
 /* Every dr_status and the exit code it ends the program with. DR_E_CONFIG is the user's
@@ -78,7 +79,8 @@ static struct {
 /* The commands' own options; each command accepts only those in its table. */
 static struct {
     const char *author, *text, *rating_mode, *date, *key;
-    int wait, json, until_idle, requeue;
+    const char *layout, *copy_of, *concurrency, *page_size;
+    int wait, json, until_idle, requeue, resume, dry_run;
 } o;
 
 typedef struct option {
@@ -114,6 +116,18 @@ static const option follow_options[] = {{"--until-idle", NULL, &o.until_idle},
                                         {NULL, NULL, NULL}};
 static const option dead_letter_options[] = {
     {"--json", NULL, &o.json}, {"--requeue", NULL, &o.requeue}, {NULL, NULL, NULL}};
+static const option import_options[] = {
+    {"--layout", &o.layout, NULL},           {"--copy-of", &o.copy_of, NULL},
+    {"--concurrency", &o.concurrency, NULL}, {"--page-size", &o.page_size, NULL},
+    {"--resume", NULL, &o.resume},           {"--dry-run", NULL, &o.dry_run},
+    {NULL, NULL, NULL},
+};
+/* import's, less what writes */
+static const option verify_options[] = {
+    {"--layout", &o.layout, NULL},           {"--copy-of", &o.copy_of, NULL},
+    {"--concurrency", &o.concurrency, NULL}, {"--page-size", &o.page_size, NULL},
+    {NULL, NULL, NULL},
+};
 
 typedef struct command {
     const char *name;
@@ -131,6 +145,19 @@ static int run_stats(char **args);
 static int run_dashboard(char **args);
 static int run_follow(char **args);
 static int run_dead_letters(char **args);
+static int run_import(char **args);
+static int run_verify(char **args);
+
+/* What import and verify say about SOURCE and the options they share. */
+#define SOURCE_HELP \
+    "SOURCE is s3://BUCKET[/PREFIX] or a local directory holding a copy of one (aws s3\n" \
+    "sync); S3's endpoint is AWS_ENDPOINT_URL_S3, else S3's in the region.\n" \
+    "  --layout P        what object keys hold (docs/migration.md, \"Layouts\"; default\n" \
+    "                    {mode:live}/{joke}/{any},{mode:daily}/{date}/{joke}/{any})\n" \
+    "  --copy-of B[/P]   a directory SOURCE is a copy of bucket B, prefix P: the ratings\n" \
+    "                    then have the identities of the bucket's objects\n" \
+    "  --concurrency N   requests in flight at once, 1..64 (default 8)\n" \
+    "  --page-size N     keys listed per page, 1..1000 (default 1000)\n"
 
 static const command commands[] = {
     {"create-tables", 0, 0, create_options, run_create_tables, "create-tables [--wait]",
@@ -167,6 +194,22 @@ static const command commands[] = {
      "parked at, reason.\n"
      "  --json         the dr_dead_letters_to_json() array\n"
      "  --requeue      apply each again, deleting those that apply (exit 5 if any stays)\n"},
+    {"import", 1, 1, import_options, run_import,
+     "import SOURCE [--layout P] [--copy-of BUCKET[/PREFIX]]\n"
+     "                     [--resume] [--dry-run] [--concurrency N] [--page-size N]",
+     "Import the ratings the old app stored in S3, each exactly once: a rerun or a\n"
+     "resumed run counts nothing twice. Unreadable entries are printed on stderr and\n"
+     "skipped; progress on stderr, a summary on stdout.\n" SOURCE_HELP
+     "  --resume          continue after the checkpoint a previous run left\n"
+     "  --dry-run         read and check everything, write nothing\n"
+     "Exit 5 when entries were rejected.\n"},
+    {"verify", 1, 1, verify_options, run_verify,
+     "verify SOURCE [--layout P] [--copy-of BUCKET[/PREFIX]]\n"
+     "                     [--concurrency N] [--page-size N]",
+     "Recompute every aggregate from the source (per joke, per author, global,\n"
+     "uniqueJokes, the top 8) and compare it with the stats table; each difference is\n"
+     "printed on stderr, a summary on stdout. Writes nothing.\n" SOURCE_HELP
+     "Exit 6 when there are differences.\n"},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -184,7 +227,7 @@ static const char global_help[] =
     "  --quiet              no progress and no notes on stderr\n"
     "  --help, --version\n"
     "Exit status: 0 ok, 2 bad usage, 3 bad input (nothing written), 4 AWS, service or\n"
-    "library error, 5 partial failure. See dadratings(1).\n";
+    "library error, 5 partial failure, 6 differences found (verify). See dadratings(1).\n";
 
 static void print_global_usage(FILE *out)
 {
@@ -759,6 +802,199 @@ static int run_dead_letters(char **args)
     }
     dr_follower_free(follower);
     dr_client_free(client);
+    return code;
+}
+
+/* ---- import and verify --------------------------------------------------------------- */
+
+/* The progress and messages of one import or verification. */
+typedef struct import_view {
+    const char *name; /* "import" or "verify" */
+    cli_progress *bar;
+    int started; /* a page was read: a source that cannot be opened shows no progress */
+    uint64_t entries;
+} import_view;
+
+static void on_import_progress(void *ctx, const dr_import_report *so_far)
+{
+    import_view *v = ctx;
+    uint64_t entries = dr_import_report_get(so_far, DR_IMPORT_ENTRIES);
+    char detail[64];
+    v->started = 1;
+    if (!v->bar)
+        return;
+    /* The total is not known before the listing ends: entries, objects and the rate. */
+    snprintf(detail, sizeof detail, "entries, %llu objects",
+             (unsigned long long)dr_import_report_get(so_far, DR_IMPORT_OBJECTS));
+    cli_progress_set_detail(v->bar, detail);
+    cli_progress_advance(v->bar, entries - v->entries);
+    v->entries = entries;
+}
+
+/* A rejected entry or a difference: one line on stderr, whatever --quiet says. */
+static void on_import_message(void *ctx, const char *message)
+{
+    import_view *v = ctx;
+    cli_progress_clear(v->bar);
+    fprintf(stderr, PROG ": %s: %s\n", v->name, message);
+}
+
+/* A count option: 1..max, or EXIT_INPUT with a message naming it. */
+static int parse_count_option(const char *name, const char *text, unsigned long max,
+                              uint32_t *out)
+{
+    if (!text)
+        return EXIT_OK;
+    if (!(*out = (uint32_t)cli_parse_count(text, max))) {
+        fprintf(stderr, PROG ": %s must be a whole number from 1 to %lu, not \"%s\"\n", name,
+                max, text);
+        return EXIT_INPUT;
+    }
+    return EXIT_OK;
+}
+
+/* A setter's refusal of what the user gave: the option and the library's reason. */
+static int option_refused(const char *cmd, const char *option_name, dr_status rc)
+{
+    fprintf(stderr, PROG ": %s: %s: %s\n", cmd, option_name, dr_last_error_message());
+    return exit_code_for(rc);
+}
+
+/* --copy-of BUCKET[/PREFIX]: the bucket ends at the first '/'. */
+static dr_status set_copy_of(dr_import_options *opts, const char *value)
+{
+    const char *slash = strchr(value, '/');
+    size_t len = slash ? (size_t)(slash - value) : strlen(value);
+    char *bucket = malloc(len + 1);
+    dr_status rc;
+    if (!bucket)
+        return DR_E_NOMEM;
+    memcpy(bucket, value, len);
+    bucket[len] = '\0';
+    rc = dr_import_options_set_copy_of(opts, bucket, slash && slash[1] ? slash + 1 : NULL);
+    free(bucket);
+    return rc;
+}
+
+/* The options of import or verify from the command line, checked before any request. */
+static int import_options_from_args(const char *cmd, const char *source,
+                                    dr_import_options **out, import_view *view)
+{
+    dr_import_options *opts = NULL;
+    uint32_t concurrency = 0, page_size = 0;
+    const char *refused = NULL;
+    dr_status rc;
+    int code;
+
+    *out = NULL;
+    if ((code = parse_count_option("--concurrency", o.concurrency, 64, &concurrency)) ||
+        (code = parse_count_option("--page-size", o.page_size, 1000, &page_size)))
+        return code;
+    if (o.copy_of && (!*o.copy_of || *o.copy_of == '/')) {
+        fprintf(stderr, PROG ": %s: --copy-of must be BUCKET[/PREFIX], not \"%s\"\n", cmd,
+                o.copy_of);
+        return EXIT_INPUT;
+    }
+    if ((rc = dr_import_options_new(&opts, source)) != DR_OK)
+        refused = "SOURCE";
+    else if (o.copy_of && (rc = set_copy_of(opts, o.copy_of)) != DR_OK)
+        refused = "--copy-of";
+    else if (o.layout && (rc = dr_import_options_set_layout(opts, o.layout)) != DR_OK)
+        refused = "--layout";
+    else if (concurrency && (rc = dr_import_options_set_concurrency(opts, concurrency)) != DR_OK)
+        refused = "--concurrency";
+    else if (page_size && (rc = dr_import_options_set_page_size(opts, page_size)) != DR_OK)
+        refused = "--page-size";
+    else if ((rc = dr_import_options_set_resume(opts, o.resume)) != DR_OK)
+        refused = "--resume";
+    else if ((rc = dr_import_options_set_dry_run(opts, o.dry_run)) != DR_OK)
+        refused = "--dry-run";
+    else if ((rc = dr_import_options_set_callbacks(opts, on_import_progress, on_import_message,
+                                                   view)) != DR_OK)
+        refused = "callbacks";
+    if (refused) {
+        dr_import_options_free(opts);
+        return option_refused(cmd, refused, rc);
+    }
+    *out = opts;
+    return EXIT_OK;
+}
+
+/* Run import or verify on SOURCE: `run` is dr_client_import or dr_client_verify. The
+ * summary line is printed also when it stopped on an error (what was done until then). */
+static int run_import_or_verify(const char *cmd, const char *source,
+                                dr_status (*run)(dr_client *, const dr_import_options *,
+                                                 dr_import_report **),
+                                dr_import_report **report)
+{
+    import_view view;
+    dr_import_options *opts = NULL;
+    dr_client *client = NULL;
+    dr_status rc;
+    int code;
+
+    memset(&view, 0, sizeof view);
+    view.name = cmd;
+    *report = NULL;
+    if ((code = import_options_from_args(cmd, source, &opts, &view)) != EXIT_OK ||
+        (code = open_client(&client, 0)) != EXIT_OK) {
+        dr_import_options_free(opts);
+        return code;
+    }
+    view.bar = cli_progress_start(cmd, 0, g.quiet);
+    rc = run(client, opts, report);
+    if (view.started)
+        cli_progress_finish(view.bar);
+    else
+        cli_progress_discard(view.bar);
+    if (rc != DR_OK) {
+        if (*report)
+            printf("%s: stopped after %llu objects, %llu entries\n", cmd,
+                   (unsigned long long)dr_import_report_get(*report, DR_IMPORT_OBJECTS),
+                   (unsigned long long)dr_import_report_get(*report, DR_IMPORT_ENTRIES));
+        code = fail(cmd, rc);
+    }
+    dr_client_free(client);
+    dr_import_options_free(opts);
+    return code;
+}
+
+static unsigned long long figure(const dr_import_report *r, dr_import_figure f)
+{
+    return (unsigned long long)dr_import_report_get(r, f);
+}
+
+static int run_import(char **args)
+{
+    dr_import_report *r = NULL;
+    int code = run_import_or_verify("import", args[0], dr_client_import, &r);
+    if (code == EXIT_OK) {
+        printf("import: %llu objects, %llu entries, %llu written, %llu already present, "
+               "%llu rejected%s\n",
+               figure(r, DR_IMPORT_OBJECTS), figure(r, DR_IMPORT_ENTRIES),
+               figure(r, DR_IMPORT_WRITTEN), figure(r, DR_IMPORT_ALREADY_PRESENT),
+               figure(r, DR_IMPORT_REJECTED), o.dry_run ? " (dry run: nothing written)" : "");
+        if (figure(r, DR_IMPORT_REJECTED))
+            code = EXIT_PARTIAL;
+    } else if (r) {
+        fprintf(stderr, PROG ": import: what was committed stays; run it again with --resume\n");
+    }
+    dr_import_report_free(r);
+    return code;
+}
+
+static int run_verify(char **args)
+{
+    dr_import_report *r = NULL;
+    int code = run_import_or_verify("verify", args[0], dr_client_verify, &r);
+    if (code == EXIT_OK) {
+        printf("verify: %llu objects, %llu entries, %llu rejected, %llu differences\n",
+               figure(r, DR_IMPORT_OBJECTS), figure(r, DR_IMPORT_ENTRIES),
+               figure(r, DR_IMPORT_REJECTED), figure(r, DR_IMPORT_DIFFERENCES));
+        if (figure(r, DR_IMPORT_DIFFERENCES))
+            code = EXIT_DIFFERENCES;
+    }
+    dr_import_report_free(r);
     return code;
 }
 

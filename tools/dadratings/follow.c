@@ -15,7 +15,7 @@
 
 static long g_applied;
 
-unsigned long cli_parse_global_shards(const char *text)
+unsigned long cli_parse_count(const char *text, unsigned long max)
 {
     char *end = NULL;
     unsigned long v;
@@ -23,7 +23,12 @@ unsigned long cli_parse_global_shards(const char *text)
         return 0;
     errno = 0;
     v = strtoul(text, &end, 10);
-    return errno || *end || v < 1 || v > 64 ? 0 : v;
+    return errno || *end || v < 1 || v > max ? 0 : v;
+}
+
+unsigned long cli_parse_global_shards(const char *text)
+{
+    return cli_parse_count(text, 64);
 }
 
 long cli_follow_note_log(const char *message)

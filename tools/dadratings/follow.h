@@ -13,6 +13,10 @@
  * exceed the DR_FOLLOWER_MAX_DELIVERIES - 1 failed rounds before a record is parked. */
 #define CLI_UNTIL_IDLE_MAX_FAILED_ROUNDS 5
 
+/* A count from 1 to `max` written in decimal digits alone (no sign, no space); 0 if
+ * `text` is not one. */
+unsigned long cli_parse_count(const char *text, unsigned long max);
+
 /* A GLOBAL shard count (dr_config_set_global_shards) from `text`: 1..64 in decimal digits;
  * 0 if it is not one. */
 unsigned long cli_parse_global_shards(const char *text);

@@ -19,6 +19,7 @@ struct cli_progress {
     const char *label;
     uint64_t total, done;
     double started, last_report;
+    char detail[96]; /* with a leading space when set */
 };
 
 static double monotonic_seconds(void)
@@ -56,6 +57,21 @@ void cli_progress_set_total(cli_progress *p, uint64_t total)
         p->total = total;
 }
 
+void cli_progress_set_detail(cli_progress *p, const char *detail)
+{
+    if (p)
+        snprintf(p->detail, sizeof p->detail, "%s%s", detail && *detail ? " " : "",
+                 detail ? detail : "");
+}
+
+void cli_progress_clear(cli_progress *p)
+{
+    if (p && p->terminal) {
+        fputs("\r\033[K", p->out);
+        fflush(p->out);
+    }
+}
+
 /* "310/s" and, while the total is known and not yet reached, ", ETA 12 s". */
 static void format_rate_eta(const cli_progress *p, double elapsed, int final, char *buf,
                             size_t cap)
@@ -83,19 +99,21 @@ static void report(cli_progress *p, double now, int final)
         bar[BAR_WIDTH] = '\0';
         /* \r and erase-to-end-of-line: the bar replaces itself in place. */
         if (total)
-            fprintf(p->out, "\r%s [%s] %llu/%llu %3u%% %s\033[K", p->label, bar,
-                    (unsigned long long)p->done, (unsigned long long)total, percent, rate_eta);
-        else
-            fprintf(p->out, "\r%s %llu %s\033[K", p->label, (unsigned long long)p->done,
+            fprintf(p->out, "\r%s [%s] %llu/%llu%s %3u%% %s\033[K", p->label, bar,
+                    (unsigned long long)p->done, (unsigned long long)total, p->detail, percent,
                     rate_eta);
+        else
+            fprintf(p->out, "\r%s %llu%s %s\033[K", p->label, (unsigned long long)p->done,
+                    p->detail, rate_eta);
         if (final)
             fprintf(p->out, " done in %.0f s\n", elapsed);
     } else if (total) {
-        fprintf(p->out, "%s: %llu/%llu (%u%%), %s%s\n", p->label, (unsigned long long)p->done,
-                (unsigned long long)total, percent, rate_eta, final ? ", done" : "");
+        fprintf(p->out, "%s: %llu/%llu%s (%u%%), %s%s\n", p->label,
+                (unsigned long long)p->done, (unsigned long long)total, p->detail, percent,
+                rate_eta, final ? ", done" : "");
     } else {
-        fprintf(p->out, "%s: %llu, %s%s\n", p->label, (unsigned long long)p->done, rate_eta,
-                final ? ", done" : "");
+        fprintf(p->out, "%s: %llu%s, %s%s\n", p->label, (unsigned long long)p->done, p->detail,
+                rate_eta, final ? ", done" : "");
     }
     fflush(p->out);
     p->last_report = now;
@@ -117,5 +135,10 @@ void cli_progress_finish(cli_progress *p)
     if (!p)
         return;
     report(p, p->clock(), 1);
+    free(p);
+}
+
+void cli_progress_discard(cli_progress *p)
+{
     free(p);
 }

@@ -1,6 +1,6 @@
 /* Progress of long work on stderr: a bar redrawn in place on a terminal, plain periodic
  * lines otherwise ("upgrade-tables: 1200/5000 (24%), 310/s, ETA 12 s"). Used by
- * upgrade-tables and, later, import. */
+ * upgrade-tables, import and verify. */
 #ifndef DADRATINGS_CLI_PROGRESS_H
 #define DADRATINGS_CLI_PROGRESS_H
 
@@ -25,10 +25,21 @@ cli_progress *cli_progress_start_on(FILE *out, int terminal, cli_clock_fn clock,
 /* A better estimate of the total (0: unknown). */
 void cli_progress_set_total(cli_progress *progress, uint64_t total);
 
+/* What the count is of and what else is known, shown after the count ("entries, 120
+ * objects"); copied, at most 95 bytes. NULL or "": nothing. */
+void cli_progress_set_detail(cli_progress *progress, const char *detail);
+
+/* Clear a bar drawn on a terminal so that a line can be written to the same terminal
+ * (the next report draws it again); nothing otherwise. */
+void cli_progress_clear(cli_progress *progress);
+
 /* `n` more units done; redraws when enough time has passed since the last report. */
 void cli_progress_advance(cli_progress *progress, uint64_t n);
 
 /* The final report (always written), then the progress is freed. */
 void cli_progress_finish(cli_progress *progress);
+
+/* Free without a report: work that never started (its input was refused). */
+void cli_progress_discard(cli_progress *progress);
 
 #endif

@@ -27,6 +27,8 @@ const { ffi_call: ffiCall } = require('@2060.io/ffi-napi/lib/bindings');
 /** The SONAME this binding is written for; dr_version_num() must report the same major. */
 const SONAME = 'libdadratings.so.1';
 const MAJOR = 1;
+/** The oldest library this binding works with (dr_version_num()): 1.2 added submittedAt. */
+const MINIMUM = 0x010200;
 
 if (os.endianness() !== 'LE' || ref.sizeof.pointer !== 8) {
   throw new Error('dadratings: the Node binding supports 64-bit little-endian platforms only');
@@ -76,6 +78,7 @@ const DECLARATIONS = {
   dr_rating_set_mode: ['int', ['pointer', 'string']],
   dr_rating_set_date: ['int', ['pointer', 'string']],
   dr_rating_set_idempotency_key: ['int', ['pointer', 'string']],
+  dr_rating_set_submitted_at: ['int', ['pointer', 'string']],
 
   dr_stats_free: ['void', ['pointer']],
   dr_stats_to_json: ['int', ['pointer', 'out']],
@@ -88,6 +91,10 @@ const DECLARATIONS = {
   dr_batch_result_skipped: ['size', ['pointer']],
   dr_batch_result_duplicates: ['size', ['pointer']],
   dr_batch_result_to_json: ['int', ['pointer', 'out']],
+
+  // The import's identities, for the dual write (the import itself is not bound). Its `out`
+  // is a 'pointer' to an area of lib.area(): the caller sizes it, it is not a T ** cell.
+  dr_import_identity: ['int', ['string', 'string', 'size', 'pointer']],
 };
 
 const LIBC = {
@@ -240,9 +247,12 @@ function load(file) {
   for (const [name, decl] of Object.entries(LIBC)) {
     c[name] = prepare(c, scratch, (s) => libc.get(s), name, decl);
   }
-  for (const [name, decl] of Object.entries(DECLARATIONS)) {
-    lib[name] = prepare(lib, scratch, (s) => dl.get(s), name, decl);
-  }
+  const bind = (name) => {
+    lib[name] = prepare(lib, scratch, (s) => dl.get(s), name, DECLARATIONS[name]);
+  };
+  // The version first: an older library lacks functions, and saying so beats a missing symbol.
+  const early = ['dr_version', 'dr_version_num'];
+  early.forEach(bind);
 
   /** Copy a NUL-terminated UTF-8 string out of C memory (null for a NULL pointer). */
   lib.string = (address) => {
@@ -254,10 +264,22 @@ function load(file) {
   };
 
   const num = lib.dr_version_num();
-  if (num >>> 16 !== MAJOR) {
+  if (num >>> 16 !== MAJOR || num < MINIMUM) {
     throw new Error(`dadratings: ${chosen} is version ${lib.string(lib.dr_version())}, ` +
-                    `this binding needs major version ${MAJOR}`);
+                    `this binding needs major version ${MAJOR}, at least ` +
+                    `${MAJOR}.${(MINIMUM >> 8) & 0xff}.${MINIMUM & 0xff}`);
   }
+  Object.keys(DECLARATIONS).filter((name) => !early.includes(name)).forEach(bind);
+
+  /**
+   * A zeroed area of `size` bytes that lives as long as the library, for an out parameter the
+   * caller sizes (a `char *out`); returns its address. Read it back with lib.string().
+   */
+  lib.area = (size) => {
+    const buffer = Buffer.alloc(size);
+    lib.handles.push(buffer); // keeps it, and so its address, alive
+    return addressOf(buffer);
+  };
   return lib;
 }
 

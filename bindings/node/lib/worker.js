@@ -67,6 +67,7 @@ const OPS = {
       check(lib.dr_rating_set_mode(rating, a.mode));
       check(lib.dr_rating_set_date(rating, a.dateKey));
       check(lib.dr_rating_set_idempotency_key(rating, a.idempotencyKey));
+      check(lib.dr_rating_set_submitted_at(rating, a.submittedAt));
       stats = out(lib.dr_client_write_rating(client, rating));
     } finally {
       lib.dr_rating_free(rating);

@@ -20,7 +20,7 @@ Example::
 from __future__ import annotations
 
 from . import _lib
-from .client import COUNTERS, FACTS, LOGGER_NAME, Client, Credentials
+from .client import COUNTERS, FACTS, LOGGER_NAME, Client, Credentials, import_identity
 from .errors import (
     AuthError,
     ClosedError,
@@ -103,6 +103,7 @@ __all__ = [
     "TopPerformer",
     "TransactionError",
     "UnsupportedError",
+    "import_identity",
     "library_path",
     "library_version",
     "library_version_num",

@@ -33,7 +33,7 @@ from typing import List, Optional, Tuple
 #: The SONAME this binding is written against.
 SONAME = "libdadratings.so.1"
 #: The oldest library version this binding works with, as 0xMMmmpp (dr_version_num()).
-REQUIRED_VERSION_NUM = 0x010000
+REQUIRED_VERSION_NUM = 0x010200
 #: The environment variable that names the library file to load.
 LIBRARY_ENV = "DADRATINGS_LIBRARY"
 
@@ -80,6 +80,7 @@ _PROTOTYPES = {
     "dr_rating_set_mode": (_c_status, [c_void_p, c_char_p]),
     "dr_rating_set_date": (_c_status, [c_void_p, c_char_p]),
     "dr_rating_set_idempotency_key": (_c_status, [c_void_p, c_char_p]),
+    "dr_rating_set_submitted_at": (_c_status, [c_void_p, c_char_p]),
     "dr_client_write_rating": (_c_status, [c_void_p, c_void_p, POINTER(c_void_p)]),
     "dr_client_read_stats": (_c_status, [c_void_p, c_char_p, POINTER(c_void_p)]),
     # stats
@@ -130,6 +131,9 @@ _PROTOTYPES = {
     "dr_batch_result_duplicates": (c_size_t, [c_void_p]),
     "dr_batch_result_failed_count": (c_size_t, [c_void_p]),
     "dr_batch_result_failed_sequence_number": (c_char_p, [c_void_p, c_size_t]),
+    # the import's identities, for the dual write (the import itself is not bound); `out`
+    # is a ctypes char array the caller sizes
+    "dr_import_identity": (_c_status, [c_char_p, c_char_p, c_size_t, c_char_p]),
 }
 
 

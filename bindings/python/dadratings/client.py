@@ -19,6 +19,10 @@ _T = TypeVar("_T")
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _UINT32_MAX = 2**32 - 1
+_SIZE_MAX = 2**64 - 1  # the 64-bit platforms the library supports
+
+#: DR_IMPORT_IDENTITY_LEN: "s3v1:" and 64 hex digits.
+_IMPORT_IDENTITY_LEN = 69
 
 _AGGREGATION_MODES = {"inline": 0, "stream": 1}
 _CREATE_TABLES_WAIT = 0x1
@@ -133,6 +137,34 @@ def _uint32(field_name: str, value: object) -> int:
     if not 0 <= value <= _UINT32_MAX:
         raise _invalid(f"{field_name}: must be 0..{_UINT32_MAX}, got {value}")
     return value
+
+
+def import_identity(bucket: str, key: str, index: int = 0) -> str:
+    """The idempotency key the import gives one rating of the old S3 tree
+    (``dr_import_identity()``): ``"s3v1:"`` and 64 hex digits, the same in every run of
+    the import. An app that writes a rating to S3 and to DynamoDB during the migration
+    passes it, with the rating's ``submitted_at``, to :meth:`Client.write_rating`, so the
+    import finds the rating stored and counts it once.
+
+    Args:
+        bucket: the bucket the object is (or will be) stored in.
+        key: the object's full key, e.g. ``"ratings/live/scarecrow/1706628600000.json"``.
+        index: the rating's index in the object: 0 for an object holding one rating.
+
+    Raises:
+        InvalidInputError: a NUL in ``bucket`` or ``key`` (C would cut the text there and
+            name another object), text not encodable as UTF-8, or ``index`` negative.
+        TypeError: an argument has the wrong type.
+    """
+    bucket_c = _encode("bucket", bucket)
+    key_c = _encode("key", key)
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise TypeError(f"index: must be an int, got {type(index).__name__}")
+    if not 0 <= index <= _SIZE_MAX:
+        raise _invalid(f"index: must be 0..{_SIZE_MAX}, got {index}")
+    out = ctypes.create_string_buffer(_IMPORT_IDENTITY_LEN + 1)
+    _check(_lib.lib.dr_import_identity(bucket_c, key_c, index, out))
+    return out.value.decode("ascii")
 
 
 class Client:
@@ -346,6 +378,7 @@ class Client:
         mode: Optional[str] = None,
         date: Optional[str] = None,
         idempotency_key: Optional[str] = None,
+        submitted_at: Optional[str] = None,
     ) -> Stats:
         """Store a rating and return the joke's statistics, including it.
 
@@ -358,6 +391,12 @@ class Client:
             date: the joke's day, ``"YYYY-MM-DD"``; unset means today (UTC).
             idempotency_key: 1..128 of ``A-Z a-z 0-9 . _ : -``; writes with the same key
                 count once.
+            submitted_at: when the rating was given, ISO 8601 as JavaScript's Date writes
+                it (``"2026-01-30T15:30:00.000Z"``; an offset such as ``+01:00`` is
+                accepted); unset means now. For ratings recorded elsewhere first: during
+                the migration, pass the time stored in S3 and
+                ``idempotency_key=import_identity(bucket, key)``, and the import counts
+                the rating once (the C library's docs/migration.md, "The dual write").
 
         Raises:
             InvalidInputError: a field is invalid (the message names it); nothing was
@@ -379,6 +418,10 @@ class Client:
             (
                 _lib.lib.dr_rating_set_idempotency_key,
                 _encode("idempotency key", idempotency_key, optional=True),
+            ),
+            (
+                _lib.lib.dr_rating_set_submitted_at,
+                _encode("submittedAt", submitted_at, optional=True),
             ),
         ]
 
