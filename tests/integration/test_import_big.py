@@ -11,7 +11,8 @@ then turned off: DynamoDB Local slows down on stream-enabled tables as their str
 
   1. import the directory (--copy-of the bucket), then the bucket itself: the second run finds
      everything present; both report the malformed entries (exit 5); aggregates exact.
-  2. an import SIGKILLed at ~10%, ~45% and ~80% of the ratings and resumed: exact; verify 0.
+  2. an import from s3:// SIGKILLed at three points drawn from a printed seed, one in each
+     third, and resumed: exact; verify 0.
   3. --dry-run writes nothing.
   4. one extra `dadratings rate` makes verify exit 6 and name the joke.
 
@@ -401,12 +402,13 @@ def overall_ratings(tables):
 
 
 def case_kill_resume(tree, exp):
-    c = Case("import killed 3 times and resumed")
+    c = Case("import from s3:// killed 3 times and resumed")
     t = Tables("kill")
+    source = "s3://%s/%s" % (BUCKET, PREFIX)
     kills = []
     for i, fraction in enumerate(KILL_AT):
         target = int(exp["valid"] * fraction)
-        args = import_args(tree, "--resume") if i else import_args(tree)
+        args = import_args(source, "--resume") if i else import_args(source)
         proc = subprocess.Popen([CLI] + t.opts + args, env=ENV, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         try:
@@ -424,7 +426,7 @@ def case_kill_resume(tree, exp):
         c(check(rc == -signal.SIGKILL, "run %d ended (%d) before it was killed at %d ratings "
                 "(%d seen)" % (i + 1, rc, target, seen)))
     after_kills = overall_ratings(t)
-    r = cli(t, *import_args(tree, "--resume"))
+    r = cli(t, *import_args(source, "--resume"))
     c(check(r.returncode == EXIT_PARTIAL, "the resumed import exited %d: %s" %
             (r.returncode, r.stderr[-2000:])))
     c(compare_dashboard("after the kills", dashboard(t), exp))
