@@ -79,14 +79,14 @@ static dr_status append_key(json_t *keys, const char *pk, const char *sk)
 }
 
 /* What read_global adds up, item by item. */
-typedef struct global_sum {
+typedef struct global_tally {
     task *t;
     dr_scounts sum;
-} global_sum;
+} global_tally;
 
 static dr_status add_global_item(void *ctx, const json_t *item)
 {
-    global_sum *g = ctx;
+    global_tally *g = ctx;
     int64_t unique = 0;
     dr_status rc;
     if (dr__schema_is_marker(item)) {
@@ -106,7 +106,7 @@ static dr_status read_global(task *t)
 {
     dr_client *c = t->c;
     json_t *keys = json_array();
-    global_sum g;
+    global_tally g;
     dr_status rc = DR_OK;
     uint32_t k;
 
