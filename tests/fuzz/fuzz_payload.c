@@ -10,6 +10,7 @@
 #include "identity.h"
 #include "layout.h"
 #include "payload.h"
+#include "validate.h"
 
 static dr_layout *g_layout;
 
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(dr_rating_set_author(r, e->author) == DR_OK);
             FUZZ_CHECK(dr_rating_set_mode(r, e->mode) == DR_OK);
             FUZZ_CHECK(dr_rating_set_date(r, e->date) == DR_OK);
-            FUZZ_CHECK(!e->submitted_at || dr__payload_time_valid(e->submitted_at));
+            FUZZ_CHECK(!e->submitted_at || dr__submitted_at_valid(e->submitted_at));
             FUZZ_CHECK(dr__import_identity("bucket", key, e->index, identity) == DR_OK);
             FUZZ_CHECK(dr_rating_set_idempotency_key(r, identity) == DR_OK);
             dr_rating_free(r);
