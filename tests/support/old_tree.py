@@ -206,10 +206,12 @@ def expected_json(args, jokes, objects, rejects, per_joke, per_author, overall):
         row.update(jokeId=jid, lastRatedAt=t.last, joke=by_id[jid]["text"],
                    author=by_id[jid]["author"])
         joke_rows[jid] = row
-    # The top: average (as JavaScript rounds it) high to low, then more ratings, then the
-    # joke id's bytes high to low.
-    top = sorted(joke_rows.values(), key=lambda r: (r["average"], r["totalRatings"],
-                                                   r["jokeId"].encode("utf-8")), reverse=True)
+    # The top: jokes with at least 3 ratings (fewer say little about a joke), average (as
+    # JavaScript rounds it) high to low, then more ratings, then the joke id's bytes high
+    # to low.
+    top = sorted((r for r in joke_rows.values() if r["totalRatings"] >= 3),
+                 key=lambda r: (r["average"], r["totalRatings"], r["jokeId"].encode("utf-8")),
+                 reverse=True)
     return {
         "bucket": args.bucket, "prefix": prefix, "seed": args.seed,
         "objects": len(objects) - len(SKIPPED_OBJECTS), "skipped": len(SKIPPED_OBJECTS),
