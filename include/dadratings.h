@@ -1243,7 +1243,8 @@ DR_API dr_status dr_import_options_set_dry_run(dr_import_options *options, int d
  */
 DR_API dr_status dr_import_options_set_resume(dr_import_options *options, int resume);
 /**
- * Requests in flight at once, for fetching objects and committing jokes.
+ * Objects fetched at once. The ratings are committed one transaction at a time whatever
+ * this says: each transaction touches the aggregates the others touch.
  * @param options required.
  * @param concurrency 1..64 (default 8).
  * @return DR_OK, DR_E_INVALID_ARGUMENT (`options` NULL, out of range).  @since 1.2

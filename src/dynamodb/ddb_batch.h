@@ -14,8 +14,9 @@
 /* Rounds of asking again for unprocessed keys before giving up (DR_E_THROTTLED). */
 #define DR_BATCH_GET_MAX_ROUNDS 10
 
-/* Called with each item found (borrowed); a status other than DR_OK stops the read. */
-typedef dr_status (*dr_batch_item_fn)(void *ctx, const json_t *item);
+/* Called with each item found (borrowed: json_incref keeps it); a status other than DR_OK
+ * stops the read. */
+typedef dr_status (*dr_batch_item_fn)(void *ctx, json_t *item);
 
 /* Read the items of `keys` (an array of {"PK":..,"SK":..} key objects; borrowed) from
  * `table`, strongly consistent when `consistent`. Items are handed over in no particular

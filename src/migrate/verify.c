@@ -27,7 +27,7 @@ static dr_status add_page(void *ctx, const dr_walk_page *page)
 }
 
 /* A stats item read, kept under its joke id until the chunk is compared. */
-static dr_status keep_item(void *ctx, const json_t *item)
+static dr_status keep_item(void *ctx, json_t *item)
 {
     json_t *by_joke = ctx;
     const char *joke_id = dr__joke_id_of_stats_pk(dr__av_get_s(item, DR_ATTR_PK));

@@ -9,6 +9,7 @@
 
 #include "commit.h"
 #include "ddb.h"
+#include "ddb_batch.h"
 #include "ddb_json.h"
 #include "error.h"
 #include "keys.h"
@@ -51,7 +52,8 @@ dr_cancel_verdict dr__cancel_classify(const json_t *reasons, dr_txn_shape shape,
         if (is_throttling(code))
             throttled = 1;
         else if (!strcmp(code, "TransactionConflict") ||
-                 (i == shape.versioned && !strcmp(code, "ConditionalCheckFailed")))
+                 (i >= shape.versioned && i - shape.versioned < shape.versioned_count &&
+                  !strcmp(code, "ConditionalCheckFailed")))
             contended = 1;
         else
             error = 1;
@@ -94,7 +96,7 @@ dr_status dr__transact(dr_client *c, const char *what, dr_txn_builder build, voi
     *outcome = DR_COMMIT_NOTHING;
     for (attempt = 1; attempt <= DR_COMMIT_MAX_ATTEMPTS; attempt++) {
         dr_ddb_error err = DR_DDB_ERROR_INIT;
-        dr_txn_shape shape = {0, DR_NOT_VERSIONED};
+        dr_txn_shape shape = {0, DR_NOT_VERSIONED, 0};
         json_t *req = NULL;
         dr_status rc;
 
@@ -192,9 +194,11 @@ static int removes_more_than_stored(const dr_delta *delta, const json_t *old)
     return 0;
 }
 
-/* What one commit of a change carries from attempt to attempt. */
+/* What one commit of changes carries from attempt to attempt. */
 typedef struct change_txn {
-    const dr_change *chg;
+    const dr_change *chgs;
+    size_t n;
+    json_t **old; /* n: each joke's stats item as this attempt read it (NULL: none) */
     dr_counts *after;
     char *last_rated_at;
     size_t last_cap;
@@ -213,82 +217,215 @@ static int append_update(json_t *items, json_t *update)
     return update ? json_array_append_new(items, json_pack("{s:o}", "Update", update)) : -1;
 }
 
-/* Each attempt reads the joke's stats item and builds exact new values from it. */
-static dr_status build_change(dr_client *c, void *ctx, int attempt, json_t **request,
-                              dr_txn_shape *shape)
+/* A stats item read back by the BatchGetItem: it belongs to the change of its joke. */
+static dr_status keep_old(void *ctx, json_t *item)
 {
     change_txn *t = ctx;
-    const dr_change *chg = t->chg;
-    dr_delta global_delta = chg->delta;
-    json_t *old = NULL, *items, *stats_update, *guard;
-    const char *new_last = NULL;
-    char token[37], global_pk[32];
+    const char *joke = dr__joke_id_of_stats_pk(dr__av_get_s(item, DR_ATTR_PK));
     size_t i;
+    for (i = 0; joke && i < t->n; i++)
+        if (!t->old[i] && !strcmp(t->chgs[i].joke_id, joke))
+            t->old[i] = json_incref(item);
+    return DR_OK;
+}
+
+/* Every joke's stats item, strongly consistent: one GetItem for one joke, one
+ * BatchGetItem for several. */
+static dr_status read_old(dr_client *c, change_txn *t)
+{
+    json_t *keys;
+    dr_status rc = DR_OK;
+    size_t i;
+    for (i = 0; i < t->n; i++) {
+        json_decref(t->old[i]);
+        t->old[i] = NULL;
+    }
+    if (t->n == 1)
+        return dr__get_joke_stats_item(c, t->chgs[0].joke_id, &t->old[0]);
+    if (!(keys = json_array()))
+        return dr__fail(DR_E_NOMEM, "out of memory reading stats items");
+    for (i = 0; i < t->n && rc == DR_OK; i++)
+        if (json_array_append_new(keys, dr__stats_key(t->chgs[i].joke_id)) != 0)
+            rc = dr__fail(DR_E_NOMEM, "out of memory reading stats items");
+    if (rc == DR_OK)
+        rc = dr__ddb_batch_get(c, c->stats_table, keys, 1, keep_old, t);
+    json_decref(keys);
+    return rc;
+}
+
+/* The summed deltas of the counters items a commit touches: each GLOBAL shard and each
+ * author once (an item may appear only once in a transaction). */
+typedef struct counters_sum {
+    struct {
+        uint32_t shard;
+        dr_delta delta;
+    } shards[DR_COMMIT_MAX_CHANGES];
+    dr_author_delta authors[2 * DR_COMMIT_MAX_CHANGES];
+    size_t shard_count, author_count;
+} counters_sum;
+
+static void sum_shard(counters_sum *s, uint32_t shard, const dr_delta *d)
+{
+    size_t i;
+    for (i = 0; i < s->shard_count && s->shards[i].shard != shard; i++)
+        ;
+    if (i == s->shard_count) {
+        memset(&s->shards[i], 0, sizeof s->shards[i]);
+        s->shards[s->shard_count++].shard = shard;
+    }
+    dr__delta_add(&s->shards[i].delta, d);
+}
+
+static void sum_author(counters_sum *s, const dr_author_delta *a)
+{
+    size_t i;
+    for (i = 0; i < s->author_count && strcmp(s->authors[i].author, a->author); i++)
+        ;
+    if (i == s->author_count) {
+        memset(&s->authors[i], 0, sizeof s->authors[i]);
+        s->authors[s->author_count++].author = a->author;
+    }
+    dr__delta_add(&s->authors[i].delta, &a->delta);
+}
+
+static int append_counters(dr_client *c, json_t *items, const counters_sum *s)
+{
+    char global_pk[32];
+    size_t i;
+    int failed = 0;
+    /* A change of author alone leaves the joke's and GLOBAL's counters as they are. */
+    for (i = 0; i < s->shard_count; i++) {
+        if (delta_is_zero(&s->shards[i].delta))
+            continue;
+        dr__global_shard_pk(s->shards[i].shard, global_pk);
+        failed |= append_update(items, dr__counters_update(c, global_pk, DR_SK_AGGREGATE,
+                                                           &s->shards[i].delta, NULL));
+    }
+    for (i = 0; i < s->author_count; i++) {
+        dr_buf sk = DR_BUF_INIT;
+        if (delta_is_zero(&s->authors[i].delta))
+            continue;
+        dr__buf_printf(&sk, DR_SK_AUTHOR "%s", s->authors[i].author);
+        failed |= sk.failed ||
+                  append_update(items, dr__counters_update(c, DR_PK_GLOBAL, dr__buf_cstr(&sk),
+                                                           &s->authors[i].delta,
+                                                           s->authors[i].author));
+        dr__buf_free(&sk);
+    }
+    return failed;
+}
+
+/* Each attempt reads the jokes' stats items and builds exact new values from them:
+ * the guards of every change that commits, then their stats items (the versioned range),
+ * then the counters items. */
+static dr_status build_changes(dr_client *c, void *ctx, int attempt, json_t **request,
+                               dr_txn_shape *shape)
+{
+    change_txn *t = ctx;
+    counters_sum sum;
+    json_t *items = NULL, *updates = NULL, *guard, *update;
+    char token[37];
+    size_t i, j;
     dr_status rc;
     int failed = 0;
 
-    if ((rc = dr__get_joke_stats_item(c, chg->joke_id, &old)) != DR_OK)
+    if ((rc = read_old(c, t)) != DR_OK)
         return rc;
-    /* Nothing to un-count, or a change of a rating this joke never counted: leave the
-     * aggregates alone rather than invent a stats item. */
-    if (removes_more_than_stored(&chg->delta, old) || (!old && chg->delta.total <= 0)) {
-        json_decref(old);
-        return DR_OK;
-    }
-    stats_update = dr__joke_stats_update(c, chg->joke_id, old, &chg->delta, chg->rated_at,
-                                         chg->author, chg->joke_text, t->after, &new_last);
-    if (!stats_update) {
-        json_decref(old);
-        return dr_last_error_code();
-    }
-    snprintf(t->last_rated_at, t->last_cap, "%s", new_last);
-
-    /* A joke is counted in uniqueJokes once, by the commit that first gives its stats
-     * item a statsVersion: the item's condition admits one such writer. An item without
-     * one was never counted (it is new, or left by the JavaScript aggregator, which
-     * kept no uniqueJokes); an item with one stays counted even at 0 ratings. */
-    global_delta.unique_jokes = !old || !json_object_get(old, DR_ATTR_STATS_VERSION);
-    json_decref(old);
-    dr__global_shard_pk(dr__global_shard_of(c->global_shards, chg->joke_id), global_pk);
-
-    items = json_array();
-    json_array_foreach(chg->guards, i, guard)
-        failed |= json_array_append(items, guard);
-    shape->guards = json_array_size(chg->guards);
-    shape->versioned = shape->guards;
-    failed |= append_update(items, stats_update);
-    /* A change of author alone leaves the joke's and GLOBAL's counters as they are. */
-    if (!delta_is_zero(&global_delta))
-        failed |= append_update(items, dr__counters_update(c, global_pk, DR_SK_AGGREGATE,
-                                                           &global_delta, NULL));
-    for (i = 0; i < chg->author_count; i++) {
-        dr_buf sk = DR_BUF_INIT;
-        if (delta_is_zero(&chg->authors[i].delta))
+    memset(&sum, 0, sizeof sum);
+    if (!(items = json_array()) || !(updates = json_array()))
+        failed = 1;
+    for (i = 0; i < t->n && !failed; i++) {
+        const dr_change *chg = &t->chgs[i];
+        dr_delta global_delta = chg->delta;
+        const char *new_last = NULL;
+        /* Nothing to un-count, or a change of a rating this joke never counted: leave
+         * the aggregates alone rather than invent a stats item. */
+        if (removes_more_than_stored(&chg->delta, t->old[i]) ||
+            (!t->old[i] && chg->delta.total <= 0))
             continue;
-        dr__buf_printf(&sk, DR_SK_AUTHOR "%s", chg->authors[i].author);
-        failed |= sk.failed ||
-                  append_update(items, dr__counters_update(c, DR_PK_GLOBAL, dr__buf_cstr(&sk),
-                                                           &chg->authors[i].delta,
-                                                           chg->authors[i].author));
-        dr__buf_free(&sk);
+        update = dr__joke_stats_update(c, chg->joke_id, t->old[i], &chg->delta, chg->rated_at,
+                                       chg->author, chg->joke_text, t->after, &new_last);
+        if (!update) {
+            json_decref(items);
+            json_decref(updates);
+            return dr_last_error_code();
+        }
+        if (t->last_rated_at)
+            snprintf(t->last_rated_at, t->last_cap, "%s", new_last);
+        failed |= append_update(updates, update);
+        json_array_foreach(chg->guards, j, guard)
+            failed |= json_array_append(items, guard);
+        /* A joke is counted in uniqueJokes once, by the commit that first gives its
+         * stats item a statsVersion: the item's condition admits one such writer. An
+         * item without one was never counted (it is new, or left by the JavaScript
+         * aggregator, which kept no uniqueJokes); an item with one stays counted even at
+         * 0 ratings. */
+        global_delta.unique_jokes =
+            !t->old[i] || !json_object_get(t->old[i], DR_ATTR_STATS_VERSION);
+        sum_shard(&sum, dr__global_shard_of(c->global_shards, chg->joke_id), &global_delta);
+        for (j = 0; j < chg->author_count; j++)
+            sum_author(&sum, &chg->authors[j]);
     }
-    dr__request_token(chg->token_seed, attempt, token);
-    if (!failed)
-        *request = json_pack("{s:O, s:s}", "TransactItems", items, "ClientRequestToken", token);
+    if (!failed) {
+        shape->guards = json_array_size(items);
+        shape->versioned = shape->guards;
+        shape->versioned_count = json_array_size(updates);
+        failed |= json_array_extend(items, updates) || append_counters(c, items, &sum);
+    }
+    dr__request_token(t->chgs[0].token_seed, attempt, token);
+    if (!failed && json_array_size(updates))
+        failed = !(*request = json_pack("{s:O, s:s}", "TransactItems", items,
+                                        "ClientRequestToken", token));
     json_decref(items);
-    return *request ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory building the transaction");
+    json_decref(updates);
+    return failed ? dr__fail(DR_E_NOMEM, "out of memory building the transaction") : DR_OK;
+}
+
+static dr_status commit_changes(dr_client *c, change_txn *t, dr_commit_outcome *outcome,
+                                size_t *guard_out)
+{
+    char what[64 + DR_MAX_JOKE_ID_BYTES];
+    dr_status rc;
+    size_t i;
+    if (t->n == 1)
+        snprintf(what, sizeof what, "joke %s", t->chgs[0].joke_id);
+    else
+        snprintf(what, sizeof what, "%zu jokes from %s", t->n, t->chgs[0].joke_id);
+    rc = dr__transact(c, what, build_changes, t, outcome, guard_out);
+    for (i = 0; i < t->n; i++)
+        json_decref(t->old[i]);
+    return rc;
 }
 
 dr_status dr__commit_change(dr_client *c, const dr_change *chg, dr_commit_outcome *outcome,
                             size_t *guard_out, dr_counts *after, char *last_rated_at,
                             size_t last_cap)
 {
+    json_t *old = NULL;
     change_txn t;
-    char what[64 + DR_MAX_JOKE_ID_BYTES];
-    t.chg = chg;
+    t.chgs = chg;
+    t.n = 1;
+    t.old = &old;
     t.after = after;
     t.last_rated_at = last_rated_at;
     t.last_cap = last_cap;
-    snprintf(what, sizeof what, "joke %s", chg->joke_id);
-    return dr__transact(c, what, build_change, &t, outcome, guard_out);
+    return commit_changes(c, &t, outcome, guard_out);
+}
+
+dr_status dr__commit_changes(dr_client *c, const dr_change *chgs, size_t n,
+                             dr_commit_outcome *outcome)
+{
+    json_t *old[DR_COMMIT_MAX_CHANGES] = {NULL};
+    dr_counts after;
+    change_txn t;
+    if (n < 1 || n > DR_COMMIT_MAX_CHANGES)
+        return dr__fail(DR_E_INTERNAL, "a commit takes 1..%d changes, not %zu",
+                        DR_COMMIT_MAX_CHANGES, n);
+    t.chgs = chgs;
+    t.n = n;
+    t.old = old;
+    t.after = &after;
+    t.last_rated_at = NULL;
+    t.last_cap = 0;
+    return commit_changes(c, &t, outcome, NULL);
 }

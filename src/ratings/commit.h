@@ -24,20 +24,22 @@ typedef enum dr_cancel_verdict {
 } dr_cancel_verdict;
 
 /* The shape of a transaction, for reading its reasons: items [0, guards) are guards
- * (Puts conditional on absence, whose failure means "committed before"), and the item
- * at `versioned` (DR_NOT_VERSIONED: none) is conditional on an item being unchanged
- * since it was read, whose failure means "read again". */
+ * (Puts conditional on absence, whose failure means "committed before"), and the items
+ * [versioned, versioned + versioned_count) (versioned DR_NOT_VERSIONED: none) are
+ * conditional on an item being unchanged since it was read, whose failure means "read
+ * again". */
 #define DR_NOT_VERSIONED ((size_t)-1)
 typedef struct dr_txn_shape {
     size_t guards;
     size_t versioned;
+    size_t versioned_count;
 } dr_txn_shape;
 
 /* The verdict on `reasons` (the CancellationReasons array) for a transaction of
  * `shape`. A guard's ConditionalCheckFailed wins over everything else; then any
  * reason that is not contention or throttling makes it DR_CANCEL_ERROR; then
  * throttling (ThrottlingError, ProvisionedThroughputExceeded, RequestLimitExceeded)
- * gives DR_CANCEL_THROTTLED and contention (TransactionConflict, the versioned item's
+ * gives DR_CANCEL_THROTTLED and contention (TransactionConflict, a versioned item's
  * ConditionalCheckFailed) DR_CANCEL_CONTENDED. No reasons at all is DR_CANCEL_ERROR. When the verdict is
  * DR_CANCEL_COMMITTED_BEFORE and guard_out is not NULL, *guard_out is the index of the
  * first guard that failed. Pure: no I/O. */
@@ -120,5 +122,17 @@ void dr__change_init(dr_change *chg, const char *joke_id, const char *author,
 dr_status dr__commit_change(dr_client *c, const dr_change *chg, dr_commit_outcome *outcome,
                             size_t *guard_out, dr_counts *after, char *last_rated_at,
                             size_t last_cap);
+
+/* Changes of up to DR_COMMIT_MAX_CHANGES distinct jokes committed in one
+ * TransactWriteItems, as dr__commit_change commits one: every change's guards, then each
+ * joke's stats (its items read in one strongly consistent BatchGetItem), then each GLOBAL
+ * shard and each author item once with the deltas summed over the changes. The request
+ * token derives from chgs[0].token_seed. The caller keeps the transaction within
+ * DR_TXN_MAX_ITEMS items (guards + jokes + shards + authors). A guard failing anywhere
+ * gives DR_COMMIT_DUPLICATE for the whole commit: nothing of it was written. */
+#define DR_TXN_MAX_ITEMS 100
+#define DR_COMMIT_MAX_CHANGES 32
+dr_status dr__commit_changes(dr_client *c, const dr_change *chgs, size_t n,
+                             dr_commit_outcome *outcome);
 
 #endif

@@ -84,7 +84,7 @@ typedef struct global_tally {
     dr_scounts sum;
 } global_tally;
 
-static dr_status add_global_item(void *ctx, const json_t *item)
+static dr_status add_global_item(void *ctx, json_t *item)
 {
     global_tally *g = ctx;
     int64_t unique = 0;

@@ -475,3 +475,13 @@ void dr__delta_negate(dr_delta *d)
         d->count[i] = -d->count[i];
     d->unique_jokes = -d->unique_jokes;
 }
+
+void dr__delta_add(dr_delta *sum, const dr_delta *d)
+{
+    int i;
+    sum->total += d->total;
+    sum->score += d->score;
+    for (i = 0; i < 5; i++)
+        sum->count[i] += d->count[i];
+    sum->unique_jokes += d->unique_jokes;
+}

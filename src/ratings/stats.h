@@ -140,5 +140,7 @@ typedef struct dr_delta {
 dr_delta dr__delta_of_rating(int32_t stars);
 /* The opposite change: un-counting what `d` counted. */
 void dr__delta_negate(dr_delta *d);
+/* sum += d, field by field. */
+void dr__delta_add(dr_delta *sum, const dr_delta *d);
 
 #endif

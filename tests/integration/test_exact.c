@@ -44,7 +44,18 @@ static dr_cancel_verdict classify(const char *codes, size_t guards, size_t versi
     dr_cancel_verdict v;
     shape.guards = guards;
     shape.versioned = versioned;
+    shape.versioned_count = versioned == DR_NOT_VERSIONED ? 0 : 1;
     v = dr__cancel_classify(reasons, shape, guard);
+    json_decref(reasons);
+    return v;
+}
+
+/* A bulk commit of three jokes: [rating, marker] guards, three stats items, GLOBAL. */
+static dr_cancel_verdict classify_bulk(const char *codes)
+{
+    json_t *reasons = reasons_of(codes);
+    dr_txn_shape shape = {2, 2, 3};
+    dr_cancel_verdict v = dr__cancel_classify(reasons, shape, NULL);
     json_decref(reasons);
     return v;
 }
@@ -53,6 +64,20 @@ static void test_cancellation_classifier(void **state)
 {
     size_t guard = 99;
     (void)state;
+    /* Any of the versioned stats items changed: read again; the counters item cannot fail
+     * a condition (an ADD), so its failure is an error, as is one past the range. */
+    assert_int_equal(classify_bulk("[\"None\",\"None\",\"None\",\"None\","
+                                   "\"ConditionalCheckFailed\",\"None\"]"),
+                     DR_CANCEL_CONTENDED);
+    assert_int_equal(classify_bulk("[\"None\",\"None\",\"ConditionalCheckFailed\","
+                                   "\"None\",\"None\",\"None\"]"),
+                     DR_CANCEL_CONTENDED);
+    assert_int_equal(classify_bulk("[\"None\",\"None\",\"None\",\"None\",\"None\","
+                                   "\"ConditionalCheckFailed\"]"),
+                     DR_CANCEL_ERROR);
+    assert_int_equal(classify_bulk("[\"None\",\"ConditionalCheckFailed\",\"None\","
+                                   "\"ConditionalCheckFailed\",\"None\",\"None\"]"),
+                     DR_CANCEL_COMMITTED_BEFORE);
     /* A stream write with a key: [rating, marker]. */
     assert_int_equal(classify("[\"ThrottlingError\",\"None\"]", 2, DR_NOT_VERSIONED, NULL),
                      DR_CANCEL_THROTTLED);

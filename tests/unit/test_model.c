@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "bulk.h"
 #include "config.h"
 #include "dadratings.h"
 #include "test_alloc.h"
@@ -1013,6 +1014,62 @@ static void test_uuid_of_key(void **state)
     assert_int_equal(r[14], '4');
 }
 
+/* The bulk commit's cut (dr__bulk_pack): whole transactions within the item limit, a
+ * joke's stats item once in each, many jokes sharing one. */
+enum { PACK_N = 120 };
+
+/* Rating i is of joke joke_of[i] by author author_of[i] ("a0", "a1", ...), keyed. */
+static size_t pack_of(dr_client *c, const int *joke_of, const int *author_of, size_t n)
+{
+    dr_rating *r[PACK_N] = {NULL};
+    char joke[16], author[16];
+    size_t i, cut;
+    for (i = 0; i < n; i++) {
+        snprintf(joke, sizeof joke, "joke-%02d", joke_of[i]);
+        snprintf(author, sizeof author, "a%d", author_of[i]);
+        assert_int_equal(dr_rating_new(&r[i], joke, 4), DR_OK);
+        assert_int_equal(dr_rating_set_author(r[i], author), DR_OK);
+        assert_int_equal(dr_rating_set_idempotency_key(r[i], joke), DR_OK);
+    }
+    cut = dr__bulk_pack(c, (const dr_rating *const *)r, n);
+    for (i = 0; i < n; i++)
+        dr_rating_free(r[i]);
+    return cut;
+}
+
+static void test_bulk_pack(void **state)
+{
+    dr_client *c = offline_client();
+    int joke[PACK_N] = {0}, author[PACK_N] = {0};
+    size_t i;
+    (void)state;
+    assert_int_equal(pack_of(c, joke, author, 0), 0);
+
+    /* One joke, one author: 48 ratings (96 items) + stats, GLOBAL shard, author = 99. */
+    for (i = 0; i < PACK_N; i++)
+        joke[i] = author[i] = 0;
+    assert_int_equal(pack_of(c, joke, author, 1), 1);
+    assert_int_equal(pack_of(c, joke, author, PACK_N), DR_BULK_MAX_RATINGS);
+    assert_int_equal(DR_BULK_MAX_RATINGS, 48);
+
+    /* Jokes of 10 ratings, two authors taking turns: joke 0 costs 20 + 3, joke 1 20 + 2
+     * (its author), jokes 2 and 3 20 + 1 each (87); joke 4 fits 6 ratings (3 + 5 x 2). */
+    for (i = 0; i < PACK_N; i++) {
+        joke[i] = (int)(i / 10);
+        author[i] = joke[i] % 2;
+    }
+    assert_int_equal(pack_of(c, joke, author, PACK_N), 46);
+
+    /* A joke coming back, with another author or after another joke, ends it: its stats
+     * item may appear once in a transaction. */
+    author[5] = 1;
+    assert_int_equal(pack_of(c, joke, author, PACK_N), 5);
+    author[5] = 0;
+    joke[12] = 0;
+    assert_int_equal(pack_of(c, joke, author, PACK_N), 12);
+    dr_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1021,6 +1078,7 @@ int main(void)
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_validators),
         cmocka_unit_test(test_uuid_of_key),
+        cmocka_unit_test(test_bulk_pack),
         cmocka_unit_test(test_top_sort_key_order),
         cmocka_unit_test(test_top_partition),
         cmocka_unit_test(test_stats_json),

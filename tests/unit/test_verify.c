@@ -343,7 +343,7 @@ static void batch_handler(const mini_http_request *req, int *status, char *body,
     json_decref(in);
 }
 
-static dr_status count_item(void *ctx, const json_t *item)
+static dr_status count_item(void *ctx, json_t *item)
 {
     int *seen = ctx;
     assert_non_null(dr__joke_id_of_stats_pk(dr__av_get_s(item, "PK")));

@@ -156,7 +156,7 @@ static int run_verify(char **args);
     "                    {mode:live}/{joke}/{any},{mode:daily}/{date}/{joke}/{any})\n" \
     "  --copy-of B[/P]   a directory SOURCE is a copy of bucket B, prefix P: the ratings\n" \
     "                    then have the identities of the bucket's objects\n" \
-    "  --concurrency N   requests in flight at once, 1..64 (default 8)\n" \
+    "  --concurrency N   objects fetched at once, 1..64 (default 8)\n" \
     "  --page-size N     keys listed per page, 1..1000 (default 1000)\n"
 
 static const command commands[] = {
