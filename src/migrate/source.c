@@ -19,6 +19,22 @@
 /* A tree deeper than this is a loop or no copy of a rating bucket. */
 #define DIR_MAX_DEPTH 32
 
+/* One entry of a directory: a regular file, or a directory whose name ends in '/'. That
+ * slash makes byte order of the names the order of the keys below them ("a-b" before
+ * "a/x"), so walking each directory's sorted entries lists keys in S3's order. */
+typedef struct dir_entry {
+    char *name;
+    uint64_t size;
+    char last_modified[32];
+} dir_entry;
+
+/* One open directory of the walk: its sorted entries, and the next one to visit. */
+typedef struct dir_level {
+    dir_entry *entries;
+    size_t count, next;
+    size_t rel_len; /* the length of dr_source.rel before this directory's name */
+} dir_level;
+
 struct dr_source {
     char *bucket;
     char *prefix;    /* "" or ending in '/' */
@@ -30,10 +46,11 @@ struct dr_source {
     char *token;        /* of the next page; NULL: first page or done */
     char *start_after;
     int done;
-    /* a directory */
+    /* a directory, walked lazily in key order: the open directories from the root down */
     char *root;
-    dr_s3_object *files; /* full keys, sizes, modification times; sorted by key */
-    size_t key_count, key_cap, next;
+    dir_level levels[DIR_MAX_DEPTH + 1];
+    size_t depth; /* levels open; 0: the walk is over */
+    dr_buf rel;   /* the deepest open directory, relative to the root: "" or ending in '/' */
 };
 
 static dr_status set_string(char **field, const char *value)
@@ -132,9 +149,9 @@ static dr_status open_s3(dr_client *client, const dr_source_options *opts, dr_so
     return DR_OK;
 }
 
-static int compare_keys(const void *a, const void *b)
+static int compare_entries(const void *a, const void *b)
 {
-    return strcmp(((const dr_s3_object *)a)->key, ((const dr_s3_object *)b)->key);
+    return strcmp(((const dir_entry *)a)->name, ((const dir_entry *)b)->name);
 }
 
 /* `aws s3 sync` gives each file its object's LastModified: the same text S3 lists. */
@@ -145,65 +162,139 @@ static void format_mtime(time_t t, char out[32])
         out[0] = '\0';
 }
 
-/* Every regular file under root/rel, as prefix + rel. Symbolic links are not followed. */
-static dr_status walk(dr_source *src, dr_buf *path, size_t root_len, int depth)
+static void level_free(dir_level *level)
 {
+    size_t i;
+    for (i = 0; i < level->count; i++)
+        dr__free(level->entries[i].name);
+    dr__free(level->entries);
+    memset(level, 0, sizeof *level);
+}
+
+/* Read the directory root/rel/name (name "" for the root) into a new deepest level, its
+ * entries sorted. Symbolic links and other special files are left out. Memory is one
+ * directory's entries per level, never the tree's. */
+static dr_status push_level(dr_source *src, const char *name)
+{
+    dir_level *level = &src->levels[src->depth];
+    dr_buf path = DR_BUF_INIT;
     DIR *dir;
     struct dirent *ent;
-    dr_status rc = DR_OK;
-    size_t len = path->len;
+    size_t cap = 0;
+    dr_status rc;
 
-    if (depth > DIR_MAX_DEPTH)
+    if (src->depth > DIR_MAX_DEPTH)
         return dr__fail(DR_E_CONFIG, "source %s: deeper than %d directories", src->root,
                         DIR_MAX_DEPTH);
-    if (!(dir = opendir(dr__buf_cstr(path))))
+    memset(level, 0, sizeof *level);
+    level->rel_len = src->rel.len;
+    dr__buf_printf(&path, "%s/%s%s", src->root, dr__buf_cstr(&src->rel), name);
+    if ((rc = dr__buf_ok(&path)) != DR_OK)
+        return rc;
+    if (!(dir = opendir(dr__buf_cstr(&path)))) {
+        dr__buf_free(&path);
         return dr__fail(DR_E_CONFIG, "source %s: cannot read a directory (%s)", src->root,
                         strerror(errno));
+    }
+    dr__buf_puts(&src->rel, name);
+    src->depth++; /* from here on pop_level frees the level and restores rel */
+    rc = dr__buf_ok(&src->rel);
     while (rc == DR_OK && (ent = readdir(dir))) {
+        size_t path_len = path.len;
         struct stat st;
+        int listed, is_dir;
         if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
             continue;
-        path->len = len;
-        dr__buf_printf(path, "/%s", ent->d_name);
-        if ((rc = dr__buf_ok(path)) != DR_OK)
+        dr__buf_puts(&path, ent->d_name);
+        if ((rc = dr__buf_ok(&path)) != DR_OK)
             break;
-        if (lstat(dr__buf_cstr(path), &st) != 0)
-            continue; /* removed while listed */
-        if (S_ISDIR(st.st_mode)) {
-            rc = walk(src, path, root_len, depth + 1);
-        } else if (S_ISREG(st.st_mode)) {
-            dr_buf key = DR_BUF_INIT;
-            dr__buf_printf(&key, "%s%s", src->prefix, dr__buf_cstr(path) + root_len + 1);
-            if ((rc = dr__buf_ok(&key)) != DR_OK)
+        listed = lstat(dr__buf_cstr(&path), &st) == 0; /* else removed while listed */
+        path.len = path_len;
+        is_dir = listed && S_ISDIR(st.st_mode);
+        if (!is_dir && !(listed && S_ISREG(st.st_mode)))
+            continue; /* a link, a special file, or gone */
+        if (level->count == cap) {
+            size_t grown_cap = cap ? cap * 2 : 64;
+            dir_entry *grown = dr__reallocarray(level->entries, grown_cap, sizeof *grown);
+            if (!grown) {
+                rc = DR_E_NOMEM;
                 break;
-            if (src->key_count == src->key_cap) {
-                size_t cap = src->key_cap ? src->key_cap * 2 : 256;
-                dr_s3_object *grown = dr__reallocarray(src->files, cap, sizeof *grown);
-                if (!grown) {
-                    dr__buf_free(&key);
-                    rc = DR_E_NOMEM;
-                    break;
-                }
-                src->files = grown;
-                src->key_cap = cap;
             }
-            src->files[src->key_count].key = dr__buf_detach(&key);
-            src->files[src->key_count].size = (uint64_t)st.st_size;
-            format_mtime(st.st_mtime, src->files[src->key_count].last_modified);
-            src->key_count++;
+            level->entries = grown;
+            cap = grown_cap;
         }
+        if (!(level->entries[level->count].name = dr__malloc(strlen(ent->d_name) + 2))) {
+            rc = DR_E_NOMEM;
+            break;
+        }
+        strcpy(level->entries[level->count].name, ent->d_name);
+        if (is_dir)
+            strcat(level->entries[level->count].name, "/");
+        level->entries[level->count].size = (uint64_t)st.st_size;
+        format_mtime(st.st_mtime, level->entries[level->count].last_modified);
+        level->count++;
     }
     closedir(dir);
-    path->len = len;
-    if (path->data)
-        path->data[len] = '\0';
+    dr__buf_free(&path);
+    if (rc == DR_OK)
+        qsort(level->entries, level->count, sizeof *level->entries, compare_entries);
+    return rc;
+}
+
+static void pop_level(dr_source *src)
+{
+    dir_level *level = &src->levels[--src->depth];
+    src->rel.len = level->rel_len;
+    if (src->rel.data)
+        src->rel.data[src->rel.len] = '\0';
+    level_free(level);
+}
+
+static void close_levels(dr_source *src)
+{
+    while (src->depth)
+        pop_level(src);
+}
+
+/* The walk's next file after src->start_after, as a listed object; *found 0 at the end.
+ * A directory whose keys all sort before start_after is not read. */
+static dr_status next_file(dr_source *src, dr_s3_object *out, int *found)
+{
+    dr_buf key = DR_BUF_INIT;
+    dr_status rc = DR_OK;
+
+    *found = 0;
+    while (rc == DR_OK && src->depth && !*found) {
+        dir_level *level = &src->levels[src->depth - 1];
+        const dir_entry *e;
+        size_t n;
+        if (level->next == level->count) {
+            pop_level(src);
+            continue;
+        }
+        e = &level->entries[level->next++];
+        dr__buf_reset(&key);
+        dr__buf_printf(&key, "%s%s%s", src->prefix, dr__buf_cstr(&src->rel), e->name);
+        if ((rc = dr__buf_ok(&key)) != DR_OK)
+            break;
+        n = strlen(e->name);
+        if (e->name[n - 1] == '/') {
+            if (!src->start_after || strncmp(src->start_after, key.data, key.len) <= 0)
+                rc = push_level(src, e->name);
+        } else if (!src->start_after || strcmp(key.data, src->start_after) > 0) {
+            out->key = dr__buf_detach(&key);
+            out->size = e->size;
+            memcpy(out->last_modified, e->last_modified, sizeof out->last_modified);
+            *found = 1;
+        }
+    }
+    dr__buf_free(&key);
     return rc;
 }
 
 static dr_status open_dir(const dr_source_options *opts, dr_source *src)
 {
     const char *base;
-    dr_buf path = DR_BUF_INIT;
     struct stat st;
     size_t n = strlen(opts->location);
     dr_status rc;
@@ -221,13 +312,7 @@ static dr_status open_dir(const dr_source_options *opts, dr_source *src)
     if (!(src->prefix = prefix_with_slash(opts->prefix ? opts->prefix : "",
                                           opts->prefix ? strlen(opts->prefix) : 0)))
         return DR_E_NOMEM;
-    dr__buf_puts(&path, src->root);
-    if ((rc = dr__buf_ok(&path)) == DR_OK)
-        rc = walk(src, &path, path.len, 0);
-    dr__buf_free(&path);
-    if (rc == DR_OK)
-        qsort(src->files, src->key_count, sizeof *src->files, compare_keys);
-    return rc;
+    return push_level(src, ""); /* the root, read now: an unreadable one fails the open */
 }
 
 dr_status dr__source_open(dr_client *client, const dr_source_options *opts, dr_source **out)
@@ -256,13 +341,11 @@ dr_status dr__source_open(dr_client *client, const dr_source_options *opts, dr_s
 
 void dr__source_free(dr_source *source)
 {
-    size_t i;
     if (!source)
         return;
     dr__sigv4_signer_free(source->s3.signer);
-    for (i = 0; i < source->key_count; i++)
-        dr__free(source->files[i].key);
-    dr__free(source->files);
+    close_levels(source);
+    dr__buf_free(&source->rel);
     dr__free(source->bucket);
     dr__free(source->prefix);
     dr__free(source->endpoint);
@@ -300,43 +383,35 @@ int dr__source_path_style(const dr_source *source)
 
 dr_status dr__source_start_after(dr_source *source, const char *key)
 {
-    size_t i;
+    dr_status rc;
     dr__free(source->token);
     source->token = NULL;
     source->done = 0;
-    source->next = 0;
-    if (!source->is_s3) {
-        for (i = 0; key && i < source->key_count && strcmp(source->files[i].key, key) <= 0; i++)
-            ;
-        source->next = i;
-        return DR_OK;
-    }
-    return set_string(&source->start_after, key);
+    if ((rc = set_string(&source->start_after, key)) != DR_OK || source->is_s3)
+        return rc;
+    close_levels(source);
+    return push_level(source, "");
 }
 
 dr_status dr__source_next_page(dr_source *source, dr_s3_list_page *page)
 {
     dr_s3_list_args args;
-    dr_status rc;
+    dr_status rc = DR_OK;
+    int found = 1;
 
     dr__s3_list_page_free(page);
     if (!source->is_s3) {
-        size_t end = source->next + source->page_size;
-        if (end > source->key_count)
-            end = source->key_count;
-        if (end > source->next &&
-            !(page->objects = dr__calloc(end - source->next, sizeof *page->objects)))
+        if (!(page->objects = dr__calloc(source->page_size, sizeof *page->objects)))
             return DR_E_NOMEM;
-        for (; source->next < end; source->next++) {
-            page->objects[page->count] = source->files[source->next];
-            if (!(page->objects[page->count].key = dr__strdup(source->files[source->next].key))) {
-                dr__s3_list_page_free(page);
-                return DR_E_NOMEM;
-            }
-            page->count++;
+        page->cap = source->page_size;
+        while (page->count < page->cap && found && rc == DR_OK)
+            if ((rc = next_file(source, &page->objects[page->count], &found)) == DR_OK && found)
+                page->count++;
+        if (rc != DR_OK) {
+            dr__s3_list_page_free(page);
+            return rc;
         }
-        page->cap = page->count;
-        page->is_truncated = source->next < source->key_count;
+        page->is_truncated = source->depth > 0;
         return DR_OK;
     }
     if (source->done)

@@ -2,7 +2,9 @@
  * directory holding a copy of one (`aws s3 sync s3://bucket/prefix DIR`), behind one
  * interface: pages of keys in S3's order (byte order of the UTF-8 key), then each
  * object's bytes. Keys are the bucket's full keys in both, so an entry's identity
- * (identity.h) is the same whichever copy it is read from.
+ * (identity.h) is the same whichever copy it is read from. A directory is walked as it
+ * is listed, so memory holds the entries of the directories open on the way down, never
+ * the tree's keys.
  *
  * The S3 source reads the client's region, credentials, profile and connection pool.
  * Its endpoint is AWS_ENDPOINT_URL_S3 (and the rest of configured_endpoint.h for service

@@ -555,6 +555,90 @@ static void test_dir_source(void **state)
     assert_int_equal(system(path), 0);
 }
 
+/* The lazy walk lists keys in S3's byte order, which is not the order of a depth-first
+ * walk by names: "a-" and "a.b" sort before "a/x" ('-' and '.' are below '/'), "a0" and
+ * "a~" after it. A tree of such names at three depths, files and directories mixed, is
+ * compared with the sorted list of its keys, from the start and after every key. */
+#define TREE_NAMES 6
+static const char *const tree_names[TREE_NAMES] = {"a", "a-", "a.b", "a0", "b", "a~"};
+
+static void grow_tree(const char *dir, const char *key, int depth, unsigned *seed,
+                      char keys[][64], size_t *count)
+{
+    char path[512], sub[64];
+    for (int i = 0; i < TREE_NAMES; i++) {
+        int kind = (int)((*seed = *seed * 1103515245u + 12345u) >> 16) % 3; /* 0: none */
+        snprintf(path, sizeof path, "%s/%s", dir, tree_names[i]);
+        snprintf(sub, sizeof sub, "%s%s", key, tree_names[i]);
+        if (kind == 1 || (kind == 2 && depth == 2)) {
+            write_file(path, "{}");
+            snprintf(keys[(*count)++], 64, "%s", sub);
+        } else if (kind == 2) {
+            assert_int_equal(mkdir(path, 0700), 0);
+            strcat(sub, "/");
+            grow_tree(path, sub, depth + 1, seed, keys, count);
+        }
+    }
+}
+
+static int compare_key_rows(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Every key after `after` (NULL: all), pages of 3, against want[from..count). */
+static void expect_listing(dr_source *src, const char *after, char want[][64], size_t from,
+                           size_t count)
+{
+    dr_s3_list_page page = DR_S3_LIST_PAGE_INIT;
+    assert_int_equal(dr__source_start_after(src, after), DR_OK);
+    do {
+        assert_int_equal(dr__source_next_page(src, &page), DR_OK);
+        assert_true(page.count <= 3);
+        for (size_t i = 0; i < page.count; i++) {
+            assert_true(from < count);
+            assert_string_equal(page.objects[i].key, want[from++]);
+        }
+    } while (page.is_truncated);
+    assert_int_equal(from, count);
+    dr__s3_list_page_free(&page);
+}
+
+static void test_dir_source_order(void **state)
+{
+    static char keys[TREE_NAMES * TREE_NAMES * TREE_NAMES + TREE_NAMES * TREE_NAMES + 8][64];
+    char root[] = "/tmp/dr-migrate-XXXXXX", path[512], probe[80];
+    dr_source_options opts;
+    dr_source *src;
+    (void)state;
+    for (unsigned seed = 1; seed <= 8; seed++) {
+        unsigned s = seed;
+        size_t count = 0;
+        assert_non_null(mkdtemp(root));
+        grow_tree(root, "", 0, &s, keys, &count);
+        snprintf(path, sizeof path, "%s/link", root); /* a link is no object of the copy */
+        assert_int_equal(symlink("a", path), 0);
+        qsort(keys, count, sizeof keys[0], compare_key_rows);
+
+        memset(&opts, 0, sizeof opts);
+        opts.location = root;
+        opts.bucket = "b";
+        opts.page_size = 3;
+        assert_int_equal(dr__source_open(NULL, &opts, &src), DR_OK);
+        expect_listing(src, NULL, keys, 0, count);
+        for (size_t i = 0; i < count; i++) {
+            expect_listing(src, keys[i], keys, i + 1, count);
+            /* A checkpoint that is no key (a removed object): what sorts after it. */
+            snprintf(probe, sizeof probe, "%.63s!", keys[i]);
+            expect_listing(src, probe, keys, i + 1, count);
+        }
+        dr__source_free(src);
+        snprintf(path, sizeof path, "rm -rf '%s'", root);
+        assert_int_equal(system(path), 0);
+        strcpy(root, "/tmp/dr-migrate-XXXXXX");
+    }
+}
+
 /* ---- the S3 source's endpoint and addressing -------------------------------------- */
 
 static dr_client *region_client(const char *region)
@@ -667,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_s3_parse_list),
         cmocka_unit_test(test_s3_loopback),
         cmocka_unit_test(test_dir_source),
+        cmocka_unit_test(test_dir_source_order),
         cmocka_unit_test(test_s3_source_resolution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
