@@ -23,18 +23,19 @@ resource "aws_iam_role" "lambda_role" {
 
 data "aws_iam_policy_document" "aggregator" {
   # The stats table, items only (no index, no Query, no Scan, no DeleteItem, no table
-  # management). The aggregator (src/stream/aggregate.c) reads a joke's stats with GetItem and
-  # commits each record with one TransactWriteItems: Update items for the counters and a
-  # Put of the record's exactly-once marker, conditional on its absence (a condition on a
-  # Put is part of the Put: no dynamodb:ConditionCheckItem). There is no IAM action for
-  # TransactWriteItems itself: each item is authorised as its underlying operation, Put as
-  # dynamodb:PutItem, Update as dynamodb:UpdateItem ("Using IAM with DynamoDB
-  # transactions",
+  # management). The aggregator (src/stream/aggregate.c) reads a joke's stats with GetItem,
+  # several jokes' stats at once with BatchGetItem, and commits with TransactWriteItems:
+  # Update items for the counters and a Put of each record's exactly-once marker,
+  # conditional on its absence (a condition on a Put is part of the Put: no
+  # dynamodb:ConditionCheckItem). There is no IAM action for TransactWriteItems itself:
+  # each item is authorised as its underlying operation, Put as dynamodb:PutItem, Update
+  # as dynamodb:UpdateItem ("Using IAM with DynamoDB transactions",
   # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
   statement {
     sid    = "StatsTableItems"
     effect = "Allow"
     actions = [
+      "dynamodb:BatchGetItem",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:UpdateItem",
