@@ -160,7 +160,7 @@ static dr_status commit_pending(chunk *k, dr_commit_outcome *outcome)
             chgs[i].guards = jc[i].guards;
             chgs[i].token_seed = seed;
         }
-        rc = dr__commit_changes(k->c, chgs, n, outcome);
+        rc = dr__commit_changes(k->c, chgs, n, outcome, NULL);
     }
     for (i = 0; i < n; i++)
         json_decref(jc[i].guards);

@@ -199,6 +199,7 @@ typedef struct change_txn {
     const dr_change *chgs;
     size_t n;
     json_t **old; /* n: each joke's stats item as this attempt read it (NULL: none) */
+    unsigned char *included; /* n: whether this attempt's transaction writes the change */
     dr_counts *after;
     char *last_rated_at;
     size_t last_cap;
@@ -260,32 +261,40 @@ typedef struct counters_sum {
         uint32_t shard;
         dr_delta delta;
     } shards[DR_COMMIT_MAX_CHANGES];
-    dr_author_delta authors[2 * DR_COMMIT_MAX_CHANGES];
+    dr_author_delta authors[DR_TXN_MAX_ITEMS];
     size_t shard_count, author_count;
 } counters_sum;
 
-static void sum_shard(counters_sum *s, uint32_t shard, const dr_delta *d)
+/* Add to a shard's sum; -1 when there would be more shards than changes. */
+static int sum_shard(counters_sum *s, uint32_t shard, const dr_delta *d)
 {
     size_t i;
     for (i = 0; i < s->shard_count && s->shards[i].shard != shard; i++)
         ;
+    if (i == DR_COMMIT_MAX_CHANGES)
+        return -1;
     if (i == s->shard_count) {
         memset(&s->shards[i], 0, sizeof s->shards[i]);
         s->shards[s->shard_count++].shard = shard;
     }
     dr__delta_add(&s->shards[i].delta, d);
+    return 0;
 }
 
-static void sum_author(counters_sum *s, const dr_author_delta *a)
+/* Add to an author's sum; -1 when the authors alone would overflow a transaction. */
+static int sum_author(counters_sum *s, const dr_author_delta *a)
 {
     size_t i;
     for (i = 0; i < s->author_count && strcmp(s->authors[i].author, a->author); i++)
         ;
+    if (i == DR_TXN_MAX_ITEMS)
+        return -1;
     if (i == s->author_count) {
         memset(&s->authors[i], 0, sizeof s->authors[i]);
         s->authors[s->author_count++].author = a->author;
     }
     dr__delta_add(&s->authors[i].delta, &a->delta);
+    return 0;
 }
 
 static int append_counters(dr_client *c, json_t *items, const counters_sum *s)
@@ -327,7 +336,7 @@ static dr_status build_changes(dr_client *c, void *ctx, int attempt, json_t **re
     char token[37];
     size_t i, j;
     dr_status rc;
-    int failed = 0;
+    int failed = 0, overflow = 0;
 
     if ((rc = read_old(c, t)) != DR_OK)
         return rc;
@@ -338,11 +347,13 @@ static dr_status build_changes(dr_client *c, void *ctx, int attempt, json_t **re
         const dr_change *chg = &t->chgs[i];
         dr_delta global_delta = chg->delta;
         const char *new_last = NULL;
+        t->included[i] = 0;
         /* Nothing to un-count, or a change of a rating this joke never counted: leave
          * the aggregates alone rather than invent a stats item. */
         if (removes_more_than_stored(&chg->delta, t->old[i]) ||
             (!t->old[i] && chg->delta.total <= 0))
             continue;
+        t->included[i] = 1;
         update = dr__joke_stats_update(c, chg->joke_id, t->old[i], &chg->delta, chg->rated_at,
                                        chg->author, chg->joke_text, t->after, &new_last);
         if (!update) {
@@ -362,15 +373,23 @@ static dr_status build_changes(dr_client *c, void *ctx, int attempt, json_t **re
          * 0 ratings. */
         global_delta.unique_jokes =
             !t->old[i] || !json_object_get(t->old[i], DR_ATTR_STATS_VERSION);
-        sum_shard(&sum, dr__global_shard_of(c->global_shards, chg->joke_id), &global_delta);
+        overflow |= sum_shard(&sum, dr__global_shard_of(c->global_shards, chg->joke_id),
+                              &global_delta);
         for (j = 0; j < chg->author_count; j++)
-            sum_author(&sum, &chg->authors[j]);
+            overflow |= sum_author(&sum, &chg->authors[j]);
     }
     if (!failed) {
         shape->guards = json_array_size(items);
         shape->versioned = shape->guards;
         shape->versioned_count = json_array_size(updates);
         failed |= json_array_extend(items, updates) || append_counters(c, items, &sum);
+        overflow |= json_array_size(items) > DR_TXN_MAX_ITEMS;
+    }
+    if (overflow) { /* the caller's packing is wrong: nothing is sent */
+        json_decref(items);
+        json_decref(updates);
+        return dr__fail(DR_E_INTERNAL, "a commit of %zu jokes needs more than %d items", t->n,
+                        DR_TXN_MAX_ITEMS);
     }
     dr__request_token(t->chgs[0].token_seed, attempt, token);
     if (!failed && json_array_size(updates))
@@ -402,10 +421,12 @@ dr_status dr__commit_change(dr_client *c, const dr_change *chg, dr_commit_outcom
                             size_t last_cap)
 {
     json_t *old = NULL;
+    unsigned char included;
     change_txn t;
     t.chgs = chg;
     t.n = 1;
     t.old = &old;
+    t.included = &included;
     t.after = after;
     t.last_rated_at = last_rated_at;
     t.last_cap = last_cap;
@@ -413,19 +434,26 @@ dr_status dr__commit_change(dr_client *c, const dr_change *chg, dr_commit_outcom
 }
 
 dr_status dr__commit_changes(dr_client *c, const dr_change *chgs, size_t n,
-                             dr_commit_outcome *outcome)
+                             dr_commit_outcome *outcome, unsigned char *committed)
 {
     json_t *old[DR_COMMIT_MAX_CHANGES] = {NULL};
+    unsigned char included[DR_COMMIT_MAX_CHANGES] = {0};
     dr_counts after;
     change_txn t;
+    dr_status rc;
+    size_t i;
     if (n < 1 || n > DR_COMMIT_MAX_CHANGES)
         return dr__fail(DR_E_INTERNAL, "a commit takes 1..%d changes, not %zu",
                         DR_COMMIT_MAX_CHANGES, n);
     t.chgs = chgs;
     t.n = n;
     t.old = old;
+    t.included = included;
     t.after = &after;
     t.last_rated_at = NULL;
     t.last_cap = 0;
-    return commit_changes(c, &t, outcome, NULL);
+    rc = commit_changes(c, &t, outcome, NULL);
+    for (i = 0; committed && i < n; i++)
+        committed[i] = rc == DR_OK && *outcome == DR_COMMIT_APPLIED && included[i];
+    return rc;
 }

@@ -93,13 +93,15 @@ typedef struct dr_author_delta {
 } dr_author_delta;
 
 /* One change to a joke's ratings. `delta` applies to the joke's stats item and to its
- * GLOBAL shard (unique_jokes is decided by the commit); `authors` to the author items:
- * one author, or two when a changed rating moved from one author to another (the old
- * author loses the old rating, the new one gains the new rating). */
+ * GLOBAL shard (unique_jokes is decided by the commit); `authors` (distinct, at most
+ * DR_CHANGE_MAX_AUTHORS) to the author items: one author; two when a changed rating
+ * moved from one author to another (the old author loses the old rating, the new one
+ * gains the new rating); several for ratings of several authors committed together. */
+#define DR_CHANGE_MAX_AUTHORS 8
 typedef struct dr_change {
     const char *joke_id;
     dr_delta delta;
-    dr_author_delta authors[2];
+    dr_author_delta authors[DR_CHANGE_MAX_AUTHORS];
     size_t author_count;
     const char *rated_at;   /* the rating's submittedAt: lastRatedAt keeps the newest */
     const char *author;     /* the joke's author for its stats item */
@@ -129,10 +131,15 @@ dr_status dr__commit_change(dr_client *c, const dr_change *chg, dr_commit_outcom
  * shard and each author item once with the deltas summed over the changes. The request
  * token derives from chgs[0].token_seed. The caller keeps the transaction within
  * DR_TXN_MAX_ITEMS items (guards + jokes + shards + authors). A guard failing anywhere
- * gives DR_COMMIT_DUPLICATE for the whole commit: nothing of it was written. */
+ * gives DR_COMMIT_DUPLICATE for the whole commit: nothing of it was written. A change
+ * that removes more than its joke's stats hold is left out, as dr__commit_change leaves
+ * it; committed (n entries, may be NULL) says which changes the commit wrote (all 0
+ * unless DR_COMMIT_APPLIED). */
 #define DR_TXN_MAX_ITEMS 100
-#define DR_COMMIT_MAX_CHANGES 32
+/* Each change takes at least a guard and its stats item, and the commit at least one
+ * GLOBAL shard and one author item. */
+#define DR_COMMIT_MAX_CHANGES ((DR_TXN_MAX_ITEMS - 2) / 2)
 dr_status dr__commit_changes(dr_client *c, const dr_change *chgs, size_t n,
-                             dr_commit_outcome *outcome);
+                             dr_commit_outcome *outcome, unsigned char *committed);
 
 #endif

@@ -1,24 +1,35 @@
 /* The stream aggregator: applies DynamoDB Streams records of the ratings table to the
  * stats table exactly once per record.
  *
- * Each record that changes the aggregates is committed with dr__commit_change(), the
- * path inline writes take, guarded by a marker item in the stats table whose key names
- * the record (the rating's key for an INSERT; with the sequence number for a MODIFY; a
- * REMOVE suffix for a removal). The marker is written in the same transaction as the
- * counters, so either both exist or neither: a redelivered record finds its marker and
- * changes nothing, whatever happened to the delivery before it (a duplicate, an
- * overlapping batch, a crash mid-batch, a timeout whose attempt had in fact succeeded).
- * Several INSERTs of one joke in a batch share one transaction, a marker each, so they
- * count together or not at all. docs/aggregation.md gives the whole argument. Markers
- * carry expiresAt, one week ahead: far past the stream's 24-hour retention, after which
- * no record can return, so TTL on the stats table may reclaim them. */
+ * Each record that changes the aggregates is guarded by a marker item in the stats table
+ * whose key names the record (the rating's key for an INSERT; with the sequence number
+ * for a MODIFY; a REMOVE suffix for a removal). The marker is written in the same
+ * transaction as the counters, so either both exist or neither: a redelivered record
+ * finds its marker and changes nothing, whatever happened to the delivery before it (a
+ * duplicate, an overlapping batch, a crash mid-batch, a timeout whose attempt had in fact
+ * succeeded).
+ *
+ * A batch is committed in as few transactions as TransactWriteItems' 100 items allow
+ * (dr__commit_changes, the path inline writes take for one joke): in batch order, each
+ * joke's records gathered into one change with a marker each, every joke's stats item
+ * read in one BatchGetItem and written once, each GLOBAL shard and author once with the
+ * summed deltas. A joke's MODIFY or REMOVE is a change of its own, so each joke's changes
+ * keep their order; across jokes order does not matter. When a marker stops a
+ * transaction, one read of the batch's remaining markers tells which records were
+ * applied before, and the rest are committed. docs/aggregation.md gives the whole
+ * argument. Markers carry expiresAt, one week ahead: far past the stream's 24-hour
+ * retention, after which no record can return, so TTL on the stats table may reclaim
+ * them. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "aggregate.h"
 #include "alloc.h"
+#include "commit.h"
+#include "ddb_batch.h"
 #include "ddb_json.h"
 #include "error.h"
 #include "keys.h"
@@ -165,19 +176,26 @@ static dr_status plan_record(const json_t *record, record_plan *p)
     return DR_OK;
 }
 
-/* The marker naming this record's change, as a guarded Put into the stats table. */
+/* The key of the marker naming this record's change (APPLIED#<rating PK>, and the
+ * rating's SK, suffixed for a MODIFY and a REMOVE); DR_E_NOMEM. */
+static dr_status marker_key(const record_plan *p, dr_buf *pk, dr_buf *sk)
+{
+    dr__buf_printf(pk, DR_MARKER_PK_PREFIX "%s", p->rating_pk);
+    dr__buf_puts(sk, p->rating_sk);
+    if (p->kind == RECORD_MODIFY)
+        dr__buf_printf(sk, "#MODIFY#%s", p->sequence_number);
+    else if (p->kind == RECORD_REMOVE)
+        dr__buf_puts(sk, "#REMOVE");
+    return pk->failed || sk->failed ? dr__fail(DR_E_NOMEM, "out of memory naming a marker")
+                                    : DR_OK;
+}
+
+/* The marker as a guarded Put into the stats table. */
 static json_t *marker_guard(dr_client *c, const record_plan *p, const char *event_id)
 {
     dr_buf pk = DR_BUF_INIT, sk = DR_BUF_INIT;
     json_t *guard = NULL;
-
-    dr__buf_printf(&pk, DR_MARKER_PK_PREFIX "%s", p->rating_pk);
-    dr__buf_puts(&sk, p->rating_sk);
-    if (p->kind == RECORD_MODIFY)
-        dr__buf_printf(&sk, "#MODIFY#%s", p->sequence_number);
-    else if (p->kind == RECORD_REMOVE)
-        dr__buf_puts(&sk, "#REMOVE");
-    if (!pk.failed && !sk.failed)
+    if (marker_key(p, &pk, &sk) == DR_OK)
         guard = dr__put_if_absent(
             c->stats_table,
             json_pack("{s:o, s:o, s:o, s:o, s:o}", DR_ATTR_PK, dr__av_s(dr__buf_cstr(&pk)),
@@ -190,182 +208,393 @@ static json_t *marker_guard(dr_client *c, const record_plan *p, const char *even
     return guard;
 }
 
-/* Records per transaction: a marker each, plus the joke's stats, a GLOBAL shard and the
- * author's item, well below TransactWriteItems' 100 items. */
-#define DR_GROUP_MAX 25
-
 /* A record of the batch, planned, and what became of it. */
 typedef struct batch_entry {
     record_plan plan;
     const char *event_id;
-    int done; /* applied, found applied before, or skipped */
+    int done;       /* applied, found applied before, or skipped */
+    size_t slot;    /* in the transaction being cut: its joke's slot, or NO_SLOT */
 } batch_entry;
+#define NO_SLOT ((size_t)-1)
 
-static void delta_add(dr_delta *sum, const dr_delta *d)
+static void settle(dr_client *c, batch_entry *e, dr_commit_outcome outcome, dr_batch_result *r)
 {
-    int i;
-    sum->total += d->total;
-    sum->score += d->score;
-    for (i = 0; i < 5; i++)
-        sum->count[i] += d->count[i];
+    e->done = 1;
+    if (outcome == DR_COMMIT_APPLIED)
+        r->applied++;
+    else if (outcome == DR_COMMIT_DUPLICATE)
+        r->duplicates++;
+    else
+        r->skipped++; /* nothing stored to un-count */
+    dr__logf(&c->log, DR_LOG_DEBUG, "stream record %s: %s", e->plan.sequence_number,
+             outcome == DR_COMMIT_APPLIED     ? "applied"
+             : outcome == DR_COMMIT_DUPLICATE ? "duplicate"
+                                              : "nothing to un-count");
 }
 
-/* Whether record `next` can join the group `members` of INSERTs of one joke and author:
- * an INSERT of that joke and author whose rating is not in the group already (a record
- * delivered twice in one batch, or a key re-put after a TTL removal, would put two
- * markers with one key in the transaction, which DynamoDB refuses). */
-static int joins_group(const batch_entry *entries, const size_t *members, size_t count,
-                       const record_plan *next)
+/* ---- a transaction of many jokes --------------------------------------------------- */
+
+/* One joke's change in the transaction being cut. */
+typedef struct joke_slot {
+    dr_change chg;
+    json_t *guards;
+    int open; /* further INSERTs of the joke may join */
+} joke_slot;
+
+/* The transaction being cut from the batch: at most one change per joke (its stats item
+ * is written once), each GLOBAL shard and author counted once, within the item limit. */
+typedef struct txn_cut {
+    joke_slot slots[DR_COMMIT_MAX_CHANGES];
+    size_t slot_count;
+    size_t members[DR_TXN_MAX_ITEMS]; /* the entries taken, a marker each */
+    size_t member_count;
+    uint32_t shards[DR_COMMIT_MAX_CHANGES];
+    const char *authors[DR_TXN_MAX_ITEMS];
+    size_t shard_count, author_count, items;
+} txn_cut;
+
+static joke_slot *slot_of(txn_cut *t, const char *joke_id)
 {
-    const record_plan *first = &entries[members[0]].plan;
+    size_t i;
+    for (i = 0; i < t->slot_count; i++)
+        if (!strcmp(t->slots[i].chg.joke_id, joke_id))
+            return &t->slots[i];
+    return NULL;
+}
+
+/* A record's changes to author items: one, or two when a MODIFY moved the rating. */
+static size_t author_deltas(const record_plan *p, dr_author_delta out[2])
+{
+    out[0].author = p->author;
+    out[0].delta = p->delta;
+    if (p->kind != RECORD_MODIFY || !strcmp(p->author, p->old_author))
+        return 1;
+    out[0].author = p->old_author; /* loses the old stars */
+    out[0].delta = dr__delta_of_rating(p->old_stars);
+    dr__delta_negate(&out[0].delta);
+    out[1].author = p->author; /* gains the new ones */
+    out[1].delta = dr__delta_of_rating(p->stars);
+    return 2;
+}
+
+static int holds_author(const txn_cut *t, const char *author)
+{
+    size_t i;
+    for (i = 0; i < t->author_count; i++)
+        if (!strcmp(t->authors[i], author))
+            return 1;
+    return 0;
+}
+
+/* Add a record's author deltas to `chg`; -1 when it would hold too many authors. */
+static int change_add_authors(dr_change *chg, const dr_author_delta *a, size_t n)
+{
+    size_t i, k;
+    for (k = 0; k < n; k++) {
+        for (i = 0; i < chg->author_count && strcmp(chg->authors[i].author, a[k].author); i++)
+            ;
+        if (i == DR_CHANGE_MAX_AUTHORS)
+            return -1;
+        if (i == chg->author_count) {
+            chg->authors[i].author = a[k].author;
+            memset(&chg->authors[i].delta, 0, sizeof chg->authors[i].delta);
+            chg->author_count++;
+        }
+        dr__delta_add(&chg->authors[i].delta, &a[k].delta);
+    }
+    return 0;
+}
+
+/* Whether INSERT `p` may join its joke's open slot: its marker must not be in the slot
+ * already (a record delivered twice in one batch, or a key re-put after a TTL removal,
+ * would put two markers with one key in the transaction, which DynamoDB refuses). */
+static int may_join(const txn_cut *t, const batch_entry *entries, size_t slot,
+                    const record_plan *p)
+{
     size_t k;
-    if (next->kind != RECORD_INSERT || strcmp(next->joke_id, first->joke_id) != 0 ||
-        strcmp(next->author, first->author) != 0)
+    if (p->kind != RECORD_INSERT)
         return 0;
-    for (k = 0; k < count; k++)
-        if (!strcmp(entries[members[k]].plan.rating_sk, next->rating_sk))
+    for (k = 0; k < t->member_count; k++) {
+        const batch_entry *m = &entries[t->members[k]];
+        if (m->slot == slot && !strcmp(m->plan.rating_sk, p->rating_sk))
             return 0;
+    }
     return 1;
 }
 
-/* Commit entries `members` (indexes, in batch order; one joke and author) as one change:
- * a marker per record and the sum of their deltas, so that either all of them count or,
- * when one was applied before, none does (DR_COMMIT_DUPLICATE). */
-static dr_status commit_members(dr_client *c, const batch_entry *entries, const size_t *members,
-                                size_t count, dr_commit_outcome *outcome)
+/* A new slot for the joke of `p`; DR_E_NOMEM. */
+static dr_status open_slot(txn_cut *t, const record_plan *p, joke_slot **out)
 {
-    const record_plan *first = &entries[members[0]].plan;
-    dr_change chg;
-    dr_delta sum;
-    dr_counts after;
-    char last[64], seed[37];
-    json_t *guards = json_array();
-    dr_status rc;
-    size_t k;
-    int failed = !guards;
-
-    memset(&sum, 0, sizeof sum);
-    for (k = 0; k < count; k++)
-        delta_add(&sum, &entries[members[k]].plan.delta);
-    dr__change_init(&chg, first->joke_id, first->author, &sum);
-    chg.rated_at = first->rated_at;
-    for (k = 0; k < count && !failed; k++) {
-        const batch_entry *e = &entries[members[k]];
-        failed |= json_array_append_new(guards, marker_guard(c, &e->plan, e->event_id));
-        if (strcmp(e->plan.rated_at, chg.rated_at) > 0) /* ISO 8601: newest sorts last */
-            chg.rated_at = e->plan.rated_at;
-        if (e->plan.joke_text) /* as applied one by one: the last text given wins */
-            chg.joke_text = e->plan.joke_text;
-    }
-    /* A fresh token seed per application: the transport's retries of one attempt share
-     * a token (DynamoDB applies it once), while a redelivered record, whose transaction
-     * body differs (its counters are read anew), gets a new token and meets its marker.
-     * A token reused with another body would be refused as IdempotentParameterMismatch. */
-    if (failed) {
-        json_decref(guards);
-        return dr__fail(DR_E_NOMEM, "out of memory building a record's change");
-    }
-    if ((rc = dr__uuid_v4(seed)) != DR_OK) {
-        json_decref(guards);
-        return rc;
-    }
-    if (first->kind == RECORD_MODIFY && strcmp(first->author, first->old_author) != 0) {
-        /* The rating moves: its old author loses the old stars, the new one gains the
-         * new stars (a MODIFY is always committed alone). */
-        chg.authors[0].author = first->old_author;
-        chg.authors[0].delta = dr__delta_of_rating(first->old_stars);
-        dr__delta_negate(&chg.authors[0].delta);
-        chg.authors[1].author = first->author;
-        chg.authors[1].delta = dr__delta_of_rating(first->stars);
-        chg.author_count = 2;
-    }
-    chg.guards = guards;
-    chg.token_seed = seed;
-    rc = dr__commit_change(c, &chg, outcome, NULL, &after, last, sizeof last);
-    json_decref(guards);
-    if (rc != DR_OK)
-        return dr__fail_context(rc, "record %s", first->sequence_number);
+    joke_slot *s = &t->slots[t->slot_count];
+    memset(s, 0, sizeof *s);
+    if (!(s->guards = json_array()))
+        return dr__fail(DR_E_NOMEM, "out of memory building a batch");
+    s->chg.joke_id = p->joke_id;
+    s->chg.rated_at = p->rated_at;
+    s->open = p->kind == RECORD_INSERT;
+    t->slot_count++;
+    t->items++; /* the joke's stats item */
+    *out = s;
     return DR_OK;
 }
 
-/* Count an outcome for `count` records and mark them done. */
-static void settle(dr_client *c, batch_entry *entries, const size_t *members, size_t count,
-                   dr_commit_outcome outcome, dr_batch_result *r)
+/* Take entries[i] into the cut if it fits and its joke's order allows (*taken 1): a
+ * joke's INSERTs gather in its slot, a MODIFY or REMOVE has a slot of its own, and a
+ * record that cannot join its joke's slot closes it, so that the joke's changes keep
+ * their order (the record waits for the next transaction). *full says that no record
+ * needing a slot of its own fits any more. DR_E_NOMEM. */
+static dr_status cut_take(dr_client *c, txn_cut *t, batch_entry *entries, size_t i, int *taken,
+                          int *full)
 {
-    size_t k;
-    for (k = 0; k < count; k++) {
-        batch_entry *e = &entries[members[k]];
-        e->done = 1;
-        if (outcome == DR_COMMIT_APPLIED)
-            r->applied++;
-        else if (outcome == DR_COMMIT_DUPLICATE)
-            r->duplicates++;
-        else
-            r->skipped++; /* nothing stored to un-count */
-        dr__logf(&c->log, DR_LOG_DEBUG, "stream record %s: %s", e->plan.sequence_number,
-                 outcome == DR_COMMIT_APPLIED     ? "applied"
-                 : outcome == DR_COMMIT_DUPLICATE ? "duplicate"
-                                                  : "nothing to un-count");
-    }
-}
+    const record_plan *p = &entries[i].plan;
+    dr_author_delta a[2];
+    size_t na = author_deltas(p, a), new_authors = 0, k;
+    joke_slot *s = slot_of(t, p->joke_id);
+    uint32_t shard = dr__global_shard_of(c->global_shards, p->joke_id);
+    int new_shard = 1;
+    dr_status rc;
+    json_t *guard;
 
-/* Apply a group; when one of its records was applied before, apply them one by one, so
- * that the others still count. Stops at the first failure. */
-static dr_status apply_group(dr_client *c, batch_entry *entries, const size_t *members,
-                             size_t count, dr_batch_result *r)
-{
-    dr_commit_outcome outcome = DR_COMMIT_NOTHING;
-    dr_status rc = commit_members(c, entries, members, count, &outcome);
-    size_t k;
-    if (rc != DR_OK)
-        return rc;
-    if (outcome != DR_COMMIT_DUPLICATE || count == 1) {
-        settle(c, entries, members, count, outcome, r);
-        return DR_OK;
-    }
-    for (k = 0; k < count; k++) {
-        if ((rc = commit_members(c, entries, members + k, 1, &outcome)) != DR_OK)
+    *taken = 0;
+    for (k = 0; k < na; k++)
+        new_authors += !holds_author(t, a[k].author);
+    if (s) {
+        dr_change trial = s->chg;
+        if (!s->open || !may_join(t, entries, (size_t)(s - t->slots), p) ||
+            t->items + 1 + new_authors > DR_TXN_MAX_ITEMS ||
+            change_add_authors(&trial, a, na) != 0) {
+            s->open = 0;
+            return DR_OK;
+        }
+    } else {
+        for (k = 0; k < t->shard_count && new_shard; k++)
+            new_shard = t->shards[k] != shard;
+        if (t->slot_count == DR_COMMIT_MAX_CHANGES ||
+            t->items + 2 + (size_t)new_shard + new_authors > DR_TXN_MAX_ITEMS) {
+            *full = 1;
+            return DR_OK;
+        }
+        if ((rc = open_slot(t, p, &s)) != DR_OK)
             return rc;
-        settle(c, entries, members + k, 1, outcome, r);
+        if (new_shard) {
+            t->shards[t->shard_count++] = shard;
+            t->items++;
+        }
     }
+    if (!(guard = marker_guard(c, p, entries[i].event_id)) ||
+        json_array_append_new(s->guards, guard) != 0)
+        return dr__fail(DR_E_NOMEM, "out of memory building a batch");
+    change_add_authors(&s->chg, a, na); /* fits: checked above */
+    for (k = 0; k < na; k++)
+        if (!holds_author(t, a[k].author))
+            t->authors[t->author_count++] = a[k].author;
+    t->items += 1 + new_authors; /* the marker, and any author new to the transaction */
+    dr__delta_add(&s->chg.delta, &p->delta);
+    s->chg.author = p->author; /* as applied one by one: the last record's author */
+    if (strcmp(p->rated_at, s->chg.rated_at) > 0) /* ISO 8601: the newest sorts last */
+        s->chg.rated_at = p->rated_at;
+    if (p->joke_text) /* the last text given wins */
+        s->chg.joke_text = p->joke_text;
+    entries[i].slot = (size_t)(s - t->slots);
+    t->members[t->member_count++] = i;
+    *taken = 1;
     return DR_OK;
 }
 
-/* Apply entries [0, n) in groups: each INSERT gathers the later INSERTs of its joke and
- * author (up to DR_GROUP_MAX) into one transaction, which saves a GetItem and a
- * transaction per record when a batch holds several ratings of a joke. A joke's other
- * records (MODIFY, REMOVE) are applied alone, and a group never reaches past one, so each
- * joke's changes keep their order; across jokes order does not matter. Groups run in the
- * order of their first record. Stops at the first failure. */
-static dr_status apply_entries(dr_client *c, batch_entry *entries, size_t n, dr_batch_result *r)
+static void cut_release(txn_cut *t, batch_entry *entries)
 {
-    size_t members[DR_GROUP_MAX], i, j, count;
-    dr_status rc;
+    size_t i;
+    for (i = 0; i < t->slot_count; i++)
+        json_decref(t->slots[i].guards);
+    for (i = 0; i < t->member_count; i++)
+        entries[t->members[i]].slot = NO_SLOT;
+    t->slot_count = t->member_count = t->shard_count = t->author_count = t->items = 0;
+}
 
-    for (i = 0; i < n; i++) {
-        const record_plan *first = &entries[i].plan;
+/* ---- records applied before, recognised in one read -------------------------------- */
+
+/* A marker key ("PK\nSK") and the entry it names, sorted by key. */
+typedef struct named_marker {
+    char *key;
+    size_t entry;
+} named_marker;
+
+typedef struct marker_read {
+    dr_client *c;
+    batch_entry *entries;
+    named_marker *names;
+    size_t count;
+    dr_batch_result *r;
+    size_t found;
+} marker_read;
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(((const named_marker *)a)->key, ((const named_marker *)b)->key);
+}
+
+/* A marker that exists: every record it names was applied before. */
+static dr_status note_applied(void *ctx, json_t *item)
+{
+    marker_read *m = ctx;
+    dr_buf key = DR_BUF_INIT;
+    named_marker probe, *hit;
+    const char *pk = dr__av_get_s(item, DR_ATTR_PK), *sk = dr__av_get_s(item, DR_ATTR_SK);
+    dr__buf_printf(&key, "%s\n%s", pk ? pk : "", sk ? sk : "");
+    if (key.failed) {
+        dr__buf_free(&key);
+        return dr__fail(DR_E_NOMEM, "out of memory reading markers");
+    }
+    probe.key = key.data;
+    hit = bsearch(&probe, m->names, m->count, sizeof *m->names, compare_names);
+    while (hit && hit > m->names && !strcmp(hit[-1].key, key.data))
+        hit--;
+    for (; hit && hit < m->names + m->count && !strcmp(hit->key, key.data); hit++)
+        if (!m->entries[hit->entry].done) {
+            settle(m->c, &m->entries[hit->entry], DR_COMMIT_DUPLICATE, m->r);
+            m->found++;
+        }
+    dr__buf_free(&key);
+    return DR_OK;
+}
+
+/* After a cancellation said a record of the transaction was applied before: read the
+ * markers of every record of the batch not done yet (strongly consistent, a
+ * BatchGetItem per 100) and settle those that exist as duplicates. A redelivered batch
+ * is thus recognised in one read per 100 records, never record by record. */
+static dr_status settle_applied_before(dr_client *c, batch_entry *entries, size_t n,
+                                       dr_batch_result *r)
+{
+    marker_read m;
+    json_t *keys = json_array();
+    dr_status rc = keys ? DR_OK : DR_E_NOMEM;
+    size_t i;
+
+    memset(&m, 0, sizeof m);
+    m.c = c;
+    m.entries = entries;
+    m.r = r;
+    if (rc == DR_OK && !(m.names = dr__calloc(n ? n : 1, sizeof *m.names)))
+        rc = DR_E_NOMEM;
+    for (i = 0; i < n && rc == DR_OK; i++) {
+        dr_buf pk = DR_BUF_INIT, sk = DR_BUF_INIT, key = DR_BUF_INIT;
         if (entries[i].done)
             continue;
-        if (first->kind == RECORD_SKIP) {
-            entries[i].done = 1;
-            r->skipped++;
+        if ((rc = marker_key(&entries[i].plan, &pk, &sk)) == DR_OK) {
+            dr__buf_printf(&key, "%s\n%s", dr__buf_cstr(&pk), dr__buf_cstr(&sk));
+            rc = dr__buf_ok(&key);
+        }
+        if (rc == DR_OK) {
+            m.names[m.count].key = dr__buf_detach(&key);
+            m.names[m.count++].entry = i;
+        }
+        dr__buf_free(&pk);
+        dr__buf_free(&sk);
+        dr__buf_free(&key);
+    }
+    if (rc == DR_OK)
+        qsort(m.names, m.count, sizeof *m.names, compare_names);
+    for (i = 0; i < m.count && rc == DR_OK; i++) { /* one key per marker: no duplicates */
+        const char *key = m.names[i].key, *nl = strchr(key, '\n');
+        char *pk;
+        if (i > 0 && !strcmp(key, m.names[i - 1].key))
             continue;
-        }
-        members[0] = i;
-        count = 1;
-        for (j = i + 1; first->kind == RECORD_INSERT && j < n && count < DR_GROUP_MAX; j++) {
-            const record_plan *next = &entries[j].plan;
-            if (entries[j].done || next->kind == RECORD_SKIP ||
-                strcmp(next->joke_id, first->joke_id) != 0)
-                continue; /* another joke's, or changes nothing */
-            if (!joins_group(entries, members, count, next))
-                break; /* the joke's next change must wait for this group */
-            members[count++] = j;
-        }
-        if ((rc = apply_group(c, entries, members, count, r)) != DR_OK)
-            return rc;
+        if (!(pk = dr__strndup(key, (size_t)(nl - key))) ||
+            json_array_append_new(keys, json_pack("{s:o, s:o}", DR_ATTR_PK, dr__av_s(pk),
+                                                  DR_ATTR_SK, dr__av_s(nl + 1))) != 0)
+            rc = DR_E_NOMEM;
+        dr__free(pk);
+    }
+    if (rc == DR_E_NOMEM)
+        rc = dr__fail(DR_E_NOMEM, "out of memory reading markers");
+    if (rc == DR_OK && json_array_size(keys))
+        rc = dr__ddb_batch_get(c, c->stats_table, keys, 1, note_applied, &m);
+    /* A guard failed, so its marker exists: finding none means something else removed it
+     * (TTL after a week): give up on the batch rather than loop. */
+    if (rc == DR_OK && !m.found)
+        rc = dr__fail(DR_E_PROTOCOL, "record %s: a marker stopped its transaction but none "
+                                     "was found", entries[0].plan.sequence_number);
+    for (i = 0; i < m.count; i++)
+        dr__free(m.names[i].key);
+    dr__free(m.names);
+    json_decref(keys);
+    return rc;
+}
+
+/* ---- the batch --------------------------------------------------------------------- */
+
+/* Commit the cut: APPLIED settles its records (those of a change left out as nothing to
+ * un-count as skipped), DUPLICATE finds which records of the batch were applied before
+ * and leaves the rest for the next cut. */
+static dr_status commit_cut(dr_client *c, txn_cut *t, batch_entry *entries, size_t n,
+                            dr_batch_result *r)
+{
+    dr_change chgs[DR_COMMIT_MAX_CHANGES];
+    unsigned char committed[DR_COMMIT_MAX_CHANGES];
+    dr_commit_outcome outcome = DR_COMMIT_NOTHING;
+    char seed[37];
+    dr_status rc;
+    size_t i;
+
+    /* A fresh token seed per commit: the transport's retries of one attempt share a
+     * token (DynamoDB applies it once), while a redelivered record's transaction, whose
+     * body differs (its counters are read anew), gets a new one and meets its marker. */
+    if ((rc = dr__uuid_v4(seed)) != DR_OK)
+        return rc;
+    for (i = 0; i < t->slot_count; i++) {
+        chgs[i] = t->slots[i].chg;
+        chgs[i].guards = t->slots[i].guards;
+        chgs[i].token_seed = seed;
+    }
+    if ((rc = dr__commit_changes(c, chgs, t->slot_count, &outcome, committed)) != DR_OK)
+        return dr__fail_context(rc, "record %s", entries[t->members[0]].plan.sequence_number);
+    if (outcome == DR_COMMIT_DUPLICATE && t->member_count == 1) {
+        settle(c, &entries[t->members[0]], DR_COMMIT_DUPLICATE, r); /* its marker, then */
+        return DR_OK;
+    }
+    if (outcome == DR_COMMIT_DUPLICATE)
+        return settle_applied_before(c, entries, n, r);
+    for (i = 0; i < t->member_count; i++) {
+        batch_entry *e = &entries[t->members[i]];
+        settle(c, e,
+               outcome == DR_COMMIT_APPLIED && committed[e->slot] ? DR_COMMIT_APPLIED
+                                                                  : DR_COMMIT_NOTHING,
+               r);
     }
     return DR_OK;
+}
+
+/* Apply entries [0, n): cut transactions from the records not done, in batch order,
+ * each holding as many jokes' changes as the item limit allows, and commit them one after
+ * another until every record is done. Stops at the first failure. */
+static dr_status apply_entries(dr_client *c, batch_entry *entries, size_t n, dr_batch_result *r)
+{
+    txn_cut *t = dr__calloc(1, sizeof *t);
+    dr_status rc = t ? DR_OK : dr__fail(DR_E_NOMEM, "out of memory applying a batch");
+    size_t i, from = 0;
+
+    for (i = 0; i < n; i++) {
+        entries[i].slot = NO_SLOT;
+        if (entries[i].plan.kind == RECORD_SKIP) {
+            entries[i].done = 1;
+            r->skipped++;
+        }
+    }
+    while (rc == DR_OK) {
+        int taken, full = 0;
+        while (from < n && entries[from].done)
+            from++;
+        for (i = from; i < n && !full && rc == DR_OK; i++)
+            if (!entries[i].done)
+                rc = cut_take(c, t, entries, i, &taken, &full);
+        if (rc == DR_OK && !t->slot_count)
+            break; /* every record is done */
+        if (rc == DR_OK)
+            rc = commit_cut(c, t, entries, n, r);
+        cut_release(t, entries);
+    }
+    dr__free(t);
+    return rc;
 }
 
 static const json_t *records_of(const json_t *batch)

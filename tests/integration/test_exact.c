@@ -525,6 +525,185 @@ static void test_stream_write_with_lost_answer(void **state)
     dr_test_proxy_stop(&p);
 }
 
+/* ---- a batch of many jokes ------------------------------------------------------ */
+
+#define BATCH_JOKES 100
+#define BATCH_AUTHORS 8
+#define BATCH_RECORDS 1000
+
+/* What a batch should leave: per joke, per author and overall, by star. */
+typedef struct oracle {
+    int64_t joke[BATCH_JOKES][5], author[BATCH_AUTHORS][5], all[5];
+} oracle;
+
+static const char *const batch_authors[BATCH_AUTHORS] = {"Ann", "Bob", "Cid", "Dee",
+                                                         "Eve", "Fay", "Gus", "Hal"};
+
+static json_t *batch_image(int joke, int key, int stars, int author)
+{
+    char pk[32], sk[64], ts[32], n[4];
+    snprintf(pk, sizeof pk, "JOKE#bj%03d", joke);
+    snprintf(ts, sizeof ts, "2026-11-25T10:%02d:%02d.000Z", key / 60 % 60, key % 60);
+    snprintf(sk, sizeof sk, "RATING#%s#k%05d", ts, key);
+    snprintf(n, sizeof n, "%d", stars);
+    return json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "PK", "S", pk, "SK", "S",
+                     sk, "rating", "N", n, "author", "S", batch_authors[author], "submittedAt",
+                     "S", ts);
+}
+
+/* BATCH_RECORDS records over BATCH_JOKES jokes and BATCH_AUTHORS authors: the first 100
+ * INSERTs only, then INSERTs with, when `changes`, every tenth record a MODIFY (new
+ * stars, and every third one a new author) or a REMOVE of an earlier rating. */
+static json_t *many_jokes_batch(oracle *o, int changes)
+{
+    struct { int joke, stars, author; } live[BATCH_RECORDS];
+    json_t *records = json_array();
+    unsigned seed = 77;
+    int i;
+    memset(o, 0, sizeof *o);
+    for (i = 0; i < BATCH_RECORDS; i++) {
+        int k = (int)(rand_r(&seed) % (unsigned)(i ? i : 1));
+        live[i].joke = -1;
+        if (changes && i >= 100 && i % 10 == 0 && live[k].joke >= 0) {
+            json_t *old = batch_image(live[k].joke, k, live[k].stars, live[k].author);
+            o->joke[live[k].joke][live[k].stars - 1]--;
+            o->author[live[k].author][live[k].stars - 1]--;
+            o->all[live[k].stars - 1]--;
+            if (i % 20 == 0) { /* REMOVE */
+                json_array_append_new(records, record("REMOVE", old, NULL, i + 1));
+                live[k].joke = -1;
+            } else { /* MODIFY */
+                json_t *new_image;
+                live[k].stars = live[k].stars % 5 + 1;
+                if (i % 30 == 0)
+                    live[k].author = (live[k].author + 1) % BATCH_AUTHORS;
+                new_image = batch_image(live[k].joke, k, live[k].stars, live[k].author);
+                json_array_append_new(records, record("MODIFY", old, new_image, i + 1));
+                json_decref(new_image);
+                o->joke[live[k].joke][live[k].stars - 1]++;
+                o->author[live[k].author][live[k].stars - 1]++;
+                o->all[live[k].stars - 1]++;
+            }
+            json_decref(old);
+            continue;
+        }
+        live[i].joke = (int)(rand_r(&seed) % BATCH_JOKES);
+        live[i].stars = (int)(rand_r(&seed) % 5) + 1;
+        live[i].author = (int)(rand_r(&seed) % BATCH_AUTHORS);
+        {
+            json_t *image = batch_image(live[i].joke, i, live[i].stars, live[i].author);
+            json_array_append_new(records, record("INSERT", NULL, image, i + 1));
+            json_decref(image);
+        }
+        o->joke[live[i].joke][live[i].stars - 1]++;
+        o->author[live[i].author][live[i].stars - 1]++;
+        o->all[live[i].stars - 1]++;
+    }
+    return records;
+}
+
+/* Apply records [from, to) of `records`; the requests it took. */
+static uint64_t apply_slice(dr_client *c, const json_t *records, size_t from, size_t to,
+                            size_t *applied, size_t *duplicates)
+{
+    json_t *slice = json_array();
+    uint64_t before = 0, after = 0;
+    size_t i;
+    for (i = from; i < to; i++)
+        json_array_append(slice, json_array_get(records, i));
+    assert_int_equal(dr_client_counter(c, DR_COUNTER_REQUESTS, &before), DR_OK);
+    {
+        json_t *batch = json_pack("{s:o}", "Records", slice);
+        char *text = json_dumps(batch, JSON_COMPACT);
+        dr_batch_result *r = NULL;
+        assert_int_equal(dr_client_apply_stream_batch(c, text, strlen(text), &r), DR_OK);
+        if (dr_batch_result_failed_count(r))
+            fail_msg("%zu records failed, first %s: %s", dr_batch_result_failed_count(r),
+                     dr_batch_result_failed_sequence_number(r, 0), dr_last_error_message());
+        *applied += dr_batch_result_applied(r);
+        *duplicates += dr_batch_result_duplicates(r);
+        dr_batch_result_free(r);
+        free(text);
+        json_decref(batch);
+    }
+    assert_int_equal(dr_client_counter(c, DR_COUNTER_REQUESTS, &after), DR_OK);
+    return after - before;
+}
+
+static void assert_matches_oracle(dr_client *c, const oracle *o)
+{
+    dr_dashboard *d = NULL;
+    int j, k;
+    size_t i;
+    for (j = 0; j < BATCH_JOKES; j++) {
+        char id[16];
+        dr_stats *s = NULL;
+        snprintf(id, sizeof id, "bj%03d", j);
+        assert_int_equal(dr_client_read_stats(c, id, &s), DR_OK);
+        for (k = 0; k < 5; k++)
+            assert_int_equal(dr_stats_count(s, k + 1), o->joke[j][k]);
+        dr_stats_free(s);
+    }
+    assert_int_equal(dr_client_dashboard_stats(c, &d), DR_OK);
+    for (k = 0; k < 5; k++)
+        assert_int_equal(dr_dashboard_rating_count(d, k + 1), o->all[k]);
+    for (i = 0; i < dr_dashboard_author_count(d); i++)
+        for (j = 0; j < BATCH_AUTHORS; j++)
+            if (!strcmp(dr_dashboard_author_name(d, i), batch_authors[j]))
+                for (k = 0; k < 5; k++)
+                    assert_int_equal(dr_dashboard_author_rating_count(d, i, k + 1),
+                                     o->author[j][k]);
+    assert_int_equal(dr_dashboard_author_count(d), BATCH_AUTHORS);
+    dr_dashboard_free(d);
+}
+
+/* A batch is committed in as few transactions as the item limit allows: 100 INSERTs of
+ * 100 jokes and 8 authors take two (each a BatchGetItem of the jokes' stats and a
+ * TransactWriteItems writing the GLOBAL item once). A redelivered batch is recognised
+ * in one read per 100 records, and one applied partly and out of order (every other
+ * record first) still counts each record once, for about what a fresh batch costs. */
+static void test_batch_commits_many_jokes_together(void **state)
+{
+    tables *t = *state;
+    oracle o;
+    json_t *records = many_jokes_batch(&o, 1), *odd = json_array();
+    size_t applied = 0, duplicates = 0, n = json_array_size(records), i;
+    uint64_t first100, whole, again, part, rest;
+
+    open_tables(t, "exact-batch", DR_AGGREGATION_STREAM, 1);
+    first100 = apply_slice(t->client, records, 0, 100, &applied, &duplicates);
+    whole = first100 + apply_slice(t->client, records, 100, n, &applied, &duplicates);
+    assert_int_equal(applied, n);
+    assert_matches_oracle(t->client, &o);
+    again = apply_slice(t->client, records, 0, n, &applied, &duplicates);
+    assert_int_equal(applied, n);
+    assert_int_equal(duplicates, n);
+    assert_matches_oracle(t->client, &o);
+    close_tables(t);
+
+    json_decref(records);
+    records = many_jokes_batch(&o, 0); /* INSERTs only: their order does not matter */
+    for (i = 1; i < n; i += 2)
+        json_array_append(odd, json_array_get(records, i));
+    open_tables(t, "exact-batch-part", DR_AGGREGATION_STREAM, 1);
+    applied = duplicates = 0;
+    part = apply_slice(t->client, odd, 0, json_array_size(odd), &applied, &duplicates);
+    rest = apply_slice(t->client, records, 0, n, &applied, &duplicates);
+    assert_int_equal(applied, n);
+    assert_int_equal(duplicates, n / 2);
+    assert_matches_oracle(t->client, &o);
+    print_message("batch of %zu records over %d jokes: the first 100 in %llu requests, all in "
+                  "%llu; redelivered: %llu; every other record first: %llu, then the whole "
+                  "batch: %llu\n", n, BATCH_JOKES, (unsigned long long)first100,
+                  (unsigned long long)whole, (unsigned long long)again,
+                  (unsigned long long)part, (unsigned long long)rest);
+    assert_true(first100 <= 4); /* two transactions: GLOBAL written twice */
+    assert_true(2 * again <= 3 * whole);
+    assert_true(2 * rest <= 3 * whole);
+    json_decref(odd);
+    json_decref(records);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +715,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rerated_joke_counts_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_key_twice_in_a_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_write_with_lost_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_commits_many_jokes_together, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("exact", tests, NULL, NULL);
 }
