@@ -1,13 +1,16 @@
 /* Stream aggregation throughput against DynamoDB Local: records applied per second by
  * dr_client_apply_stream_batch fed 1 record at a time and 100 at a time, and by
  * dr_follower_poll end to end (DescribeStream, GetShardIterator, GetRecords, apply,
- * checkpoint) until the stream is idle.
+ * checkpoint) until the stream is idle; the requests of one batch of every record, fresh
+ * and redelivered; and, with --faults, the follower's time to drain the stream with every
+ * request through dr_fault_proxy at that fault rate beside the same drain without faults.
  *
- * Usage: bench_follower [--endpoint URL] [--ratings N]
- *   URL defaults to $DR_TEST_ENDPOINT; N (default 500) ratings are written once in
- *   stream mode, their records read once through the Streams API, and every run applies
- *   them into a fresh stats table, so that each run really applies (no markers from an
- *   earlier run). Tables are deleted at the end. Exit status 1 on any failure.
+ * Usage: bench_follower [--endpoint URL] [--ratings N] [--jokes J] [--faults PCT]
+ *   URL defaults to $DR_TEST_ENDPOINT; N (default 500) ratings over J jokes (default 100)
+ *   and 8 authors are written once in stream mode, their records read once through the
+ *   Streams API, and every run applies them into a fresh stats table, so that each run
+ *   really applies (no markers from an earlier run). Tables are deleted at the end. Exit
+ *   status 1 on any failure.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include "client.h"
 #include "ddb.h"
 #include "dadratings.h"
+#include "fault_proxy_ctl.h"
 
 static const char *g_endpoint;
 static char g_ratings[64];
@@ -37,13 +41,14 @@ static void die(const char *what)
     exit(1);
 }
 
-/* A stream-mode client on the shared ratings table and stats table `stats`, created. */
-static dr_client *client_for(const char *stats)
+/* A stream-mode client on the shared ratings table and stats table `stats`, created,
+ * through `endpoint` (NULL: g_endpoint). */
+static dr_client *client_via(const char *stats, const char *endpoint)
 {
     dr_config *cfg = NULL;
     dr_client *c = NULL;
     if (dr_config_new(&cfg) != DR_OK || dr_config_set_region(cfg, "us-east-1") != DR_OK ||
-        dr_config_set_endpoint(cfg, g_endpoint) != DR_OK ||
+        dr_config_set_endpoint(cfg, endpoint ? endpoint : g_endpoint) != DR_OK ||
         dr_config_set_credentials(cfg, "AKIDLOCALBENCH", "bench-secret", NULL) != DR_OK ||
         dr_config_set_ratings_table(cfg, g_ratings) != DR_OK ||
         dr_config_set_stats_table(cfg, stats) != DR_OK ||
@@ -51,9 +56,21 @@ static dr_client *client_for(const char *stats)
         dr_client_new(&c, cfg) != DR_OK)
         die("client");
     dr_config_free(cfg);
-    if (dr_client_create_tables(c, DR_CREATE_TABLES_WAIT) != DR_OK)
+    if (!endpoint && dr_client_create_tables(c, DR_CREATE_TABLES_WAIT) != DR_OK)
         die("create_tables");
     return c;
+}
+
+static dr_client *client_for(const char *stats)
+{
+    return client_via(stats, NULL);
+}
+
+static uint64_t requests_of(dr_client *c)
+{
+    uint64_t n = 0;
+    dr_client_counter(c, DR_COUNTER_REQUESTS, &n);
+    return n;
 }
 
 static void drop_table(dr_client *c, const char *name)
@@ -184,26 +201,137 @@ static double run_follower(size_t n, double *idle_round_s)
     return (double)n / elapsed;
 }
 
+/* Every record as one batch into a fresh stats table, then the same batch again: the
+ * requests each took. */
+static void count_batch_requests(json_t *records, uint64_t *fresh, uint64_t *again)
+{
+    char stats[64], *body = json_dumps(records, JSON_COMPACT);
+    dr_client *c;
+    int round;
+    snprintf(stats, sizeof stats, "bench-fol-s-%ld-count", (long)getpid());
+    c = client_for(stats);
+    for (round = 0; round < 2; round++) {
+        dr_batch_result *r = NULL;
+        uint64_t before = requests_of(c);
+        if (dr_client_apply_stream_batch(c, body, strlen(body), &r) != DR_OK ||
+            dr_batch_result_failed_count(r) ||
+            (round ? dr_batch_result_duplicates(r) : dr_batch_result_applied(r)) !=
+                json_array_size(records))
+            die("apply_stream_batch (one batch)");
+        *(round ? again : fresh) = requests_of(c) - before;
+        dr_batch_result_free(r);
+    }
+    free(body);
+    drop_table(c, stats);
+    dr_client_free(c);
+}
+
+/* The follower, through `endpoint` (NULL: directly), polling until the stats table
+ * (read directly) counts all n records, into a fresh stats table; seconds. Under faults
+ * a round may fail: the follower keeps its checkpoints, and the next round goes on. */
+static double drain(const char *endpoint, size_t n, const char *tag, long *failed_rounds)
+{
+    char stats[64];
+    dr_client *direct, *c;
+    dr_follower *f = NULL;
+    uint64_t seen = 0;
+    double t0, elapsed;
+    size_t counted = 0;
+
+    snprintf(stats, sizeof stats, "bench-fol-s-%ld-%s", (long)getpid(), tag);
+    direct = client_for(stats);
+    c = endpoint ? client_via(stats, endpoint) : direct;
+    if (dr_follower_new(&f, c) != DR_OK)
+        die("follower");
+    *failed_rounds = 0;
+    t0 = now_s();
+    while (counted < n) {
+        dr_dashboard *d = NULL;
+        if (dr_follower_poll(f, &seen) != DR_OK)
+            ++*failed_rounds;
+        if (dr_client_dashboard_stats(direct, &d) != DR_OK)
+            die("dashboard_stats");
+        counted = (size_t)dr_dashboard_overall_ratings(d);
+        dr_dashboard_free(d);
+        if (now_s() - t0 > 1800) {
+            fprintf(stderr, "bench_follower: %zu of %zu counted after 30 minutes\n", counted, n);
+            exit(1);
+        }
+    }
+    elapsed = now_s() - t0;
+    if (counted != n) {
+        fprintf(stderr, "bench_follower: %zu counted, not %zu\n", counted, n);
+        exit(1);
+    }
+    dr_follower_free(f);
+    drop_table(direct, stats);
+    if (c != direct)
+        dr_client_free(c);
+    dr_client_free(direct);
+    return elapsed;
+}
+
+/* The drain without faults, then through dr_fault_proxy at `pct` percent of requests
+ * (throttling, 500s, resets before and after forwarding, corrupted checksums). */
+static void drain_under_faults(size_t n, double pct)
+{
+    static const char *const kinds[] = {"throttle", "cancel-throttle", "error500",
+                                        "reset", "forward-then-reset", "corrupt-crc"};
+    const size_t nk = sizeof kinds / sizeof *kinds;
+    char text[8][96];
+    const char *rules[9], *upstream = strstr(g_endpoint, "://");
+    double each = pct / 100.0 / (double)nk, clean, faulty;
+    dr_test_proxy p;
+    dr_test_proxy_counts counts;
+    long clean_failed, faulty_failed;
+    size_t i;
+
+    for (i = 0; i < nk; i++) { /* the proxy takes the first rule that matches */
+        double rate = each / (1.0 - (double)i * each);
+        snprintf(text[i], sizeof text[i], "%s:rate=%.6f", kinds[i], rate);
+        rules[i] = text[i];
+    }
+    rules[nk] = NULL;
+    clean = drain(NULL, n, "clean", &clean_failed);
+    if (dr_test_proxy_start(upstream ? upstream + 3 : g_endpoint, rules, &p) != 0)
+        die("fault proxy");
+    faulty = drain(p.endpoint, n, "faulty", &faulty_failed);
+    if (dr_test_proxy_stats(&p, &counts) != 0)
+        die("fault proxy stats");
+    dr_test_proxy_stop(&p);
+    printf("follower drain of %zu records: %.2f s without faults; %.2f s with %.0f%% of "
+           "requests faulted (%ld of %ld requests, %ld failed rounds): x%.2f\n",
+           n, clean, faulty, pct, counts.requests - counts.forwarded + counts.abandoned,
+           counts.requests, faulty_failed, faulty / clean);
+}
+
 int main(int argc, char **argv)
 {
     char stats0[64];
     dr_client *writer;
     json_t *records;
-    int i, n = 500;
-    double t0, idle_s, r1, r100, rf;
+    int i, n = 500, jokes = 100;
+    double t0, idle_s, r1, r100, rf, faults = 0;
+    uint64_t fresh = 0, again = 0;
 
     g_endpoint = getenv("DR_TEST_ENDPOINT");
+    setenv("DR_FAULT_PROXY", DR_BENCH_FAULT_PROXY, 0); /* where fault_proxy_ctl finds it */
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--endpoint") && i + 1 < argc)
             g_endpoint = argv[++i];
         else if (!strcmp(argv[i], "--ratings") && i + 1 < argc)
             n = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--jokes") && i + 1 < argc)
+            jokes = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--faults") && i + 1 < argc)
+            faults = atof(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_follower [--endpoint URL] [--ratings N]\n");
+            fprintf(stderr, "usage: bench_follower [--endpoint URL] [--ratings N] [--jokes J] "
+                            "[--faults PCT]\n");
             return 2;
         }
     }
-    if (!g_endpoint || n < 1) {
+    if (!g_endpoint || n < 1 || jokes < 1 || faults < 0 || faults > 90) {
         fprintf(stderr, "bench_follower: give --endpoint or set DR_TEST_ENDPOINT\n");
         return 2;
     }
@@ -211,22 +339,23 @@ int main(int argc, char **argv)
     snprintf(stats0, sizeof stats0, "bench-fol-s-%ld-w", (long)getpid());
     writer = client_for(stats0);
 
-    /* Ratings over 20 jokes and 4 authors: realistic contention on jokes, none between
-     * runs (each has its own stats table). */
+    /* Ratings over `jokes` jokes and 8 authors; no contention between runs (each has its
+     * own stats table). */
     t0 = now_s();
     for (i = 0; i < n; i++) {
-        static const char *const authors[] = {"Ann", "Bob", "Cid", "Dee"};
+        static const char *const authors[] = {"Ann", "Bob", "Cid", "Dee",
+                                              "Eve", "Fay", "Gus", "Hal"};
         dr_rating *r = NULL;
-        char id[16];
-        snprintf(id, sizeof id, "bench-%02d", i % 20);
+        char id[24];
+        snprintf(id, sizeof id, "bench-%03d", i % jokes);
         if (dr_rating_new(&r, id, i % 5 + 1) != DR_OK ||
-            dr_rating_set_author(r, authors[i % 4]) != DR_OK ||
+            dr_rating_set_author(r, authors[i / jokes % 8]) != DR_OK ||
             dr_client_write_rating(writer, r, NULL) != DR_OK)
             die("write_rating");
         dr_rating_free(r);
     }
-    printf("wrote %d ratings in stream mode: %.0f writes/s (PutItem)\n", n,
-           n / (now_s() - t0));
+    printf("wrote %d ratings over %d jokes and 8 authors in stream mode: %.0f writes/s "
+           "(PutItem)\n", n, jokes, n / (now_s() - t0));
     records = read_all_records(writer);
     if (json_array_size(records) != (size_t)n) {
         fprintf(stderr, "bench_follower: the stream holds %zu records, not %d\n",
@@ -242,6 +371,13 @@ int main(int argc, char **argv)
     printf("dr_follower_poll end to end:        %8.1f records/s (until the last record; the "
            "idle round that confirms it took %.3f s)\n",
            rf, idle_s);
+
+    count_batch_requests(records, &fresh, &again);
+    printf("one batch of all %d records: %llu requests fresh, %llu redelivered (x%.2f)\n", n,
+           (unsigned long long)fresh, (unsigned long long)again,
+           fresh ? (double)again / (double)fresh : 0.0);
+    if (faults > 0)
+        drain_under_faults((size_t)n, faults);
 
     json_decref(records);
     drop_table(writer, stats0);

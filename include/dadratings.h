@@ -77,11 +77,11 @@ extern "C" {
 #endif
 
 #define DR_VERSION_MAJOR 1
-#define DR_VERSION_MINOR 2
+#define DR_VERSION_MINOR 3
 #define DR_VERSION_PATCH 0
 /** The version as 0xXXYYZZ: major, minor, patch. Compare with >=. */
 #define DR_VERSION_NUM ((DR_VERSION_MAJOR << 16) | (DR_VERSION_MINOR << 8) | DR_VERSION_PATCH)
-#define DR_VERSION_STRING "1.2.0"
+#define DR_VERSION_STRING "1.3.0"
 
 /**
  * The version of the library loaded at run time, as "MAJOR.MINOR.PATCH".
@@ -640,6 +640,29 @@ DR_API dr_status dr_client_write_rating(dr_client *client, const dr_rating *rati
  * Thread-safe.  @since 1.0
  */
 DR_API dr_status dr_client_read_stats(dr_client *client, const char *joke_id, dr_stats **out);
+
+/** The most jokes dr_client_read_stats_many() takes in one call. */
+#define DR_READ_STATS_MAX_JOKES 1000
+
+/**
+ * Several jokes' statistics in one call (a page of jokes with their stars): one strongly
+ * consistent BatchGetItem per 100 distinct jokes, the keys DynamoDB leaves unprocessed
+ * asked for again with backoff. out[i] is the statistics of joke_ids[i], in input order;
+ * a joke with no ratings gets zero counts, a joke listed twice gets two results. Each
+ * result is what dr_client_read_stats() would give.
+ * @param client required.
+ * @param joke_ids `n` joke ids, each as for dr_rating_new(). Required.
+ * @param n 1..DR_READ_STATS_MAX_JOKES.
+ * @param out an array of `n` pointers, filled on DR_OK (free each with dr_stats_free());
+ *        all NULL on an error (not touched when `n` is out of range). Required.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`client`, `joke_ids` or `out` NULL, `n` out of
+ *         range, a bad joke id: the message names its index), DR_E_PROTOCOL (a corrupt
+ *         counter), DR_E_NOMEM, a transport error (DR_E_THROTTLED when keys stay
+ *         unprocessed).
+ * Thread-safe.  @since 1.3
+ */
+DR_API dr_status dr_client_read_stats_many(dr_client *client, const char *const *joke_ids,
+                                           size_t n, dr_stats **out);
 
 /** The whole dashboard. Immutable. */
 typedef struct dr_dashboard dr_dashboard;

@@ -155,6 +155,8 @@ export class DadRatingsClient {
   writeRating(input: RatingInput): Promise<RatedJokeStats>;
   /** One joke's statistics (one GetItem). */
   readStats(input: { jokeId: string }): Promise<JokeStats>;
+  /** Several jokes' statistics (1..1000 ids) in one call, in input order. */
+  readStatsMany(input: { jokeIds: string[] }): Promise<JokeStats[]>;
   /** The dashboard (a fixed number of requests). */
   getDashboardStats(): Promise<DashboardStats>;
   /**
@@ -193,7 +195,7 @@ export function getDefaultClient(): DadRatingsClient;
  *         index that is not an integer 0..2**53-1.
  */
 export function importIdentity(bucket: string, key: string, index?: number): string;
-/** The loaded library's version, e.g. "1.2.0". */
+/** The loaded library's version, e.g. "1.3.0". */
 export function version(): string;
 /** The library file that was loaded. */
 export const libraryPath: string;

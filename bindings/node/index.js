@@ -25,7 +25,7 @@ const { fromStatus, invalid, ClosedError, Status } = errors;
 
 const lib = load();
 
-/** The loaded library's version, e.g. "1.2.0". */
+/** The loaded library's version, e.g. "1.3.0". */
 function version() {
   return lib.string(lib.dr_version());
 }
@@ -40,6 +40,8 @@ function version() {
 // Far above every limit of the library (8 KiB of joke text, 256 bytes of id): longer strings
 // are refused before they are copied to a thread and into C.
 const HUGE = 64 * 1024;
+/** DR_READ_STATS_MAX_JOKES: the most joke ids readStatsMany takes. */
+const MAX_JOKES_PER_READ = 1000;
 
 function describe(value) {
   if (value === null) return 'null';
@@ -90,7 +92,10 @@ function uint32(field, value) {
 
 /** readStats/writeRating result: the library's JSON is the original shape already. */
 function statsResult(json) {
-  const stats = JSON.parse(json);
+  return statsOf(JSON.parse(json));
+}
+
+function statsOf(stats) {
   if ('pending' in stats) {
     // Stream mode: the result folds in a rating the aggregator has not applied yet. Kept as
     // a non-enumerable property, so the object's shape stays the original's.
@@ -269,6 +274,24 @@ class DadRatingsClient {
   async readStats(input) {
     const i = inputObject('readStats', input, '{ jokeId }');
     return statsResult(await this.#core.run('readStats', { jokeId: cString('jokeId', i.jokeId, false) }));
+  }
+
+  /**
+   * Several jokes' statistics in one call (one BatchGetItem per 100 jokes), in input order;
+   * a joke nobody rated gets the zero shape, as readStats gives it.
+   * @param {{jokeIds: string[]}} input 1..1000 joke ids
+   */
+  async readStatsMany(input) {
+    const i = inputObject('readStatsMany', input, '{ jokeIds }');
+    if (!Array.isArray(i.jokeIds)) {
+      throw invalid(`jokeIds: must be an array of strings, got ${describe(i.jokeIds)}`);
+    }
+    if (i.jokeIds.length < 1 || i.jokeIds.length > MAX_JOKES_PER_READ) {
+      throw invalid(`jokeIds: must hold 1..${MAX_JOKES_PER_READ} joke ids, not ` +
+                    `${i.jokeIds.length}`);
+    }
+    const jokeIds = i.jokeIds.map((id, k) => cString(`jokeIds[${k}]`, id, false));
+    return JSON.parse(await this.#core.run('readStatsMany', { jokeIds })).map(statsOf);
   }
 
   /** The dashboard: totals, distributions, the top 8 and the 20 newest ratings. */

@@ -265,13 +265,16 @@ def compatible(header_kind: str, binding_kind: str) -> bool:
         return binding_kind == "ptr"            # a char * read or passed as an address
     if binding_kind == "out":                   # Node: an 8-byte out cell
         return header_kind in ("ptrptr", "ptr:uint64", "ptr:int64", "ptr:size")
+    if binding_kind == "array":                 # Node: a T *[n] area (lib.array)
+        return header_kind == "ptrptr"
     return False
 
 
 def describe(kind: str) -> str:
     return {
         "ptr": "pointer", "ptrptr": "pointer to pointer", "str": "char * string",
-        "size": "size_t", "out": "'out' (8-byte out cell)", "void": "void",
+        "size": "size_t", "out": "'out' (8-byte out cell)", "array": "'array' (T *[n])",
+        "void": "void",
     }.get(kind, kind)
 
 
@@ -494,10 +497,10 @@ def check_python_enums(errors_text: str, client_text: str, header: Header,
 # ---- Node ---------------------------------------------------------------------------
 
 NODE_KINDS = {"int": "int32", "uint32": "uint32", "size": "size", "pointer": "ptr",
-              "string": "str", "out": "out", "void": "void"}
+              "string": "str", "out": "out", "array": "array", "void": "void"}
 # What each binding type must be handed to libffi as (64-bit little-endian only).
 NODE_FFI = {"int": "int32", "uint32": "uint32", "size": "uint64", "pointer": "pointer",
-            "string": "pointer", "out": "pointer", "void": "void"}
+            "string": "pointer", "out": "pointer", "array": "pointer", "void": "void"}
 
 
 def js_block(text: str, start_re: str, path: str, close: str = "}") -> str:

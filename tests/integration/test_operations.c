@@ -526,6 +526,75 @@ static void test_bad_input_is_rejected_and_writes_nothing(void **state)
     json_decref(items);
 }
 
+/* A page of jokes in one call: 100 jokes (some never rated) in one BatchGetItem, in
+ * input order, each result what read_stats gives; more than 100 in a request per 100
+ * distinct jokes; a joke listed twice gets both places; bad input names its index. */
+static void test_read_stats_of_many_jokes(void **state)
+{
+    fixture *f = *state;
+    static char ids[160][16];
+    const char *list[160];
+    dr_stats *out[160];
+    uint64_t before = 0, after = 0;
+    size_t i;
+
+    for (i = 0; i < 160; i++) {
+        snprintf(ids[i], sizeof ids[i], "page-%03zu", i);
+        list[i] = ids[159 - i]; /* not the table's order */
+        if (i % 3) /* every third joke has no ratings */
+            dr_stats_free(write_one(f->client, ids[i], (int)(i % 5) + 1, "Ann", NULL, NULL));
+    }
+    list[99] = list[3]; /* twice */
+    assert_int_equal(dr_client_counter(f->client, DR_COUNTER_REQUESTS, &before), DR_OK);
+    if (dr_client_read_stats_many(f->client, list, 100, out) != DR_OK)
+        fail_msg("read_stats_many: %s", dr_last_error_message());
+    assert_int_equal(dr_client_counter(f->client, DR_COUNTER_REQUESTS, &after), DR_OK);
+    assert_int_equal(after - before, 1);
+    for (i = 0; i < 100; i++) {
+        dr_stats *one = NULL;
+        char *a = NULL, *b = NULL;
+        assert_int_equal(dr_client_read_stats(f->client, list[i], &one), DR_OK);
+        assert_int_equal(dr_stats_to_json(out[i], &a), DR_OK);
+        assert_int_equal(dr_stats_to_json(one, &b), DR_OK);
+        assert_string_equal(a, b);
+        assert_string_equal(dr_stats_joke_id(out[i]), list[i]);
+        dr_free(a);
+        dr_free(b);
+        dr_stats_free(one);
+        dr_stats_free(out[i]);
+    }
+
+    assert_int_equal(dr_client_counter(f->client, DR_COUNTER_REQUESTS, &before), DR_OK);
+    assert_int_equal(dr_client_read_stats_many(f->client, list, 160, out), DR_OK);
+    assert_int_equal(dr_client_counter(f->client, DR_COUNTER_REQUESTS, &after), DR_OK);
+    assert_int_equal(after - before, 2); /* 159 distinct jokes */
+    for (i = 0; i < 160; i++) {
+        size_t joke = (size_t)atoi(list[i] + strlen("page-"));
+        assert_string_equal(dr_stats_joke_id(out[i]), list[i]);
+        assert_true(dr_stats_total_ratings(out[i]) == (joke % 3 ? 1u : 0u));
+        dr_stats_free(out[i]);
+    }
+
+    /* Bad input: an error naming what is wrong, every out[i] NULL, no request. */
+    assert_int_equal(dr_client_counter(f->client, DR_COUNTER_REQUESTS, &before), DR_OK);
+    assert_int_equal(dr_client_read_stats_many(f->client, list, 0, out), DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr_client_read_stats_many(f->client, list, DR_READ_STATS_MAX_JOKES + 1,
+                                               out),
+                     DR_E_INVALID_ARGUMENT);
+    list[7] = "";
+    assert_int_equal(dr_client_read_stats_many(f->client, list, 10, out), DR_E_INVALID_ARGUMENT);
+    assert_non_null(strstr(dr_last_error_message(), "joke_ids[7]"));
+    list[7] = NULL;
+    assert_int_equal(dr_client_read_stats_many(f->client, list, 10, out), DR_E_INVALID_ARGUMENT);
+    for (i = 0; i < 10; i++)
+        assert_null(out[i]);
+    assert_int_equal(dr_client_read_stats_many(NULL, list, 1, out), DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr_client_read_stats_many(f->client, NULL, 1, out), DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr_client_read_stats_many(f->client, list, 1, NULL), DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr_client_counter(f->client, DR_COUNTER_REQUESTS, &after), DR_OK);
+    assert_int_equal(after - before, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +605,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_after_a_lost_answer_counts_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_top_performers_are_the_true_top_8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_stats_of_many_jokes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writes_are_exact, setup, teardown),
     };
     return cmocka_run_group_tests_name("operations", tests, NULL, NULL);

@@ -27,8 +27,9 @@ const { ffi_call: ffiCall } = require('@2060.io/ffi-napi/lib/bindings');
 /** The SONAME this binding is written for; dr_version_num() must report the same major. */
 const SONAME = 'libdadratings.so.1';
 const MAJOR = 1;
-/** The oldest library this binding works with (dr_version_num()): 1.2 added submittedAt. */
-const MINIMUM = 0x010200;
+/** The oldest library this binding works with (dr_version_num()): 1.3 added
+ * dr_client_read_stats_many. */
+const MINIMUM = 0x010300;
 
 if (os.endianness() !== 'LE' || ref.sizeof.pointer !== 8) {
   throw new Error('dadratings: the Node binding supports 64-bit little-endian platforms only');
@@ -38,7 +39,8 @@ if (os.endianness() !== 'LE' || ref.sizeof.pointer !== 8) {
  * Argument types: 'int' (int32), 'uint32', 'size' (size_t, a BigInt), 'pointer' (a BigInt
  * address, 0n for NULL), 'string' (a JS string without NUL, or null), 'out' (a `T **out` or
  * `uint64_t *out` parameter: not passed by the caller; its value is in `lib.out` after the
- * call). Return types: 'int', 'uint32', 'size', 'pointer', 'void'.
+ * call), 'array' (a `T **` array: what lib.array() returns). Return types: 'int', 'uint32',
+ * 'size', 'pointer', 'void'.
  */
 const DECLARATIONS = {
   dr_version: ['pointer', []],
@@ -68,6 +70,7 @@ const DECLARATIONS = {
   dr_client_describe: ['int', ['pointer', 'int', 'out']],
   dr_client_create_tables: ['int', ['pointer', 'uint32']],
   dr_client_read_stats: ['int', ['pointer', 'string', 'out']],
+  dr_client_read_stats_many: ['int', ['pointer', 'array', 'size', 'array']],
   dr_client_write_rating: ['int', ['pointer', 'pointer', 'out']],
   dr_client_dashboard_stats: ['int', ['pointer', 'out']],
 
@@ -103,7 +106,7 @@ const LIBC = {
 };
 
 const FFI_TYPE = { int: 'int32', uint32: 'uint32', size: 'uint64', pointer: 'pointer',
-                   string: 'pointer', out: 'pointer', void: 'void' };
+                   string: 'pointer', out: 'pointer', array: 'pointer', void: 'void' };
 
 function addressOf(buffer) {
   return BigInt(`0x${ref.hexAddress(buffer)}`);
@@ -165,6 +168,7 @@ function prepare(lib, scratch, symbol, name, [ret, args]) {
         case 'uint32': storage.writeUInt32LE(values[v], slot); break;
         case 'size':
         case 'pointer': storage.writeBigUInt64LE(values[v], slot); break;
+        case 'array': storage.writeBigUInt64LE(values[v].address, slot); break;
         case 'string': {
           const s = values[v];
           if (s === null) {
@@ -279,6 +283,25 @@ function load(file) {
     const buffer = Buffer.alloc(size);
     lib.handles.push(buffer); // keeps it, and so its address, alive
     return addressOf(buffer);
+  };
+
+  /**
+   * A `T *[n]` array for one call: `strings` (when given) as NUL-terminated UTF-8 copies,
+   * else n NULL cells for the call to fill. Returns {address, at(i)}; keep the object
+   * referenced until the call returns, as it owns the memory.
+   */
+  lib.array = (n, strings) => {
+    const cells = Buffer.alloc(8 * Math.max(n, 1));
+    const text = strings ? Buffer.from(strings.map((s) => `${s}\0`).join(''), 'utf8') : null;
+    if (text) {
+      const base = addressOf(text);
+      let offset = 0;
+      strings.forEach((s, i) => {
+        cells.writeBigUInt64LE(base + BigInt(offset), 8 * i);
+        offset += Buffer.byteLength(s, 'utf8') + 1;
+      });
+    }
+    return { address: addressOf(cells), at: (i) => cells.readBigUInt64LE(8 * i), text };
   };
   return lib;
 }

@@ -57,6 +57,21 @@ const OPS = {
     return statsJson(out(lib.dr_client_read_stats(client, jokeId)));
   },
 
+  /** Several jokes' statistics: a JSON array in input order. */
+  readStatsMany({ jokeIds }) {
+    const ids = lib.array(jokeIds.length, jokeIds);
+    const results = lib.array(jokeIds.length, null);
+    check(lib.dr_client_read_stats_many(client, ids, BigInt(jokeIds.length), results));
+    const parts = [];
+    let i = 0;
+    try {
+      for (; i < jokeIds.length; i++) parts.push(statsJson(results.at(i)));
+    } finally {
+      for (i++; i < jokeIds.length; i++) lib.dr_stats_free(results.at(i)); // after a throw
+    }
+    return `[${parts.join(',')}]`;
+  },
+
   writeRating(a) {
     const rating = out(lib.dr_rating_new(a.jokeId, a.rating));
     let stats;

@@ -145,7 +145,7 @@ test('a bad submittedAt rejects with InvalidInputError and writes nothing', asyn
   assert.equal((await client.readStats({ jokeId: 'dual-bad' })).totalRatings, 0);
 });
 
-test('a library older than 1.2 is refused with a version message', (t) => {
+test('a library older than 1.3 is refused with a version message', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dr-node-old-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const so = path.join(dir, 'libdadratings.so.1');
@@ -157,5 +157,5 @@ test('a library older than 1.2 is refused with a version message', (t) => {
     cwd: path.join(__dirname, '..'), env: { ...process.env, DADRATINGS_LIBRARY: so }, encoding: 'utf8',
   });
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /is version 1\.1\.0, this binding needs major version 1, at least 1\.2\.0/);
+  assert.match(r.stderr, /is version 1\.1\.0, this binding needs major version 1, at least 1\.3\.0/);
 });

@@ -65,3 +65,30 @@ test('a slow request does not block the event loop', async (t) => {
   assert.ok(elapsed >= 1400, `the call took ${elapsed} ms`);
   assert.ok(ticks >= elapsed / 10 / 3, `only ${ticks} timer ticks in ${elapsed} ms: the event loop was blocked`);
 });
+
+test('readStatsMany: a page of jokes in one call, in input order, as readStats gives each', async () => {
+  const client = dr.getDefaultClient();
+  await client.createTables();
+  await dr.writeRating({ jokeId: 'many-a', rating: 5, author: 'Env' });
+  await dr.writeRating({ jokeId: 'many-b', rating: 2 });
+  const ids = ['many-b', 'never-rated', 'many-a', 'many-b'];
+  const page = await client.readStatsMany({ jokeIds: ids });
+  assert.equal(page.length, ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    assert.deepStrictEqual(page[i], await dr.readStats({ jokeId: ids[i] }));
+  }
+  for (const [input, pattern] of [
+    [{ jokeIds: [] }, /jokeIds: must hold 1\.\.1000 joke ids, not 0/],
+    [{ jokeIds: new Array(1001).fill('x') }, /not 1001/],
+    [{ jokeIds: 'many-a' }, /jokeIds: must be an array of strings/],
+    [{ jokeIds: ['ok', 7] }, /jokeIds\[1\]: must be a string/],
+    [{ jokeIds: ['ok', ''] }, /joke_ids\[1\]/],
+    [undefined, /readStatsMany: expects an object/],
+  ]) {
+    await assert.rejects(client.readStatsMany(input), (err) => {
+      assert.ok(err instanceof dr.InvalidInputError, err && err.stack);
+      assert.match(err.message, pattern);
+      return true;
+    });
+  }
+});

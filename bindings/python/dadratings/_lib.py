@@ -33,7 +33,7 @@ from typing import List, Optional, Tuple
 #: The SONAME this binding is written against.
 SONAME = "libdadratings.so.1"
 #: The oldest library version this binding works with, as 0xMMmmpp (dr_version_num()).
-REQUIRED_VERSION_NUM = 0x010200
+REQUIRED_VERSION_NUM = 0x010300
 #: The environment variable that names the library file to load.
 LIBRARY_ENV = "DADRATINGS_LIBRARY"
 
@@ -83,6 +83,8 @@ _PROTOTYPES = {
     "dr_rating_set_submitted_at": (_c_status, [c_void_p, c_char_p]),
     "dr_client_write_rating": (_c_status, [c_void_p, c_void_p, POINTER(c_void_p)]),
     "dr_client_read_stats": (_c_status, [c_void_p, c_char_p, POINTER(c_void_p)]),
+    "dr_client_read_stats_many": (_c_status, [c_void_p, POINTER(c_char_p), c_size_t,
+                                              POINTER(c_void_p)]),
     # stats
     "dr_stats_free": (None, [c_void_p]),
     "dr_stats_joke_id": (c_char_p, [c_void_p]),

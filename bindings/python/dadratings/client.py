@@ -23,6 +23,8 @@ _SIZE_MAX = 2**64 - 1  # the 64-bit platforms the library supports
 
 #: DR_IMPORT_IDENTITY_LEN: "s3v1:" and 64 hex digits.
 _IMPORT_IDENTITY_LEN = 69
+#: DR_READ_STATS_MAX_JOKES: the most joke ids read_stats_many takes.
+_MAX_JOKES_PER_READ = 1000
 
 _AGGREGATION_MODES = {"inline": 0, "stream": 1}
 _CREATE_TABLES_WAIT = 0x1
@@ -461,6 +463,37 @@ class Client:
                 return Stats._from_handle(stats_h.value, _check)
             finally:
                 lib.dr_stats_free(stats_h)
+
+        return self._call(body)
+
+    def read_stats_many(self, joke_ids: Sequence[str]) -> List[Stats]:
+        """Several jokes' statistics in one call (one BatchGetItem per 100 jokes), in
+        input order. A joke never rated gets zero counts; one listed twice, two results.
+
+        Raises:
+            InvalidInputError: not 1..1000 joke ids, or one is invalid (the message names
+                its index).
+            DadRatingsError: a subclass for any other failure.
+        """
+        if isinstance(joke_ids, (str, bytes)) or not isinstance(joke_ids, Sequence):
+            raise _invalid(
+                f"joke_ids: must be a sequence of strings, got {type(joke_ids).__name__}")
+        if not 1 <= len(joke_ids) <= _MAX_JOKES_PER_READ:
+            raise _invalid(
+                f"joke_ids: must hold 1..{_MAX_JOKES_PER_READ} joke ids, not {len(joke_ids)}")
+        ids = [_encode(f"joke_ids[{i}]", jid) for i, jid in enumerate(joke_ids)]
+        n = len(ids)
+
+        def body(handle: int) -> List[Stats]:
+            lib = _lib.lib
+            id_array = (ctypes.c_char_p * n)(*ids)
+            results = (ctypes.c_void_p * n)()
+            _check(lib.dr_client_read_stats_many(handle, id_array, n, results))
+            try:
+                return [Stats._from_handle(results[i], _check) for i in range(n)]
+            finally:
+                for i in range(n):
+                    lib.dr_stats_free(results[i])
 
         return self._call(body)
 

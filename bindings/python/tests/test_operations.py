@@ -72,6 +72,22 @@ class StatsTest(LocalTablesTestCase):
         self.assertEqual(stats.average, 0)
         self.assertIsNone(stats.last_rated_at)
 
+    def test_read_stats_many_in_input_order(self) -> None:
+        self.client.write_rating("many-a", 5, author="Ann")
+        self.client.write_rating("many-b", 2)
+        ids = ["many-b", "never-rated", "many-a", "many-b"]
+        page = self.client.read_stats_many(ids)
+        self.assertEqual([s.joke_id for s in page], ids)
+        for jid, stats in zip(ids, page):
+            self.assertEqual(stats.to_json_dict(), self.client.read_stats(jid).to_json_dict())
+        for bad, pattern in (([], r"1\.\.1000 joke ids, not 0"), (["x"] * 1001, r"not 1001"),
+                             ("many-a", r"sequence of strings"), (["ok", ""], r"joke_ids\[1\]")):
+            with self.subTest(bad=bad if len(bad) < 5 else len(bad)):
+                with self.assertRaisesRegex(dadratings.InvalidInputError, pattern):
+                    self.client.read_stats_many(bad)
+        with self.assertRaises(TypeError):
+            self.client.read_stats_many(["ok", 7])  # type: ignore[list-item]
+
     def test_unicode_round_trips(self) -> None:
         jid = "blague-été-😀-日本"
         self.client.write_rating(jid, 4, joke_text="Ça va? ✓\nline two\ttab", author="Zoë")

@@ -39,17 +39,18 @@ class VersionCheckTest(unittest.TestCase):
                         dadratings.library_path == _lib.SONAME)
 
     def test_check_version(self) -> None:
-        for ok in (0x010200, 0x010201, 0x010900, 0x01FFFF):
+        for ok in (0x010300, 0x010301, 0x010900, 0x01FFFF):
             _lib.check_version(ok)
-        # 1.0 and 1.1 lack dr_rating_set_submitted_at and dr_import_identity.
+        # 1.0 and 1.1 lack dr_rating_set_submitted_at and dr_import_identity, 1.2
+        # dr_client_read_stats_many.
         for bad, spelled in ((0x020000, "2.0.0"), (0x000905, "0.9.5"), (0x030102, "3.1.2"),
-                             (0x010000, "1.0.0"), (0x010105, "1.1.5")):
+                             (0x010000, "1.0.0"), (0x010105, "1.1.5"), (0x010200, "1.2.0")):
             with self.assertRaises(ImportError) as cm:
                 _lib.check_version(bad, "/x/libdadratings.so.1")
             msg = str(cm.exception)
             self.assertIn(spelled, msg)
             self.assertIn("/x/libdadratings.so.1", msg)
-            self.assertIn("at least 1.2.0", msg)
+            self.assertIn("at least 1.3.0", msg)
             self.assertIn("DADRATINGS_LIBRARY", msg)
 
     def test_import_refuses_a_version_2_library(self) -> None:
