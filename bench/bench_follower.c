@@ -5,12 +5,13 @@
  * and redelivered; and, with --faults, the follower's time to drain the stream with every
  * request through dr_fault_proxy at that fault rate beside the same drain without faults.
  *
- * Usage: bench_follower [--endpoint URL] [--ratings N] [--jokes J] [--faults PCT]
+ * Usage: bench_follower [--endpoint URL] [--ratings N] [--jokes J] [--faults PCT] [--rtt MS]
  *   URL defaults to $DR_TEST_ENDPOINT; N (default 500) ratings over J jokes (default 100)
  *   and 8 authors are written once in stream mode, their records read once through the
  *   Streams API, and every run applies them into a fresh stats table, so that each run
  *   really applies (no markers from an earlier run). Tables are deleted at the end. Exit
- *   status 1 on any failure.
+ *   status 1 on any failure. --rtt adds MS to every request of one more run of batches of
+ *   100 (through dr_fault_proxy), to model a region's round trip.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,16 +131,18 @@ static json_t *read_all_records(dr_client *c)
     return all;
 }
 
-/* Apply `records` in batches of `size` into a fresh stats table; records/s. */
-static double run_batches(json_t *records, size_t size, int run)
+/* Apply `records` in batches of `size` into a fresh stats table, through `endpoint`
+ * (NULL: directly); records/s. */
+static double run_batches_via(json_t *records, size_t size, int run, const char *endpoint)
 {
     char stats[64];
-    dr_client *c;
+    dr_client *c, *direct;
     size_t n = json_array_size(records), from, applied = 0;
     double t0, elapsed;
 
     snprintf(stats, sizeof stats, "bench-fol-s-%ld-%d", (long)getpid(), run);
-    c = client_for(stats);
+    direct = client_for(stats);
+    c = endpoint ? client_via(stats, endpoint) : direct;
     t0 = now_s();
     for (from = 0; from < n; from += size) {
         json_t *slice = json_array();
@@ -162,9 +165,34 @@ static double run_batches(json_t *records, size_t size, int run)
         fprintf(stderr, "bench_follower: applied %zu of %zu\n", applied, n);
         exit(1);
     }
-    drop_table(c, stats);
-    dr_client_free(c);
+    drop_table(direct, stats);
+    if (c != direct)
+        dr_client_free(c);
+    dr_client_free(direct);
     return (double)n / elapsed;
+}
+
+static double run_batches(json_t *records, size_t size, int run)
+{
+    return run_batches_via(records, size, run, NULL);
+}
+
+/* Batches of 100 with every request `ms` later (dr_fault_proxy's delay rule): a model of
+ * the round trip in a region, where the request count, not DynamoDB Local's time per
+ * item, bounds the rate. */
+static void batches_with_round_trip(json_t *records, long ms)
+{
+    char rule[32];
+    const char *rules[2] = {rule, NULL}, *upstream = strstr(g_endpoint, "://");
+    dr_test_proxy p;
+    double rate;
+    snprintf(rule, sizeof rule, "delay:ms=%ld", ms);
+    if (dr_test_proxy_start(upstream ? upstream + 3 : g_endpoint, rules, &p) != 0)
+        die("fault proxy");
+    rate = run_batches_via(records, 100, 1000, p.endpoint);
+    dr_test_proxy_stop(&p);
+    printf("apply_stream_batch, batches of 100, %ld ms added to every request: %8.1f "
+           "records/s\n", ms, rate);
 }
 
 /* dr_follower_poll until a round finds nothing, into a fresh stats table; records/s. */
@@ -271,13 +299,17 @@ static double drain(const char *endpoint, size_t n, const char *tag, long *faile
     return elapsed;
 }
 
-/* The drain without faults, then through dr_fault_proxy at `pct` percent of requests
- * (throttling, 500s, resets before and after forwarding, corrupted checksums). */
-static void drain_under_faults(size_t n, double pct)
+/* The drain without faults, then through dr_fault_proxy at `pct` percent of requests:
+ * every kind (throttling, a transaction cancelled for throttling, 500s, resets before and
+ * after forwarding, corrupted checksums), or with `transient_only` all but the two
+ * throttling ones, whose retries wait the SDKs' throttling backoff (up to 1 s, then 2 s:
+ * src/aws/retry.h) and so dominate a short drain. */
+static void drain_under_faults(size_t n, double pct, int transient_only)
 {
-    static const char *const kinds[] = {"throttle", "cancel-throttle", "error500",
-                                        "reset", "forward-then-reset", "corrupt-crc"};
-    const size_t nk = sizeof kinds / sizeof *kinds;
+    static const char *const all[] = {"throttle", "cancel-throttle", "error500",
+                                      "reset", "forward-then-reset", "corrupt-crc"};
+    const char *const *kinds = transient_only ? all + 2 : all;
+    const size_t nk = transient_only ? 4 : 6;
     char text[8][96];
     const char *rules[9], *upstream = strstr(g_endpoint, "://");
     double each = pct / 100.0 / (double)nk, clean, faulty;
@@ -300,8 +332,8 @@ static void drain_under_faults(size_t n, double pct)
         die("fault proxy stats");
     dr_test_proxy_stop(&p);
     printf("follower drain of %zu records: %.2f s without faults; %.2f s with %.0f%% of "
-           "requests faulted (%ld of %ld requests, %ld failed rounds): x%.2f\n",
-           n, clean, faulty, pct, counts.requests - counts.forwarded + counts.abandoned,
+           "requests faulted, %s (%ld requests, %ld failed rounds): x%.2f\n",
+           n, clean, faulty, pct, transient_only ? "no throttling" : "every kind",
            counts.requests, faulty_failed, faulty / clean);
 }
 
@@ -311,6 +343,7 @@ int main(int argc, char **argv)
     dr_client *writer;
     json_t *records;
     int i, n = 500, jokes = 100;
+    long rtt = 0;
     double t0, idle_s, r1, r100, rf, faults = 0;
     uint64_t fresh = 0, again = 0;
 
@@ -325,13 +358,15 @@ int main(int argc, char **argv)
             jokes = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--faults") && i + 1 < argc)
             faults = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--rtt") && i + 1 < argc)
+            rtt = atol(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_follower [--endpoint URL] [--ratings N] [--jokes J] "
-                            "[--faults PCT]\n");
+                            "[--faults PCT] [--rtt MS]\n");
             return 2;
         }
     }
-    if (!g_endpoint || n < 1 || jokes < 1 || faults < 0 || faults > 90) {
+    if (!g_endpoint || n < 1 || jokes < 1 || faults < 0 || faults > 90 || rtt < 0) {
         fprintf(stderr, "bench_follower: give --endpoint or set DR_TEST_ENDPOINT\n");
         return 2;
     }
@@ -372,12 +407,16 @@ int main(int argc, char **argv)
            "idle round that confirms it took %.3f s)\n",
            rf, idle_s);
 
+    if (rtt > 0)
+        batches_with_round_trip(records, rtt);
     count_batch_requests(records, &fresh, &again);
     printf("one batch of all %d records: %llu requests fresh, %llu redelivered (x%.2f)\n", n,
            (unsigned long long)fresh, (unsigned long long)again,
            fresh ? (double)again / (double)fresh : 0.0);
-    if (faults > 0)
-        drain_under_faults((size_t)n, faults);
+    if (faults > 0) {
+        drain_under_faults((size_t)n, faults, 0);
+        drain_under_faults((size_t)n, faults, 1);
+    }
 
     json_decref(records);
     drop_table(writer, stats0);
