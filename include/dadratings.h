@@ -370,6 +370,25 @@ DR_API dr_status dr_config_set_aggregation_mode(dr_config *config, dr_aggregatio
  */
 DR_API dr_status dr_config_set_global_shards(dr_config *config, uint32_t shards);
 
+/** The longest dr_config_set_dashboard_max_age_ms() takes: one hour. */
+#define DR_MAX_DASHBOARD_AGE_MS 3600000u
+
+/**
+ * Cache the dashboard per client: dr_client_dashboard_stats() returns the latest one while
+ * it is at most `max_age_ms` old (counted from the start of its fetch) without a request,
+ * and concurrent calls that need a new one share one fetch (single flight) and its
+ * outcome, an error included. A client then sends at most 4 / max-age requests per second
+ * for the dashboard (plus one per further page of authors), whatever the number of
+ * callers: N processes, at most N * 4 / max-age. dr_dashboard_age_ms() says how old a
+ * result is. docs/scaling.md, "The dashboard cache".
+ * @param config required.
+ * @param max_age_ms 0 (the default: no cache, every call fetches) ..
+ *        DR_MAX_DASHBOARD_AGE_MS.
+ * @return DR_OK, DR_E_INVALID_ARGUMENT (`config` NULL, `max_age_ms` too large).
+ * @since 1.3
+ */
+DR_API dr_status dr_config_set_dashboard_max_age_ms(dr_config *config, uint32_t max_age_ms);
+
 /**
  * Log callback and the most verbose level it receives. Silent by default.
  * @param config required.
@@ -745,6 +764,13 @@ DR_API uint64_t dr_dashboard_rating_count(const dr_dashboard *d, int32_t star);
  * @param d the dashboard; NULL gives 0.  @since 1.0
  */
 DR_API uint32_t dr_dashboard_inconsistent(const dr_dashboard *d);
+/**
+ * How old the dashboard's figures are, in milliseconds since its fetch started (a
+ * monotonic clock): a few milliseconds for a dashboard just fetched, up to the configured
+ * maximum for one from the cache (dr_config_set_dashboard_max_age_ms()).
+ * @param d the dashboard; NULL gives 0.  @since 1.3
+ */
+DR_API uint64_t dr_dashboard_age_ms(const dr_dashboard *d);
 
 /**
  * Number of authors; they are listed most ratings first (ties by name, bytewise).

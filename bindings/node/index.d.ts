@@ -125,6 +125,9 @@ export interface ClientOptions {
   aggregationMode?: 'inline' | 'stream';
   /** Spread the GLOBAL counters over 1..64 items; default 1 (the layout the JavaScript services read). */
   globalShards?: number;
+  /** Cache the dashboard this long (ms, 0..3600000; 0, the default, is no cache): concurrent
+   * calls share one fetch, and a result at most this old is returned without a request. */
+  dashboardMaxAgeMs?: number;
   /** Worker threads running this client's calls (so many requests in flight at once), 1..64; default 4. */
   threads?: number;
 }

@@ -146,7 +146,7 @@ const FACTS = ['region', 'endpoint', 'streamsEndpoint', 'credentialSource'];
 const OPTIONS = new Set([
   'region', 'endpoint', 'credentials', 'profile', 'ratingsTable', 'statsTable',
   'connectTimeoutMs', 'requestTimeoutMs', 'maxAttempts', 'aggregationMode', 'globalShards',
-  'threads',
+  'dashboardMaxAgeMs', 'threads',
 ]);
 const DEFAULT_THREADS = 4;
 
@@ -180,6 +180,7 @@ function newClient(o) {
     set(lib.dr_config_set_request_timeout_ms, uint32('requestTimeoutMs', o.requestTimeoutMs));
     set(lib.dr_config_set_max_attempts, uint32('maxAttempts', o.maxAttempts));
     set(lib.dr_config_set_global_shards, uint32('globalShards', o.globalShards));
+    set(lib.dr_config_set_dashboard_max_age_ms, uint32('dashboardMaxAgeMs', o.dashboardMaxAgeMs));
     if (o.aggregationMode !== undefined && o.aggregationMode !== null) {
       if (!Object.hasOwn(AGGREGATION, o.aggregationMode)) {
         throw invalid(`aggregationMode: must be "inline" or "stream", got ${describe(o.aggregationMode)}`);

@@ -74,7 +74,10 @@ DR_API dr_status dr_client_new(dr_client **out, const dr_config *config)
     c->retry_policy = dr__retry_policy_from_env();
     c->max_attempts = config->max_attempts ? config->max_attempts : c->retry_policy->max_attempts;
     c->global_shards = config->global_shards ? config->global_shards : 1;
+    c->dashboard_max_age_ms = config->dashboard_max_age_ms;
     c->mode = config->mode;
+    pthread_mutex_init(&c->dashboard_cache.lock, NULL);
+    pthread_cond_init(&c->dashboard_cache.fetched, NULL);
     c->log = config->log;
 
     creds.access_key_id = config->access_key_id;
@@ -119,6 +122,10 @@ DR_API void dr_client_free(dr_client *c)
 {
     if (!c)
         return;
+    if (c->dashboard_cache.latest)
+        c->dashboard_cache.release(c->dashboard_cache.latest);
+    pthread_cond_destroy(&c->dashboard_cache.fetched);
+    pthread_mutex_destroy(&c->dashboard_cache.lock);
     dr__retry_quota_free(c->quota);
     dr__sigv4_signer_free(c->signer);
     dr__credentials_chain_free(c->credentials);

@@ -4,6 +4,7 @@
 #ifndef DR_CLIENT_H
 #define DR_CLIENT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "config.h"
@@ -13,6 +14,21 @@
 struct dr_retry_quota;
 struct dr_retry_policy;
 struct dr_sigv4_signer;
+struct dr_dashboard;
+
+/* The dashboard cache (src/ratings/dashboard_cache.c), used when dashboard_max_age_ms is
+ * set: the latest dashboard, and the fetch in flight that concurrent callers wait for. */
+typedef struct dr_dashboard_cache {
+    pthread_mutex_t lock;
+    pthread_cond_t fetched;
+    struct dr_dashboard *latest;   /* the cache's reference, or NULL */
+    uint64_t latest_ms;            /* when its fetch started (dr__monotonic_ms) */
+    int in_flight;
+    uint64_t fetches;              /* fetches finished */
+    dr_status failed;              /* the last finished fetch's status ... */
+    char failed_message[256];      /* ... and its message (no secrets: a service error) */
+    void (*release)(struct dr_dashboard *); /* dr_dashboard_free, set with `latest` */
+} dr_dashboard_cache;
 
 struct dr_client {
     char *region;
@@ -32,6 +48,7 @@ struct dr_client {
     uint32_t max_attempts;
     const struct dr_retry_policy *retry_policy;
     uint32_t global_shards;
+    uint32_t dashboard_max_age_ms; /* 0: no cache */
     dr_aggregation_mode mode;
     dr_logger log;
 
@@ -42,6 +59,7 @@ struct dr_client {
     atomic_int_least64_t clock_skew_s; /* server time minus local time, for signing */
     atomic_uint_least64_t counters[DR_COUNTER_TRANSACTION_CONFLICTS + 1];
     atomic_int schema_state; /* dr_schema_state (src/schema.h), found out once */
+    dr_dashboard_cache dashboard_cache;
 };
 
 static inline void dr__count(dr_client *client, dr_counter which, uint64_t n)

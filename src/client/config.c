@@ -199,6 +199,16 @@ DR_API dr_status dr_config_set_global_shards(dr_config *c, uint32_t shards)
     return DR_OK;
 }
 
+DR_API dr_status dr_config_set_dashboard_max_age_ms(dr_config *c, uint32_t max_age_ms)
+{
+    REQUIRE_CONFIG(c, "dr_config_set_dashboard_max_age_ms");
+    if (max_age_ms > DR_MAX_DASHBOARD_AGE_MS)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dashboard max age: must be 0..%u ms",
+                        DR_MAX_DASHBOARD_AGE_MS);
+    c->dashboard_max_age_ms = max_age_ms;
+    return DR_OK;
+}
+
 DR_API dr_status dr_config_set_log(dr_config *c, dr_log_fn fn, dr_log_level max_level,
                                    void *payload)
 {

@@ -27,6 +27,7 @@ struct dr_config {
     uint32_t request_timeout_ms; /* 0 = default */
     uint32_t max_attempts;       /* 0 = default */
     uint32_t global_shards;      /* 0 = 1 */
+    uint32_t dashboard_max_age_ms; /* 0 = no dashboard cache */
     dr_aggregation_mode mode;
     dr_logger log;
 };

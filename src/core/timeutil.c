@@ -51,3 +51,10 @@ int64_t dr__now_s(void)
     return (int64_t)time(NULL);
 }
 #endif
+
+uint64_t dr__monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

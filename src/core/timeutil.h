@@ -14,6 +14,9 @@ int dr__valid_date(int year, int month, int day);
 /* The wall clock in seconds since the epoch: what credential expiry is measured against. */
 int64_t dr__now_s(void);
 
+/* A monotonic clock in milliseconds (CLOCK_MONOTONIC): for ages and intervals. */
+uint64_t dr__monotonic_ms(void);
+
 #ifdef DR_TESTING
 /* Test builds only: stop the wall clock above at `now` (0 restores the real clock), so the
  * SDKs' recorded credentials, which expired years ago, are fresh at the recorded time. */

@@ -30,6 +30,7 @@
 #include "ops.h"
 #include "retry.h"
 #include "schema.h"
+#include "timeutil.h"
 
 /* One read's outcome; the error message is thread-local, so a worker copies it. */
 typedef struct task {
@@ -435,7 +436,8 @@ static int settle_schema(dr_client *c, int marker_complete)
     return atomic_load(&c->schema_state);
 }
 
-DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
+/* One fetch: the four reads, concurrently. */
+static dr_status fetch_dashboard(dr_client *c, dr_dashboard **out)
 {
     enum { TASKS = 4 };
     dr_status (*const runs[TASKS])(task *) = {read_global, read_authors, read_top, read_recent};
@@ -449,13 +451,10 @@ DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
     int64_t unique;
     int i;
 
-    if (!out)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_dashboard_stats: out is NULL");
     *out = NULL;
-    if (!c)
-        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_dashboard_stats: client is NULL");
     if (!(d = dr__calloc(1, sizeof *d)))
         return dr__fail(DR_E_NOMEM, "out of memory creating the dashboard");
+    d->fetched_ms = dr__monotonic_ms();
 
     /* Each task writes only its own part of the dashboard and of its task. */
     for (i = 0; i < TASKS; i++) {
@@ -518,4 +517,80 @@ DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
     d->inconsistent = inconsistent;
     *out = d;
     return DR_OK;
+}
+
+/* ---- the cache (dr_config_set_dashboard_max_age_ms) -------------------------------- */
+
+static void release_dashboard(dr_dashboard *d)
+{
+    dr_dashboard_free(d);
+}
+
+/* Under the cache's lock: another holder of `d` (the caller it is returned to). */
+static dr_dashboard *share(dr_dashboard *d)
+{
+    atomic_fetch_add(&d->extra_refs, 1);
+    return d;
+}
+
+/* The latest dashboard while it is young enough; else one fetch, which the callers that
+ * arrive meanwhile wait for and share, its error included. */
+static dr_status cached_dashboard(dr_client *c, dr_dashboard **out)
+{
+    dr_dashboard_cache *k = &c->dashboard_cache;
+    dr_dashboard *d = NULL, *stale = NULL;
+    dr_status rc;
+
+    pthread_mutex_lock(&k->lock);
+    for (;;) {
+        uint64_t fetches = k->fetches;
+        if (k->latest && dr__monotonic_ms() - k->latest_ms <= c->dashboard_max_age_ms) {
+            *out = share(k->latest);
+            pthread_mutex_unlock(&k->lock);
+            return DR_OK;
+        }
+        if (!k->in_flight)
+            break;
+        while (k->in_flight && k->fetches == fetches)
+            pthread_cond_wait(&k->fetched, &k->lock);
+        if (k->fetches != fetches && k->failed != DR_OK) {
+            char message[sizeof k->failed_message];
+            rc = k->failed;
+            memcpy(message, k->failed_message, sizeof message);
+            pthread_mutex_unlock(&k->lock);
+            return dr__fail(rc, "%s", message);
+        }
+    }
+    k->in_flight = 1;
+    pthread_mutex_unlock(&k->lock);
+
+    rc = fetch_dashboard(c, &d);
+
+    pthread_mutex_lock(&k->lock);
+    k->in_flight = 0;
+    k->fetches++;
+    k->failed = rc;
+    if (rc == DR_OK) {
+        stale = k->latest;
+        k->latest = d;
+        k->latest_ms = d->fetched_ms;
+        k->release = release_dashboard;
+        *out = share(d);
+    } else {
+        snprintf(k->failed_message, sizeof k->failed_message, "%s", dr_last_error_message());
+    }
+    pthread_cond_broadcast(&k->fetched);
+    pthread_mutex_unlock(&k->lock);
+    dr_dashboard_free(stale); /* outside the lock: callers may still hold it */
+    return rc;
+}
+
+DR_API dr_status dr_client_dashboard_stats(dr_client *c, dr_dashboard **out)
+{
+    if (!out)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_dashboard_stats: out is NULL");
+    *out = NULL;
+    if (!c)
+        return dr__fail(DR_E_INVALID_ARGUMENT, "dr_client_dashboard_stats: client is NULL");
+    return c->dashboard_max_age_ms ? cached_dashboard(c, out) : fetch_dashboard(c, out);
 }

@@ -1,4 +1,5 @@
 #include "stats.h"
+#include "timeutil.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -285,6 +286,13 @@ DR_API void dr_dashboard_free(dr_dashboard *d)
     size_t i;
     if (!d)
         return;
+    {
+        unsigned refs = atomic_load(&d->extra_refs);
+        while (refs > 0 && !atomic_compare_exchange_weak(&d->extra_refs, &refs, refs - 1))
+            ;
+        if (refs > 0)
+            return; /* another holder still reads it */
+    }
     for (i = 0; i < d->author_count; i++)
         dr__free(d->authors[i].name);
     for (i = 0; i < d->top_count; i++) {
@@ -328,6 +336,12 @@ DR_API uint64_t dr_dashboard_unique_jokes(const dr_dashboard *d)
 DR_API uint32_t dr_dashboard_inconsistent(const dr_dashboard *d)
 {
     return d ? d->inconsistent : 0;
+}
+
+DR_API uint64_t dr_dashboard_age_ms(const dr_dashboard *d)
+{
+    uint64_t now = dr__monotonic_ms();
+    return d && now > d->fetched_ms ? now - d->fetched_ms : 0;
 }
 
 DR_API uint64_t dr_dashboard_rating_count(const dr_dashboard *d, int32_t star)

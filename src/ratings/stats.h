@@ -4,6 +4,7 @@
 #define DR_STATS_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -114,6 +115,10 @@ struct dr_dashboard {
     dr_recent_row *recent;
     size_t recent_count;
     uint32_t inconsistent; /* stored items whose figures had to be clamped */
+    uint64_t fetched_ms;   /* when its fetch started (dr__monotonic_ms) */
+    /* Holders beyond the first (the dashboard cache shares one dashboard among its
+     * callers): dr_dashboard_free frees it when the last lets go. */
+    atomic_uint extra_refs;
 };
 
 /* Sort authors as the dashboard lists them: most ratings first, ties by name (bytes). */

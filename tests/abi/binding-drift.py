@@ -64,6 +64,10 @@ _NEITHER = {
                                 "dr_dead_letters_parked_at", "dr_dead_letters_to_json")},
 }
 _IMPORT = "the import is run with the dadratings tool or the C API, once per deployment"
+# The dashboard's age: the bindings return the original module's result shape, and a cached
+# one is at most the configured maximum age old.
+_NEITHER["dr_dashboard_age_ms"] = ("results keep the original module's shape; a cached "
+                                   "dashboard is at most dashboardMaxAgeMs old")
 # The import and verification: bound by neither binding (dr_import_identity is: the dual write).
 _NEITHER.update({name: _IMPORT for name in (
     "dr_import_options_new", "dr_import_options_free", "dr_import_options_set_layout",

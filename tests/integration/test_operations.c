@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <pthread.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -595,6 +596,128 @@ static void test_read_stats_of_many_jokes(void **state)
     assert_int_equal(after - before, 0);
 }
 
+/* ---- the dashboard cache ---------------------------------------------------------- */
+
+#define CROWD 64
+#define CACHE_MAX_AGE_MS 1000u
+
+typedef struct crowd {
+    dr_client *client;
+    double until;
+    uint64_t expect_ratings;
+    long calls, too_old, wrong, failed;
+    pthread_mutex_t lock;
+} crowd;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Dashboards as fast as they come until `until`; each must be at most the maximum age
+ * plus the call's own duration old (a fresh fetch is as old as the fetch), and exact. */
+static void *crowd_member(void *arg)
+{
+    crowd *k = arg;
+    long calls = 0, too_old = 0, wrong = 0, failed = 0;
+    while (mono_s() < k->until) {
+        dr_dashboard *d = NULL;
+        double t0 = mono_s(), took_ms;
+        dr_status rc = dr_client_dashboard_stats(k->client, &d);
+        took_ms = (mono_s() - t0) * 1000.0;
+        calls++;
+        if (rc != DR_OK) {
+            failed++;
+            continue;
+        }
+        too_old += (double)dr_dashboard_age_ms(d) > CACHE_MAX_AGE_MS + took_ms + 1;
+        wrong += dr_dashboard_overall_ratings(d) != k->expect_ratings;
+        dr_dashboard_free(d);
+    }
+    pthread_mutex_lock(&k->lock);
+    k->calls += calls;
+    k->too_old += too_old;
+    k->wrong += wrong;
+    k->failed += failed;
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+/* 64 threads calling dashboard_stats for 10 s on a client whose cache holds 1 s: one fetch
+ * (4 requests) per second at most, every result at most 1 s old, and exact. Without the
+ * cache, a call is a fetch. */
+static void test_dashboard_cache_holds_a_crowd(void **state)
+{
+    fixture *f = *state;
+    dr_config *cfg = NULL;
+    pthread_t threads[CROWD];
+    crowd k;
+    uint64_t before = 0, after = 0;
+    double seconds = 10, started;
+    dr_dashboard *d = NULL;
+    int i;
+
+    for (i = 0; i < 5; i++)
+        dr_stats_free(write_one(f->client, "crowd", i + 1, "Ann", NULL, NULL));
+    memset(&k, 0, sizeof k);
+    pthread_mutex_init(&k.lock, NULL);
+    k.client = dr_test_client(NULL, f->ratings, f->stats, &cfg);
+    dr_client_free(k.client);
+    assert_int_equal(dr_config_set_dashboard_max_age_ms(cfg, DR_MAX_DASHBOARD_AGE_MS + 1),
+                     DR_E_INVALID_ARGUMENT);
+    assert_int_equal(dr_config_set_dashboard_max_age_ms(cfg, CACHE_MAX_AGE_MS), DR_OK);
+    assert_int_equal(dr_client_new(&k.client, cfg), DR_OK);
+    k.expect_ratings = 5;
+    assert_int_equal(dr_client_counter(k.client, DR_COUNTER_REQUESTS, &before), DR_OK);
+    started = mono_s();
+    k.until = started + seconds;
+    for (i = 0; i < CROWD; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, crowd_member, &k), 0);
+    for (i = 0; i < CROWD; i++)
+        pthread_join(threads[i], NULL);
+    seconds = mono_s() - started;
+    assert_int_equal(dr_client_counter(k.client, DR_COUNTER_REQUESTS, &after), DR_OK);
+    print_message("dashboard cache %u ms: %d threads, %ld calls in %.1f s, %llu requests "
+                  "(%.1f/s)\n", CACHE_MAX_AGE_MS, CROWD, k.calls, seconds,
+                  (unsigned long long)(after - before), (double)(after - before) / seconds);
+    assert_int_equal(k.failed, 0);
+    assert_int_equal(k.too_old, 0);
+    assert_int_equal(k.wrong, 0);
+    assert_true(k.calls > CROWD);
+    /* A fetch is 4 requests, and a new one starts only when the latest is 1 s old. */
+    assert_true((double)(after - before) <= 4.0 * (seconds / (CACHE_MAX_AGE_MS / 1000.0) + 1));
+
+    /* A rating shows within the maximum age; the cached result is shared, not copied. */
+    dr_stats_free(write_one(f->client, "crowd", 5, "Bob", NULL, NULL));
+    started = mono_s();
+    do {
+        dr_dashboard_free(d);
+        assert_int_equal(dr_client_dashboard_stats(k.client, &d), DR_OK);
+    } while (dr_dashboard_overall_ratings(d) != 6 && mono_s() - started < 3);
+    assert_int_equal(dr_dashboard_overall_ratings(d), 6);
+    assert_true(mono_s() - started <= CACHE_MAX_AGE_MS / 1000.0 + 1.0);
+    dr_dashboard_free(d);
+    dr_client_free(k.client);
+
+    /* Off (the default): every call fetches. */
+    assert_int_equal(dr_config_set_dashboard_max_age_ms(cfg, 0), DR_OK);
+    assert_int_equal(dr_client_new(&k.client, cfg), DR_OK);
+    assert_int_equal(dr_client_counter(k.client, DR_COUNTER_REQUESTS, &before), DR_OK);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(dr_client_dashboard_stats(k.client, &d), DR_OK);
+        assert_true(dr_dashboard_age_ms(d) < 60000);
+        dr_dashboard_free(d);
+    }
+    assert_int_equal(dr_client_counter(k.client, DR_COUNTER_REQUESTS, &after), DR_OK);
+    assert_int_equal(after - before, 12);
+    assert_int_equal(dr_dashboard_age_ms(NULL), 0);
+    dr_client_free(k.client);
+    dr_config_free(cfg);
+    pthread_mutex_destroy(&k.lock);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +729,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_top_performers_are_the_true_top_8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_stats_of_many_jokes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dashboard_cache_holds_a_crowd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writes_are_exact, setup, teardown),
     };
     return cmocka_run_group_tests_name("operations", tests, NULL, NULL);

@@ -63,6 +63,7 @@ const DECLARATIONS = {
   dr_config_set_max_attempts: ['int', ['pointer', 'uint32']],
   dr_config_set_aggregation_mode: ['int', ['pointer', 'int']],
   dr_config_set_global_shards: ['int', ['pointer', 'uint32']],
+  dr_config_set_dashboard_max_age_ms: ['int', ['pointer', 'uint32']],
 
   dr_client_new: ['int', ['out', 'pointer']],
   dr_client_free: ['void', ['pointer']],

@@ -137,3 +137,16 @@ test('counters: readStats is one request, the dashboard a fixed number', async (
   await client.getDashboardStats();
   assert.equal(client.counters().requests - d1, perDashboard, 'independent of the number of ratings');
 });
+
+test('dashboardMaxAgeMs: calls within the maximum age share one fetch', async (t) => {
+  const { client } = await newClient('dashcache', { dashboardMaxAgeMs: 60000 });
+  t.after(() => client.close());
+  await client.writeRating({ jokeId: 'cached', rating: 4 });
+  const first = await client.getDashboardStats();
+  const before = client.counters().requests;
+  const again = await Promise.all([1, 2, 3, 4].map(() => client.getDashboardStats()));
+  assert.equal(client.counters().requests, before, 'served from the cache');
+  for (const d of again) assert.deepStrictEqual(d, first);
+  await assert.rejects(newClient('dashcache-bad', { dashboardMaxAgeMs: 3600001 }),
+    (err) => err instanceof dr.InvalidInputError && /dashboard max age/.test(err.message));
+});

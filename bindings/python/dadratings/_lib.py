@@ -65,6 +65,7 @@ _PROTOTYPES = {
     "dr_config_set_max_attempts": (_c_status, [c_void_p, c_uint32]),
     "dr_config_set_aggregation_mode": (_c_status, [c_void_p, c_int32]),
     "dr_config_set_global_shards": (_c_status, [c_void_p, c_uint32]),
+    "dr_config_set_dashboard_max_age_ms": (_c_status, [c_void_p, c_uint32]),
     "dr_config_set_log": (_c_status, [c_void_p, LOG_FN, c_int32, c_void_p]),
     # client
     "dr_client_new": (_c_status, [POINTER(c_void_p), c_void_p]),

@@ -203,6 +203,9 @@ class Client:
         max_attempts: attempts per request including the first, 1..10 (0: default 3).
         aggregation_mode: ``"inline"`` (default) or ``"stream"``.
         global_shards: spread the hot global counters over 1..64 items (default 1).
+        dashboard_max_age_ms: cache the dashboard this long (0..3600000 ms; unset or 0 is
+            no cache): concurrent calls share one fetch, and a result at most this old is
+            returned without a request.
         log_level: a :mod:`logging` level, e.g. ``logging.DEBUG``: the library's log lines
             at that level and above (request attempts, retries, credential refreshes;
             never secrets) go to the logger ``"dadratings"``. Unset: the library is silent.
@@ -227,6 +230,7 @@ class Client:
         max_attempts: Optional[int] = None,
         aggregation_mode: Optional[str] = None,
         global_shards: Optional[int] = None,
+        dashboard_max_age_ms: Optional[int] = None,
         log_level: Optional[int] = None,
     ) -> None:
         self._lock = threading.Condition(threading.Lock())
@@ -252,6 +256,8 @@ class Client:
             (lib.dr_config_set_request_timeout_ms, "request_timeout_ms", request_timeout_ms),
             (lib.dr_config_set_max_attempts, "max_attempts", max_attempts),
             (lib.dr_config_set_global_shards, "global_shards", global_shards),
+            (lib.dr_config_set_dashboard_max_age_ms, "dashboard_max_age_ms",
+             dashboard_max_age_ms),
         ]:
             if value is not None:
                 setters.append((fn, _uint32(name, value)))

@@ -88,6 +88,17 @@ class StatsTest(LocalTablesTestCase):
         with self.assertRaises(TypeError):
             self.client.read_stats_many(["ok", 7])  # type: ignore[list-item]
 
+    def test_dashboard_cache_shares_one_fetch(self) -> None:
+        with make_client(self, self.tables, dashboard_max_age_ms=60000) as client:
+            client.write_rating("cached", 4)
+            first = client.dashboard_stats().to_json_dict()
+            before = client.counters()["requests"]
+            for _ in range(3):
+                self.assertEqual(client.dashboard_stats().to_json_dict(), first)
+            self.assertEqual(client.counters()["requests"], before)
+        with self.assertRaisesRegex(dadratings.InvalidInputError, "dashboard max age"):
+            make_client(self, self.tables, dashboard_max_age_ms=3600001)
+
     def test_unicode_round_trips(self) -> None:
         jid = "blague-été-😀-日本"
         self.client.write_rating(jid, 4, joke_text="Ça va? ✓\nline two\ttab", author="Zoë")
