@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "ddb.h"
+#include "ddb_json.h"
 #include "error.h"
 #include "retry.h"
 
@@ -17,10 +18,19 @@ static void unprocessed_backoff(dr_client *c, uint32_t round)
     nanosleep(&ts, NULL);
 }
 
+/* What every request of one read asks for: the table's keys are added per request. */
+typedef struct read_spec {
+    const char *table;
+    int consistent;
+    const char *const *attrs; /* NULL: whole items */
+    size_t attr_count;
+} read_spec;
+
 /* One request's worth of keys (owned), until none is left unprocessed. */
-static dr_status get_chunk(dr_client *c, const char *table, json_t *keys, int consistent,
+static dr_status get_chunk(dr_client *c, const read_spec *spec, json_t *keys,
                            dr_batch_item_fn fn, void *ctx)
 {
+    const char *table = spec->table;
     dr_status rc = DR_OK;
     uint32_t round = 0;
 
@@ -36,7 +46,13 @@ static dr_status get_chunk(dr_client *c, const char *table, json_t *keys, int co
             unprocessed_backoff(c, round);
         round++;
         req = json_pack("{s:{s:{s:O, s:b}}}", "RequestItems", table, "Keys", keys,
-                        "ConsistentRead", consistent);
+                        "ConsistentRead", spec->consistent);
+        if (req && spec->attrs &&
+            dr__ddb_project(json_object_get(json_object_get(req, "RequestItems"), table),
+                            spec->attrs, spec->attr_count) != 0) {
+            json_decref(req);
+            req = NULL;
+        }
         if (!req) {
             rc = dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem");
             break;
@@ -60,9 +76,11 @@ static dr_status get_chunk(dr_client *c, const char *table, json_t *keys, int co
     return rc;
 }
 
-dr_status dr__ddb_batch_get(dr_client *c, const char *table, const json_t *keys, int consistent,
-                            dr_batch_item_fn fn, void *ctx)
+dr_status dr__ddb_batch_get_attrs(dr_client *c, const char *table, const json_t *keys,
+                                  int consistent, const char *const *attrs, size_t n_attrs,
+                                  dr_batch_item_fn fn, void *ctx)
 {
+    read_spec spec = {table, consistent, attrs, n_attrs};
     size_t start, n = json_array_size(keys);
     dr_status rc = DR_OK;
 
@@ -74,8 +92,14 @@ dr_status dr__ddb_batch_get(dr_client *c, const char *table, const json_t *keys,
                 json_decref(chunk);
                 chunk = NULL;
             }
-        rc = chunk ? get_chunk(c, table, chunk, consistent, fn, ctx)
+        rc = chunk ? get_chunk(c, &spec, chunk, fn, ctx)
                    : dr__fail(DR_E_NOMEM, "out of memory building BatchGetItem keys");
     }
     return rc;
+}
+
+dr_status dr__ddb_batch_get(dr_client *c, const char *table, const json_t *keys, int consistent,
+                            dr_batch_item_fn fn, void *ctx)
+{
+    return dr__ddb_batch_get_attrs(c, table, keys, consistent, NULL, 0, fn, ctx);
 }

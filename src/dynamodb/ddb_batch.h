@@ -24,5 +24,10 @@ typedef dr_status (*dr_batch_item_fn)(void *ctx, json_t *item);
  * when keys stay unprocessed, DR_E_NOMEM, or what `fn` returned. */
 dr_status dr__ddb_batch_get(dr_client *c, const char *table, const json_t *keys, int consistent,
                             dr_batch_item_fn fn, void *ctx);
+/* The same, asking only for `attrs` (n names, dr__ddb_project; the key attributes the
+ * callback needs must be among them). */
+dr_status dr__ddb_batch_get_attrs(dr_client *c, const char *table, const json_t *keys,
+                                  int consistent, const char *const *attrs, size_t n,
+                                  dr_batch_item_fn fn, void *ctx);
 
 #endif

@@ -125,3 +125,23 @@ char *dr__json_dump(const json_t *value)
     }
     return dr__buf_detach(&b);
 }
+
+int dr__ddb_project(json_t *req, const char *const *attrs, size_t n)
+{
+    json_t *names = json_object_get(req, "ExpressionAttributeNames");
+    char expr[DR_PROJECT_MAX * 7], ref[8];
+    size_t i, len = 0;
+
+    if (n < 1 || n > DR_PROJECT_MAX)
+        return -1;
+    if (!names && (json_object_set_new(req, "ExpressionAttributeNames", json_object()) != 0 ||
+                   !(names = json_object_get(req, "ExpressionAttributeNames"))))
+        return -1;
+    for (i = 0; i < n; i++) {
+        snprintf(ref, sizeof ref, "#p%zu", i);
+        len += (size_t)snprintf(expr + len, sizeof expr - len, "%s%s", i ? ", " : "", ref);
+        if (json_object_set_new(names, ref, json_string(attrs[i])) != 0)
+            return -1;
+    }
+    return json_object_set_new(req, "ProjectionExpression", json_string(expr));
+}

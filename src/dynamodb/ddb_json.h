@@ -33,6 +33,13 @@ int dr__av_get_bool(const json_t *item, const char *name, int *out);
  * exponent), at most UINT64_MAX. 0 ok, -1 otherwise. */
 int dr__parse_u64(const char *s, uint64_t *out);
 
+/* Ask a read for `attrs` only (n names, at most DR_PROJECT_MAX): set `req`'s
+ * ProjectionExpression to "#p0, #p1, ..." and add the names to its
+ * ExpressionAttributeNames (made if absent). Less to send and to parse than whole items.
+ * 0, or -1 when out of memory. */
+#define DR_PROJECT_MAX 16
+int dr__ddb_project(json_t *req, const char *const *attrs, size_t n);
+
 /* Serialise compactly into a library-owned string (dr__free). NULL on OOM. */
 char *dr__json_dump(const json_t *value);
 

@@ -66,6 +66,19 @@ const char *const dr__counter_attr[DR_COUNTER_ATTRS] = {
     DR_ATTR_TOTAL_RATINGS, DR_ATTR_TOTAL_SCORE, DR_ATTR_COUNT1, DR_ATTR_COUNT2,
     DR_ATTR_COUNT3,        DR_ATTR_COUNT4,      DR_ATTR_COUNT5};
 
+const char *const dr__stats_read_attr[DR_STATS_READ_ATTRS] = {
+    DR_ATTR_PK,     DR_ATTR_TOTAL_RATINGS, DR_ATTR_TOTAL_SCORE, DR_ATTR_COUNT1,
+    DR_ATTR_COUNT2, DR_ATTR_COUNT3,        DR_ATTR_COUNT4,      DR_ATTR_COUNT5,
+    DR_ATTR_LAST_RATED_AT};
+
+const char *const dr__top_read_attr[DR_TOP_READ_ATTRS] = {
+    DR_ATTR_PK,        DR_ATTR_TOTAL_RATINGS, DR_ATTR_TOTAL_SCORE,  DR_ATTR_STATS_VERSION,
+    DR_ATTR_JOKE_TEXT, DR_ATTR_AUTHOR,        DR_ATTR_LAST_RATED_AT};
+
+const char *const dr__recent_read_attr[DR_RECENT_READ_ATTRS] = {
+    DR_ATTR_PK,   DR_ATTR_RATING, DR_ATTR_JOKE_TEXT,   DR_ATTR_AUTHOR,
+    DR_ATTR_MODE, DR_ATTR_DATE,   DR_ATTR_SUBMITTED_AT};
+
 uint32_t dr__fnv1a(const char *s)
 {
     uint32_t hash = 2166136261u;

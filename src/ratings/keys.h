@@ -75,6 +75,16 @@
 #define DR_COUNTER_ATTRS 7
 #define DR_COUNTER_ATTR_STAR(n) (1 + (n))
 extern const char *const dr__counter_attr[DR_COUNTER_ATTRS];
+/* What reads ask for (dr__ddb_project), so that no more is sent and parsed than a result
+ * uses: a joke's stats for read_stats (its key, the counters, lastRatedAt); a top
+ * performer (its key, the totals, statsVersion, text, author, lastRatedAt); a recent
+ * rating (its key, stars, text, author, mode, date, submittedAt). */
+#define DR_STATS_READ_ATTRS 9
+extern const char *const dr__stats_read_attr[DR_STATS_READ_ATTRS];
+#define DR_TOP_READ_ATTRS 7
+extern const char *const dr__top_read_attr[DR_TOP_READ_ATTRS];
+#define DR_RECENT_READ_ATTRS 7
+extern const char *const dr__recent_read_attr[DR_RECENT_READ_ATTRS];
 /* Markers: an idempotency key's (ratingSK, submittedAt) and a stream record's
  * (sequenceNumber); both expire through the table's TTL attribute. */
 #define DR_ATTR_MARKER_RATING_SK "ratingSK"

@@ -330,15 +330,13 @@ static dr_status read_top_original(task *t)
     if (!(t->d->top = dr__calloc(DR_TOP_LIMIT, sizeof *t->d->top)))
         return dr__fail(DR_E_NOMEM, "out of memory reading top performers");
     /* Only what ranking, counting and the result need. */
-    req = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}, "
-                    "s:{s:{s:s}}}",
-                    "TableName", c->stats_table, "IndexName", DR_INDEX_GSI1,
-                    "KeyConditionExpression", DR_ATTR_GSI1PK " = :pk", "ProjectionExpression",
-                    "#pk, #t, #s, #v, #text, #author, #last", "ExpressionAttributeNames", "#pk",
-                    DR_ATTR_PK, "#t", DR_ATTR_TOTAL_RATINGS, "#s", DR_ATTR_TOTAL_SCORE, "#v",
-                    DR_ATTR_STATS_VERSION, "#text", DR_ATTR_JOKE_TEXT, "#author", DR_ATTR_AUTHOR,
-                    "#last", DR_ATTR_LAST_RATED_AT, "ExpressionAttributeValues", ":pk", "S",
-                    DR_GSI_TOP_PERFORMERS);
+    req = json_pack("{s:s, s:s, s:s, s:{s:{s:s}}}", "TableName", c->stats_table, "IndexName",
+                    DR_INDEX_GSI1, "KeyConditionExpression", DR_ATTR_GSI1PK " = :pk",
+                    "ExpressionAttributeValues", ":pk", "S", DR_GSI_TOP_PERFORMERS);
+    if (req && dr__ddb_project(req, dr__top_read_attr, DR_TOP_READ_ATTRS) != 0) {
+        json_decref(req);
+        req = NULL;
+    }
     if (!req)
         return dr__fail(DR_E_NOMEM, "out of memory building the top performers query");
     rc = query_all(c, req, add_top_original, t, 1);
@@ -363,6 +361,10 @@ static dr_status read_top(task *t)
                         "IndexName", DR_TOP_INDEX, "KeyConditionExpression",
                         DR_ATTR_GSI2PK " = :pk", "ExpressionAttributeValues", ":pk", "S",
                         partition, "ScanIndexForward", 0, "Limit", DR_TOP_LIMIT);
+        if (req && dr__ddb_project(req, dr__top_read_attr, DR_TOP_READ_ATTRS) != 0) {
+            json_decref(req);
+            req = NULL;
+        }
         if (!req)
             return dr__fail(DR_E_NOMEM, "out of memory building the top performers query");
         rc = query_all(c, req, add_top, t, 0);
@@ -410,6 +412,10 @@ static dr_status read_recent(task *t)
                             "ExpressionAttributeValues", ":pk", "S", DR_GSI_ALL_RATINGS,
                             "ScanIndexForward", 0, "Limit", DR_RECENT_LIMIT);
     dr_status rc;
+    if (req && dr__ddb_project(req, dr__recent_read_attr, DR_RECENT_READ_ATTRS) != 0) {
+        json_decref(req);
+        req = NULL;
+    }
     if (!req)
         return dr__fail(DR_E_NOMEM, "out of memory building the recent ratings query");
     rc = query_all(t->c, req, add_recent, t, 0);

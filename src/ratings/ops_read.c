@@ -25,7 +25,7 @@ dr_status dr__read_stats(dr_client *c, const char *joke_id, dr_stats **out)
 {
     json_t *item = NULL;
     dr_stats *ignored = NULL;
-    dr_status rc = dr__get_joke_stats_item(c, joke_id, &item);
+    dr_status rc = dr__read_joke_stats_item(c, joke_id, &item);
     if (rc == DR_OK)
         rc = stats_of_item(joke_id, item, out ? out : &ignored);
     dr_stats_free(ignored);
@@ -86,7 +86,8 @@ DR_API dr_status dr_client_read_stats_many(dr_client *c, const char *const *joke
             rc = dr__fail(DR_E_NOMEM, "out of memory reading stats");
     }
     if (rc == DR_OK)
-        rc = dr__ddb_batch_get(c, c->stats_table, keys, 1, keep_item, &m);
+        rc = dr__ddb_batch_get_attrs(c, c->stats_table, keys, 1, dr__stats_read_attr,
+                                     DR_STATS_READ_ATTRS, keep_item, &m);
     for (i = 0; i < n && rc == DR_OK; i++)
         rc = stats_of_item(joke_ids[i], m.items[i], &out[i]);
     for (i = 0; m.items && i < n; i++) {

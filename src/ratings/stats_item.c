@@ -11,7 +11,9 @@
 #include "error.h"
 #include "keys.h"
 
-dr_status dr__get_joke_stats_item(dr_client *c, const char *joke_id, json_t **item_out)
+/* GetItem of the joke's stats item, whole or only `attrs` (n of them). */
+static dr_status get_stats_item(dr_client *c, const char *joke_id, const char *const *attrs,
+                                size_t n, json_t **item_out)
 {
     json_t *req, *resp = NULL;
     dr_status rc;
@@ -19,6 +21,10 @@ dr_status dr__get_joke_stats_item(dr_client *c, const char *joke_id, json_t **it
     *item_out = NULL;
     req = json_pack("{s:s, s:o, s:b}", "TableName", c->stats_table, "Key",
                     dr__stats_key(joke_id), "ConsistentRead", 1);
+    if (req && attrs && dr__ddb_project(req, attrs, n) != 0) {
+        json_decref(req);
+        req = NULL;
+    }
     if (!req)
         return dr__fail(DR_E_NOMEM, "out of memory building GetItem");
     rc = dr__ddb_call(c, "GetItem", req, &resp, NULL);
@@ -28,6 +34,16 @@ dr_status dr__get_joke_stats_item(dr_client *c, const char *joke_id, json_t **it
     *item_out = json_incref(json_object_get(resp, "Item"));
     json_decref(resp);
     return DR_OK;
+}
+
+dr_status dr__get_joke_stats_item(dr_client *c, const char *joke_id, json_t **item_out)
+{
+    return get_stats_item(c, joke_id, NULL, 0, item_out);
+}
+
+dr_status dr__read_joke_stats_item(dr_client *c, const char *joke_id, json_t **item_out)
+{
+    return get_stats_item(c, joke_id, dr__stats_read_attr, DR_STATS_READ_ATTRS, item_out);
 }
 
 /* old + delta, clamped at 0 (a delta never takes a counter below zero unless the

@@ -11,6 +11,9 @@
 /* GetItem of a joke's stats item (strongly consistent). *item_out receives the item or
  * NULL when the joke has none. */
 dr_status dr__get_joke_stats_item(dr_client *c, const char *joke_id, json_t **item_out);
+/* The same with only what read_stats uses (dr__stats_read_attr): for results, not for
+ * the writers, which rewrite the whole item. */
+dr_status dr__read_joke_stats_item(dr_client *c, const char *joke_id, json_t **item_out);
 
 /* The joke's stats update as an UpdateItem body (TableName, Key, UpdateExpression,
  * ConditionExpression, ExpressionAttributeValues), usable inside TransactWriteItems and

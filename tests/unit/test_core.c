@@ -19,7 +19,7 @@ static void test_version(void **state)
     (void)state;
     assert_string_equal(dr_version(), DR_VERSION_STRING);
     assert_int_equal(dr_version_num(), DR_VERSION_NUM);
-    assert_int_equal(DR_VERSION_NUM, 0x010200);
+    assert_int_equal(DR_VERSION_NUM, 0x010300);
 }
 
 static void test_strerror_never_null(void **state)
