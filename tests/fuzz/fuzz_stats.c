@@ -1,5 +1,5 @@
 /* read_stats on a GetItem response: src/ratings/ops_read.c is compiled into this target with
- * dr__get_joke_stats_item (the GetItem call) renamed to the stub below, which parses the
+ * dr__read_joke_stats_item (the GetItem call) renamed to the stub below, which parses the
  * fuzz input as the response body exactly as the real one does (json_incref of "Item").
  * So dr__read_stats runs as in the library: dr__counts_from_item, dr__stats_new with the
  * item's lastRatedAt, then dr_stats_to_json and every accessor, on any response. */
@@ -14,9 +14,9 @@ static size_t input_size;
 
 static dr_status fuzz_get_item(dr_client *c, const char *joke_id, json_t **item_out);
 
-#define dr__get_joke_stats_item fuzz_get_item
+#define dr__read_joke_stats_item fuzz_get_item
 #include "ops_read.c"
-#undef dr__get_joke_stats_item
+#undef dr__read_joke_stats_item
 
 static dr_status fuzz_get_item(dr_client *c, const char *joke_id, json_t **item_out)
 {
