@@ -211,23 +211,6 @@ typedef struct import_run {
     char *batch_last_key;
 } import_run;
 
-/* One transaction's worth of the sorted batch (dr__bulk_pack): ratings[start, start +
- * count). */
-typedef struct group {
-    size_t start, count;
-    size_t written, present;
-    dr_status rc;
-    char message[512];
-} group;
-
-typedef struct commit_pool {
-    dr_client *c;
-    const dr_rating *const *ratings;
-    dr_bulk_state *states;
-    group *groups;
-    size_t count;
-} commit_pool;
-
 static const char *author_of(const dr_rating *r)
 {
     return r->author ? r->author : DR_DEFAULT_AUTHOR;
@@ -249,24 +232,9 @@ static int by_joke_author(const void *a, const void *b)
     return d ? d : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-static void commit_group(void *ctx, size_t index)
-{
-    commit_pool *pool = ctx;
-    group *g = &pool->groups[index];
-    size_t i;
-    g->rc = dr__bulk_commit(pool->c, pool->ratings + g->start, g->count, pool->states + g->start);
-    if (g->rc != DR_OK)
-        snprintf(g->message, sizeof g->message, "%s", dr_last_error_message());
-    for (i = g->start; i < g->start + g->count; i++) {
-        g->written += pool->states[i] == DR_BULK_WRITTEN;
-        g->present += pool->states[i] == DR_BULK_PRESENT;
-    }
-}
-
-/* Sort the batch's ratings into `sorted` by joke and author, and cut it into groups of
- * one transaction each; DR_E_NOMEM. */
-static dr_status make_groups(const dr_client *c, dr_rating *const *ratings, size_t n,
-                             const dr_rating **sorted, group *groups, size_t *count)
+/* The batch's ratings sorted by joke and author into `sorted`, so that the bulk commit
+ * fills whole transactions; DR_E_NOMEM. */
+static dr_status sort_batch(dr_rating *const *ratings, size_t n, const dr_rating **sorted)
 {
     placed *p = dr__malloc((n ? n : 1) * sizeof *p);
     size_t i;
@@ -280,51 +248,35 @@ static dr_status make_groups(const dr_client *c, dr_rating *const *ratings, size
     for (i = 0; i < n; i++)
         sorted[i] = p[i].r;
     dr__free(p);
-    for (*count = 0, i = 0; i < n; i += groups[(*count)++].count) {
-        memset(&groups[*count], 0, sizeof groups[*count]);
-        groups[*count].start = i;
-        groups[*count].count = dr__bulk_pack(c, sorted + i, n - i);
-    }
     return DR_OK;
 }
 
-/* Commit every rating of the batch, then move the checkpoint to the batch's last key. */
+/* Commit every rating of the batch, then move the checkpoint to the batch's last key.
+ * One transaction at a time (dr__bulk_commit cuts them): each touches the GLOBAL shard
+ * and the author items that the others touch too, so concurrent ones only cancel each
+ * other (TransactionConflict) and back off; measured, eight at once were slower than one
+ * (docs/migration.md). */
 static dr_status flush_batch(import_run *run)
 {
-    commit_pool pool;
+    size_t i, n = run->batch.count;
     const dr_rating **sorted;
-    dr_status rc = DR_OK;
-    size_t i, n = run->batch.count ? run->batch.count : 1;
+    dr_bulk_state *states;
+    dr_status rc;
 
     if (!run->batch_last_key)
         return DR_OK;
-    memset(&pool, 0, sizeof pool);
-    pool.c = run->c;
-    pool.groups = dr__calloc(n, sizeof *pool.groups);
-    pool.states = dr__calloc(n, sizeof *pool.states);
-    sorted = dr__calloc(n, sizeof *sorted);
-    rc = pool.groups && pool.states && sorted
-             ? make_groups(run->c, run->batch.items, run->batch.count, sorted, pool.groups,
-                           &pool.count)
-             : dr__fail(DR_E_NOMEM, "out of memory committing a batch of ratings");
-    if (rc == DR_OK) {
-        /* One transaction at a time: each touches the GLOBAL shard and the author items
-         * that the others touch too, so concurrent ones only cancel each other
-         * (TransactionConflict) and back off; measured, eight at once were slower than
-         * one (docs/migration.md). */
-        pool.ratings = sorted;
-        for (i = 0; i < pool.count; i++)
-            commit_group(&pool, i);
-    }
-    for (i = 0; i < pool.count; i++) {
-        run->report->figure[DR_IMPORT_WRITTEN] += pool.groups[i].written;
-        run->report->figure[DR_IMPORT_ALREADY_PRESENT] += pool.groups[i].present;
-        if (pool.groups[i].rc != DR_OK && rc == DR_OK)
-            rc = dr__fail(pool.groups[i].rc, "%s", pool.groups[i].message);
+    states = dr__calloc(n ? n : 1, sizeof *states);
+    sorted = dr__calloc(n ? n : 1, sizeof *sorted);
+    rc = states && sorted ? sort_batch(run->batch.items, n, sorted)
+                          : dr__fail(DR_E_NOMEM, "out of memory committing a batch of ratings");
+    if (rc == DR_OK && n)
+        rc = dr__bulk_commit(run->c, sorted, n, states);
+    for (i = 0; states && sorted && i < n; i++) {
+        run->report->figure[DR_IMPORT_WRITTEN] += states[i] == DR_BULK_WRITTEN;
+        run->report->figure[DR_IMPORT_ALREADY_PRESENT] += states[i] == DR_BULK_PRESENT;
     }
     dr__free(sorted);
-    dr__free(pool.groups);
-    dr__free(pool.states);
+    dr__free(states);
     /* Only a batch whose every rating is committed moves the checkpoint. */
     if (rc == DR_OK)
         rc = write_checkpoint(run->c, run->source, run->batch_last_key);
