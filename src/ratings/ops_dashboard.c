@@ -527,11 +527,6 @@ static dr_status fetch_dashboard(dr_client *c, dr_dashboard **out)
 
 /* ---- the cache (dr_config_set_dashboard_max_age_ms) -------------------------------- */
 
-static void release_dashboard(dr_dashboard *d)
-{
-    dr_dashboard_free(d);
-}
-
 /* Under the cache's lock: another holder of `d` (the caller it is returned to). */
 static dr_dashboard *share(dr_dashboard *d)
 {
@@ -580,7 +575,7 @@ static dr_status cached_dashboard(dr_client *c, dr_dashboard **out)
         stale = k->latest;
         k->latest = d;
         k->latest_ms = d->fetched_ms;
-        k->release = release_dashboard;
+        k->release = dr_dashboard_free;
         *out = share(d);
     } else {
         snprintf(k->failed_message, sizeof k->failed_message, "%s", dr_last_error_message());
